@@ -1,0 +1,52 @@
+#include "fs_directory.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+namespace artifacts {
+
+namespace {
+
+struct DirCloser {
+    void operator()(DIR* dir) const { closedir(dir); }
+};
+
+}  // namespace
+
+int read_directory(const std::string& directory, const NameFilter& hide, std::vector<IndexEntry>& out) {
+    const int fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno;
+    }
+    std::unique_ptr<DIR, DirCloser> dir(fdopendir(fd));
+    if (!dir) {
+        const int error = errno;
+        close(fd);
+        return error;
+    }
+    while (const dirent* item = readdir(dir.get())) {
+        const std::string_view name = item->d_name;
+        if (is_hidden_from_index(name) || (hide && hide(name))) {
+            continue;
+        }
+        struct stat info;
+        if (fstatat(fd, item->d_name, &info, 0) != 0) {
+            continue;
+        }
+        IndexEntry entry;
+        entry.name.assign(name);
+        entry.is_directory = S_ISDIR(info.st_mode);
+        entry.size = entry.is_directory ? 0 : static_cast<std::uint64_t>(info.st_size);
+        entry.mtime = info.st_mtim.tv_sec;
+        out.push_back(std::move(entry));
+    }
+    return 0;
+}
+
+}  // namespace artifacts

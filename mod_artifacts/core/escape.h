@@ -1,0 +1,24 @@
+// Escaping arbitrary bytes (file names, log lines) for the formats the module emits.
+// Invalid UTF-8 never reaches a page or a JSON document: it becomes U+FFFD.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace artifacts {
+
+// Text content and attribute values: & < > " ' escaped, control characters other than
+// tab, CR and LF replaced by U+FFFD.
+void append_html_escaped(std::string& out, std::string_view text);
+
+// One URL path segment: every byte but ALPHA / DIGIT / "-" / "." / "_" / "~" becomes %XX,
+// so the result is a safe relative reference whatever the name (no scheme, no query).
+void append_url_encoded_segment(std::string& out, std::string_view segment);
+
+// A path: segments encoded as above, "/" kept.
+void append_url_encoded_path(std::string& out, std::string_view path);
+
+// A JSON string literal including the quotes.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace artifacts

@@ -1,0 +1,40 @@
+// The model of a directory index: its entries and the order a client asked for.
+// Sources (filesystem today, the catalogue later) fill it; renderers only read it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace artifacts {
+
+struct IndexEntry {
+    std::string name;  // one path segment, raw bytes as stored
+    bool is_directory = false;
+    std::uint64_t size = 0;  // bytes; 0 for directories
+    std::int64_t mtime = 0;  // Unix seconds
+};
+
+enum class SortKey { Name, Modified, Size };
+
+struct SortOrder {
+    SortKey key = SortKey::Name;
+    bool descending = false;
+};
+
+// mod_autoindex's query syntax: C=N|M|S selects the column, O=A|D the direction.
+// Anything else keeps the default (name, ascending).
+SortOrder parse_sort_order(std::string_view query);
+
+// Directories first, then by the chosen key; ties broken by name so the order is stable
+// whatever the directory's on-disk order.
+void sort_entries(std::vector<IndexEntry>& entries, SortOrder order);
+
+// Temporary files of uploads in progress start with this prefix; they are never listed
+// nor served.
+constexpr std::string_view kTemporaryFilePrefix = ".artifacts-tmp-";
+
+bool is_hidden_from_index(std::string_view name);
+
+}  // namespace artifacts

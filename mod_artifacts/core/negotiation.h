@@ -1,0 +1,22 @@
+// Reading what a client asks for: Accept, Accept-Encoding and query parameters.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace artifacts {
+
+// True when Accept-Encoding allows gzip (gzip, x-gzip or *, with a q-value above 0,
+// and gzip not refused explicitly). A missing header means identity only.
+bool accepts_gzip(std::string_view accept_encoding);
+
+// True when Accept ranks application/json above text/html (a JSON client), false for
+// browsers and for */* clients.
+bool prefers_json(std::string_view accept);
+
+// The value of `name` in a query string whose parameters are separated by "&" or ";"
+// (mod_autoindex's ?C=N;O=D). A parameter without "=" has an empty value. Values are
+// returned raw (not percent-decoded).
+std::optional<std::string_view> query_parameter(std::string_view query, std::string_view name);
+
+}  // namespace artifacts

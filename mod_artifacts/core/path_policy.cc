@@ -1,0 +1,84 @@
+#include "path_policy.h"
+
+#include "utf8.h"
+
+namespace artifacts {
+
+PathProblem check_relative_path(std::string_view path) {
+    if (path.empty()) {
+        return PathProblem::None;
+    }
+    if (path.front() == '/') {
+        return PathProblem::LeadingSlash;
+    }
+    if (!utf8::is_valid(path)) {
+        return PathProblem::InvalidUtf8;
+    }
+    std::size_t start = 0;
+    while (start < path.size()) {
+        std::size_t end = path.find('/', start);
+        const bool last = end == std::string_view::npos;
+        if (last) {
+            end = path.size();
+        }
+        const std::string_view segment = path.substr(start, end - start);
+        if (segment.empty()) {
+            return PathProblem::EmptySegment;
+        }
+        if (segment == ".") {
+            return PathProblem::DotSegment;
+        }
+        if (segment == "..") {
+            return PathProblem::DotDotSegment;
+        }
+        for (const char c : segment) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (byte == 0) {
+                return PathProblem::Nul;
+            }
+            if (byte == '\\') {
+                return PathProblem::Backslash;
+            }
+            if (byte < 0x20 || byte == 0x7F) {
+                return PathProblem::ControlCharacter;
+            }
+        }
+        start = end + 1;
+    }
+    return PathProblem::None;
+}
+
+std::string_view describe(PathProblem problem) {
+    switch (problem) {
+    case PathProblem::None: return "the path is valid";
+    case PathProblem::LeadingSlash: return "the path must be relative (no leading '/')";
+    case PathProblem::EmptySegment: return "the path has an empty segment ('//')";
+    case PathProblem::DotSegment: return "the path has a '.' segment";
+    case PathProblem::DotDotSegment: return "the path has a '..' segment";
+    case PathProblem::Backslash: return "the path has a backslash";
+    case PathProblem::Nul: return "the path has a NUL byte";
+    case PathProblem::ControlCharacter: return "the path has a control character";
+    case PathProblem::InvalidUtf8: return "the path is not valid UTF-8";
+    }
+    return "the path is invalid";
+}
+
+std::optional<std::string_view> path_below_location(std::string_view uri, std::string_view location) {
+    while (!location.empty() && location.back() == '/') {
+        location.remove_suffix(1);
+    }
+    if (uri.substr(0, location.size()) != location) {
+        return std::nullopt;
+    }
+    std::string_view rest = uri.substr(location.size());
+    if (rest.empty()) {
+        return rest;
+    }
+    if (rest.front() != '/') {
+        return std::nullopt;
+    }
+    rest.remove_prefix(1);
+    return rest;
+}
+
+}  // namespace artifacts

@@ -1,0 +1,34 @@
+// Which artifact paths are legal. A bad path is rejected, never cleaned: "a/../b" is not
+// "b", it is an attack or a bug, and the client is told which.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace artifacts {
+
+enum class PathProblem {
+    None,
+    LeadingSlash,
+    EmptySegment,    // "a//b"
+    DotSegment,      // "a/./b"
+    DotDotSegment,   // "a/../b"
+    Backslash,
+    Nul,
+    ControlCharacter,
+    InvalidUtf8,     // includes overlong encodings such as C0 AE for "."
+};
+
+// Checks a decoded path relative to the artifact root ("" is the root itself). A single
+// trailing "/" (a directory) is allowed.
+PathProblem check_relative_path(std::string_view path);
+
+// A sentence for the client and the log.
+std::string_view describe(PathProblem problem);
+
+// The part of a decoded request path below a <Location>: "/logs/a/b" under "/logs" is
+// "a/b", "/logs" and "/logs/" are "". Nothing when the path is not below the location
+// ("/logsfoo" is not below "/logs").
+std::optional<std::string_view> path_below_location(std::string_view uri, std::string_view location);
+
+}  // namespace artifacts

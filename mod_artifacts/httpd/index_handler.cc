@@ -1,0 +1,110 @@
+// The directory index: entries read in one pass, sorted as asked, rendered as HTML for
+// people or JSON for tools, streamed into the brigade.
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include <fnmatch.h>
+
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "../backends/fs_directory.h"
+#include "../core/index_render.h"
+#include "../core/negotiation.h"
+#include "brigade_sink.h"
+#include "module.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+bool wants_json(request_rec* r) {
+    if (r->args != nullptr) {
+        if (const auto format = query_parameter(r->args, "format")) {
+            return *format == "json";
+        }
+    }
+    const char* accept = apr_table_get(r->headers_in, "Accept");
+    return accept != nullptr && prefers_json(accept);
+}
+
+NameFilter ignore_filter(const DirConfig* conf) {
+    if (conf->index_ignore == nullptr || conf->index_ignore->nelts == 0) {
+        return {};
+    }
+    const apr_array_header_t* patterns = conf->index_ignore;
+    return [patterns](std::string_view name) {
+        const std::string terminated(name);
+        for (int i = 0; i < patterns->nelts; ++i) {
+            if (fnmatch(APR_ARRAY_IDX(patterns, i, const char*), terminated.c_str(), 0) == 0) {
+                return true;
+            }
+        }
+        return false;
+    };
+}
+
+int render_index(request_rec* r, const DirConfig* conf) {
+    std::vector<IndexEntry> entries;
+    const int error = read_directory(r->filename, ignore_filter(conf), entries);
+    if (error != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, error, r, ARTF_LOGNO(0102) "cannot read directory %s", r->filename);
+        return error == EACCES ? HTTP_FORBIDDEN : HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const SortOrder order = parse_sort_order(r->args != nullptr ? r->args : "");
+    sort_entries(entries, order);
+
+    const bool json = wants_json(r);
+    ap_set_content_type(r, json ? "application/json" : "text/html; charset=utf-8");
+    apr_table_mergen(r->headers_out, "Vary", "Accept");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+    if (r->header_only) {
+        return OK;
+    }
+    const char* top = apr_table_get(r->notes, "artifacts-path");
+    const IndexPage page{r->uri, top != nullptr && top[0] != '\0', order, entries};
+    BrigadeSink sink(r);
+    if (json) {
+        render_json_index(page, sink);
+    } else {
+        render_html_index(page, sink);
+    }
+    const apr_status_t status = sink.finish();
+    if (status != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, status, r, ARTF_LOGNO(0103) "index of %s not fully sent", r->uri);
+        return AP_FILTER_ERROR;
+    }
+    return OK;
+}
+
+}  // namespace
+
+int handle_directory_index(request_rec* r) {
+    if (r->handler == nullptr || strcmp(r->handler, "artifacts-index") != 0) {
+        return DECLINED;
+    }
+    r->allowed |= AP_METHOD_BIT << M_GET;
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    const DirConfig* conf = dir_config(r);
+    if (conf->index == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARTF_LOGNO(0104) "directory index refused by ArtifactsIndex Off: %s",
+                      r->filename);
+        return HTTP_FORBIDDEN;
+    }
+    try {
+        return render_index(r, conf);
+    } catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0105) "directory index of %s failed: %s", r->filename,
+                      e.what());
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+}  // namespace artifacts::httpd

@@ -1,0 +1,49 @@
+// The module record and hook registration: everything else lives in a file per concept.
+#include <http_core.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include "module.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+int check_required_filters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* server) {
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    if (ap_get_output_filter_handle("INFLATE") == nullptr) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, server,
+                     ARTF_LOGNO(0001) "mod_deflate is not loaded: compressed logs (name.gz) are sent "
+                                      "compressed even to clients that do not accept gzip");
+    }
+    return OK;
+}
+
+void register_hooks(apr_pool_t*) {
+    ap_hook_post_config(check_required_filters, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(translate_artifact_path, nullptr, nullptr, APR_HOOK_MIDDLE);
+    static const char* const run_before_mod_dir[] = {"mod_dir.c", "mod_autoindex.c", nullptr};
+    ap_hook_fixups(fixup_artifact_request, nullptr, run_before_mod_dir, APR_HOOK_MIDDLE);
+    ap_hook_handler(handle_directory_index, nullptr, nullptr, APR_HOOK_MIDDLE);
+}
+
+}  // namespace
+
+}  // namespace artifacts::httpd
+
+extern "C" {
+module AP_MODULE_DECLARE_DATA artifacts_module = {
+    STANDARD20_MODULE_STUFF,
+    artifacts::httpd::create_dir_config,
+    artifacts::httpd::merge_dir_config,
+    nullptr,
+    nullptr,
+    artifacts::httpd::directives,
+    artifacts::httpd::register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
+}

@@ -1,0 +1,152 @@
+// From URL to file: maps the part of the request path below the ArtifactsEngine
+// <Location> onto ArtifactsRoot, then lets Apache's own machinery (directory walk, core
+// handler with sendfile, Range and ETag) do the serving. Directories go to the index
+// handler; a missing name.ext answers from name.ext.gz.
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include <string_view>
+
+#include "../core/index_model.h"
+#include "../core/negotiation.h"
+#include "../core/path_policy.h"
+#include "module.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+constexpr const char* kIndexHandler = "artifacts-index";
+
+bool is_artifact_request(request_rec* r, const DirConfig* conf) {
+    return conf != nullptr && conf->engine == 1 && r->filename != nullptr &&
+           apr_table_get(r->notes, "artifacts-path") != nullptr;
+}
+
+bool names_temporary_file(std::string_view relative) {
+    std::size_t start = 0;
+    while (start <= relative.size()) {
+        const std::size_t slash = relative.find('/', start);
+        const std::string_view segment = relative.substr(start, slash - start);
+        if (segment.substr(0, kTemporaryFilePrefix.size()) == kTemporaryFilePrefix) {
+            return true;
+        }
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    return false;
+}
+
+int redirect_to_directory(request_rec* r) {
+    const char* location = apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/",
+                                       r->args != nullptr ? "?" : "", r->args, nullptr);
+    apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, location, r));
+    return HTTP_MOVED_PERMANENTLY;
+}
+
+// As mod_dir does: a directory holding index.html is answered by that file.
+bool serve_index_html(request_rec* r) {
+    request_rec* sub = ap_sub_req_lookup_uri("index.html", r, r->output_filters);
+    if (sub->status == HTTP_OK && sub->finfo.filetype == APR_REG) {
+        ap_internal_fast_redirect(sub, r);
+        return true;
+    }
+    ap_destroy_sub_req(sub);
+    return false;
+}
+
+// foo.txt is missing but foo.txt.gz exists (legacy compressed logs, or an upload stored
+// compressed): send the compressed bytes to clients that take gzip, inflate for others.
+void answer_from_gzip_sibling(request_rec* r) {
+    // The directory walk may have moved the missing last segment into path_info.
+    const char* compressed = apr_pstrcat(r->pool, apr_table_get(r->notes, "artifacts-file"), ".gz", nullptr);
+    apr_finfo_t info;
+    if (apr_stat(&info, compressed, APR_FINFO_MIN, r->pool) != APR_SUCCESS || info.filetype != APR_REG) {
+        return;
+    }
+    r->filename = const_cast<char*>(compressed);
+    r->path_info = nullptr;
+    r->finfo = info;
+    apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
+    const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
+    if (accept_encoding != nullptr && accepts_gzip(accept_encoding)) {
+        r->content_encoding = "gzip";
+        return;
+    }
+    // mod_deflate's INFLATE filter decodes what says Content-Encoding: gzip, removes the
+    // header and gives the inflated representation an ETag of its own.
+    apr_table_setn(r->headers_out, "Content-Encoding", "gzip");
+    ap_add_output_filter("INFLATE", nullptr, r, r->connection);
+}
+
+}  // namespace
+
+int translate_artifact_path(request_rec* r) {
+    const DirConfig* conf = dir_config(r);
+    if (conf == nullptr || conf->engine != 1 || r->proxyreq != PROXYREQ_NONE || r->uri == nullptr ||
+        r->uri[0] != '/') {
+        return DECLINED;
+    }
+    const auto relative = path_below_location(r->uri, conf->location);
+    if (!relative) {
+        return DECLINED;
+    }
+    // httpd has already decoded and normalised r->uri; what could still escape the root
+    // is refused rather than cleaned.
+    const PathProblem problem = check_relative_path(*relative);
+    if (problem == PathProblem::DotSegment || problem == PathProblem::DotDotSegment ||
+        problem == PathProblem::Nul || problem == PathProblem::Backslash) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARTF_LOGNO(0101) "refused request path: %s",
+                      describe(problem).data());
+        return HTTP_BAD_REQUEST;
+    }
+    if (names_temporary_file(*relative)) {
+        return HTTP_NOT_FOUND;
+    }
+    const char* root = conf->root != nullptr ? conf->root : ap_document_root(r);
+    const std::string relative_path(*relative);
+    r->filename = apr_pstrcat(r->pool, root, "/", relative_path.c_str(), nullptr);
+    r->canonical_filename = r->filename;
+    apr_table_setn(r->notes, "artifacts-path", apr_pstrdup(r->pool, relative_path.c_str()));
+    apr_table_setn(r->notes, "artifacts-file", r->filename);
+    return OK;
+}
+
+int fixup_artifact_request(request_rec* r) {
+    const DirConfig* conf = dir_config(r);
+    if (!is_artifact_request(r, conf)) {
+        return DECLINED;
+    }
+    if (conf->cors_origin != nullptr && conf->cors_origin[0] != '\0' && r->method_number == M_GET) {
+        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", conf->cors_origin);
+        if (strcmp(conf->cors_origin, "*") != 0) {
+            apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+        }
+    }
+    if (r->method_number != M_GET) {
+        return DECLINED;
+    }
+    if (r->finfo.filetype == APR_DIR) {
+        if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
+            return redirect_to_directory(r);
+        }
+        if (r->main == nullptr && serve_index_html(r)) {
+            return OK;
+        }
+        r->handler = kIndexHandler;
+        return OK;
+    }
+    if (r->finfo.filetype == APR_NOFILE) {
+        answer_from_gzip_sibling(r);
+    }
+    return DECLINED;
+}
+
+}  // namespace artifacts::httpd

@@ -1,0 +1,44 @@
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "../../mod_artifacts/core/content_type.h"
+
+using namespace artifacts;
+
+class ContentTypeTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(ContentTypeTest);
+    CPPUNIT_TEST(known_extensions);
+    CPPUNIT_TEST(gzip_wrapping_a_known_type);
+    CPPUNIT_TEST(unknown_and_odd_names);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void known_extensions() {
+        CPPUNIT_ASSERT_EQUAL(std::string_view("text/plain"), content_type_for("job-output.txt").media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("text/plain"), content_type_for("SYSLOG.LOG").media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/json"), content_type_for("zuul-manifest.json").media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("text/html"), content_type_for("index.html").media_type);
+        CPPUNIT_ASSERT(content_type_for("index.html").encoding.empty());
+    }
+
+    void gzip_wrapping_a_known_type() {
+        const ContentType log = content_type_for("screen-n-api.txt.gz");
+        CPPUNIT_ASSERT_EQUAL(std::string_view("text/plain"), log.media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("gzip"), log.encoding);
+        const ContentType tarball = content_type_for("dist.tar.gz");
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/x-tar"), tarball.media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("gzip"), tarball.encoding);
+        const ContentType opaque = content_type_for("blob.gz");
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/gzip"), opaque.media_type);
+        CPPUNIT_ASSERT(opaque.encoding.empty());
+    }
+
+    void unknown_and_odd_names() {
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for("core").media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for(".bashrc").media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for("trailing.").media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for("x.unknownext").media_type);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for(".gz").media_type);
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ContentTypeTest);

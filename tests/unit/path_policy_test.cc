@@ -1,0 +1,49 @@
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "../../mod_artifacts/core/path_policy.h"
+
+using namespace artifacts;
+
+class PathPolicyTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(PathPolicyTest);
+    CPPUNIT_TEST(accepts_ordinary_paths);
+    CPPUNIT_TEST(rejects_rather_than_cleans);
+    CPPUNIT_TEST(location_prefix_has_a_boundary);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void accepts_ordinary_paths() {
+        CPPUNIT_ASSERT(check_relative_path("") == PathProblem::None);
+        CPPUNIT_ASSERT(check_relative_path("a/b/job-output.txt") == PathProblem::None);
+        CPPUNIT_ASSERT(check_relative_path("a/b/") == PathProblem::None);
+        CPPUNIT_ASSERT(check_relative_path("..hidden/x..y/...") == PathProblem::None);
+        CPPUNIT_ASSERT(check_relative_path("caf\xC3\xA9/r\xC3\xA9sum\xC3\xA9 (1).txt") == PathProblem::None);
+    }
+
+    void rejects_rather_than_cleans() {
+        CPPUNIT_ASSERT(check_relative_path("/etc/passwd") == PathProblem::LeadingSlash);
+        CPPUNIT_ASSERT(check_relative_path("a//b") == PathProblem::EmptySegment);
+        CPPUNIT_ASSERT(check_relative_path("a/./b") == PathProblem::DotSegment);
+        CPPUNIT_ASSERT(check_relative_path(".") == PathProblem::DotSegment);
+        CPPUNIT_ASSERT(check_relative_path("a/../../b") == PathProblem::DotDotSegment);
+        CPPUNIT_ASSERT(check_relative_path("..") == PathProblem::DotDotSegment);
+        CPPUNIT_ASSERT(check_relative_path("a/..") == PathProblem::DotDotSegment);
+        CPPUNIT_ASSERT(check_relative_path("a\\..\\b") == PathProblem::Backslash);
+        CPPUNIT_ASSERT(check_relative_path(std::string_view("a\0b", 3)) == PathProblem::Nul);
+        CPPUNIT_ASSERT(check_relative_path("a\nb") == PathProblem::ControlCharacter);
+        CPPUNIT_ASSERT(check_relative_path("\xC0\xAE\xC0\xAE/x") == PathProblem::InvalidUtf8);
+        CPPUNIT_ASSERT_EQUAL(std::string_view("the path has a '..' segment"), describe(PathProblem::DotDotSegment));
+    }
+
+    void location_prefix_has_a_boundary() {
+        CPPUNIT_ASSERT(path_below_location("/a/b", "/") == std::optional<std::string_view>("a/b"));
+        CPPUNIT_ASSERT(path_below_location("/", "/") == std::optional<std::string_view>(""));
+        CPPUNIT_ASSERT(path_below_location("/logs/a/", "/logs") == std::optional<std::string_view>("a/"));
+        CPPUNIT_ASSERT(path_below_location("/logs/a", "/logs/") == std::optional<std::string_view>("a"));
+        CPPUNIT_ASSERT(path_below_location("/logs", "/logs") == std::optional<std::string_view>(""));
+        CPPUNIT_ASSERT(!path_below_location("/logsfoo", "/logs"));
+        CPPUNIT_ASSERT(!path_below_location("/other", "/logs"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PathPolicyTest);
