@@ -99,10 +99,10 @@ int translate_artifact_path(request_rec* r) {
         return DECLINED;
     }
     // httpd has already decoded and normalised r->uri; what could still escape the root
-    // is refused rather than cleaned.
+    // is refused rather than cleaned. Other odd bytes (a backslash is an ordinary byte on
+    // POSIX) may be in legacy file names and are served.
     const PathProblem problem = check_relative_path(*relative);
-    if (problem == PathProblem::DotSegment || problem == PathProblem::DotDotSegment ||
-        problem == PathProblem::Nul || problem == PathProblem::Backslash) {
+    if (problem == PathProblem::DotSegment || problem == PathProblem::DotDotSegment || problem == PathProblem::Nul) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARTF_LOGNO(0101) "refused request path: %s",
                       describe(problem).data());
         return HTTP_BAD_REQUEST;

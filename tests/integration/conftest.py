@@ -1,0 +1,79 @@
+"""Session fixtures: real services started once, on 127.0.0.1, in a temporary directory,
+and stopped by PID. After each test module the httpd error log is scanned: an error line
+nobody expected fails the run."""
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+from scripts.services.httpd import Httpd, make_accessible  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "expected_errors(pattern): error-log lines this module provokes on purpose")
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = tempfile.mkdtemp(prefix="mod_artifacts-it-")
+    make_accessible(path)
+    yield path
+    if os.environ.get("KEEP_TEST_DIRS") != "1":
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def new_dir(parent, name):
+    path = os.path.join(parent, name)
+    os.makedirs(path, exist_ok=True)
+    make_accessible(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def artifact_root(workdir):
+    """The tree ArtifactsRoot points at; tests add what they need below it."""
+    return new_dir(workdir, "artifacts")
+
+
+MAIN_CONFIG = """
+<Directory "{root}">
+    Require all granted
+    Options FollowSymLinks
+</Directory>
+ArtifactsRoot "{root}"
+<Location "/">
+    ArtifactsEngine On
+    ArtifactsCORS *
+    ArtifactsIndexIgnore "*.swp" "*~"
+</Location>
+<Location "/private">
+    ArtifactsIndex Off
+</Location>
+"""
+
+
+@pytest.fixture(scope="session")
+def httpd(workdir, artifact_root):
+    server_dir = new_dir(workdir, "httpd")
+    docroot = new_dir(workdir, "docroot")
+    server = Httpd(server_dir, docroot)
+    server.write_config(MAIN_CONFIG.format(root=artifact_root))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def error_log_is_clean(request, httpd):
+    """Fails the module when httpd logged an error that no test declared."""
+    start = httpd.log_size()
+    yield
+    marker = request.node.get_closest_marker("expected_errors")
+    allowed = [re.compile(p) for p in marker.args] if marker else []
+    unexpected = [line for line in httpd.error_lines_since(start)
+                  if not any(p.search(line) for p in allowed)]
+    assert not unexpected, "unexpected lines in httpd's error log:\n" + "\n".join(unexpected)

@@ -1,0 +1,89 @@
+"""Directives: a bad value fails `apache2 -t` naming the directive; merging and the
+mapping of a <Location> onto ArtifactsRoot (default: DocumentRoot)."""
+import os
+
+import pytest
+import requests
+
+from scripts.services.httpd import Httpd
+
+
+@pytest.fixture
+def checker(workdir, request):
+    """An httpd that is only ever config-tested, never started."""
+    directory = os.path.join(workdir, "configtest-" + request.node.name.replace("[", "-").replace("]", ""))
+    os.makedirs(directory, exist_ok=True)
+    return Httpd(directory, workdir)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("ArtifactsRoot /does/not/exist\n", "ArtifactsRoot '/does/not/exist' is not an existing directory"),
+    ("ArtifactsCORS ftp://x\n", "ArtifactsCORS takes *, Off or an origin"),
+    ("ArtifactsCORS \"https://a.example, https://b.example\"\n", "ArtifactsCORS takes a single origin"),
+    ("ArtifactsEngine maybe\n", "ArtifactsEngine must be On or Off"),
+    ("<LocationMatch \"^/x\">\nArtifactsEngine On\n</LocationMatch>\n", "needs a plain <Location"),
+    ("<Location ~ \"^/x\">\nArtifactsEngine On\n</Location>\n", "needs a plain <Location"),
+    ("<Directory /tmp>\nArtifactsEngine On\n</Directory>\n", "ArtifactsEngine cannot occur within <Directory"),
+    ("ArtifactsIndexIgnore \"a/b\"\n", "ArtifactsIndexIgnore takes file name patterns without '/'"),
+    ("ArtifactsIndex sometimes\n", "ArtifactsIndex must be On or Off"),
+])
+def test_bad_directive_fails_configtest(checker, body, message):
+    checker.write_config(body)
+    result = checker.configtest()
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+
+
+def test_good_configuration_passes(checker, artifact_root):
+    checker.write_config(f"""
+ArtifactsRoot "{artifact_root}"
+ArtifactsCORS https://viewer.example.org
+<Location "/logs">
+    ArtifactsEngine On
+    ArtifactsIndexIgnore "*.swp"
+</Location>
+<Location "/logs/quiet">
+    ArtifactsIndex Off
+    ArtifactsCORS Off
+</Location>
+""")
+    result = checker.configtest()
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def restore(httpd):
+    original = httpd.body
+    yield
+    httpd.reconfigure(original)
+
+
+def test_location_maps_onto_document_root_by_default(httpd, restore):
+    with open(os.path.join(httpd.docroot, "hello.txt"), "w") as out:
+        out.write("from the document root")
+    httpd.reconfigure("""
+<Location "/logs">
+    ArtifactsEngine On
+    ArtifactsCORS https://viewer.example.org
+</Location>
+<Location "/logs/quiet">
+    ArtifactsCORS Off
+</Location>
+""")
+    reply = requests.get(f"{httpd.url}/logs/hello.txt")
+    assert reply.text == "from the document root"
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://viewer.example.org"
+    assert "Origin" in reply.headers["Vary"]
+    names = [entry["name"] for entry in requests.get(f"{httpd.url}/logs/?format=json").json()["entries"]]
+    assert "hello.txt" in names
+    redirect = requests.get(f"{httpd.url}/logs", allow_redirects=False)
+    assert redirect.status_code == 301 and redirect.headers["Location"].endswith("/logs/")
+    # Outside the location Apache's core answers: the same file, without our headers.
+    plain = requests.get(f"{httpd.url}/hello.txt")
+    assert plain.text == "from the document root"
+    assert "Access-Control-Allow-Origin" not in plain.headers
+    assert requests.get(f"{httpd.url}/logsfoo/hello.txt").status_code == 404
+    os.makedirs(os.path.join(httpd.docroot, "quiet"), exist_ok=True)
+    quiet = requests.get(f"{httpd.url}/logs/quiet/")
+    assert quiet.status_code == 200
+    assert "Access-Control-Allow-Origin" not in quiet.headers

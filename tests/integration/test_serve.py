@@ -1,0 +1,357 @@
+"""Serving the filesystem store: files through Apache's core handler, directories
+through our index, compressed logs transparently, CORS."""
+import email.utils
+import gzip
+import html.parser
+import http.client
+import json
+import os
+
+import pytest
+import requests
+
+# Apache itself refuses ../ beyond the root before any module runs, and says so at error level.
+pytestmark = pytest.mark.expected_errors(r"AH10244: invalid URI path")
+
+
+def write(root, relative, data, mtime=None):
+    path = os.path.join(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    for parent in _parents(root, os.path.dirname(path)):
+        os.chmod(parent, 0o755)
+    with open(path, "wb") as out:
+        out.write(data if isinstance(data, bytes) else data.encode())
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def _parents(root, directory):
+    while directory.startswith(root) and directory != root:
+        yield directory
+        directory = os.path.dirname(directory)
+
+
+class Links(html.parser.HTMLParser):
+    """The rows of an index page: (href, text) of every link in the table body."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+        self._in_body = False
+        self._href = None
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tbody":
+            self._in_body = True
+        elif tag == "a" and self._in_body:
+            self._href = dict(attrs)["href"]
+            self._text = ""
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self._in_body = False
+        elif tag == "a" and self._href is not None:
+            self.rows.append((self._href, self._text))
+            self._href = None
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text += data
+
+
+def index_links(text):
+    parser = Links()
+    parser.feed(text)
+    return parser.rows
+
+
+@pytest.fixture(scope="module")
+def job(artifact_root):
+    base = "serve/job1"
+    write(artifact_root, f"{base}/job-output.txt", "line 1\nline 2\n" * 500, mtime=1700000000)
+    write(artifact_root, f"{base}/big.bin", os.urandom(300_000), mtime=1700000300)
+    write(artifact_root, f"{base}/small.json", '{"a": 1}', mtime=1700000200)
+    write(artifact_root, f"{base}/logs/controller/syslog.txt", "kernel: hello\n", mtime=1700000100)
+    write(artifact_root, f"{base}/zuul-info/inventory.yaml", "all: {}\n", mtime=1700000100)
+    write(artifact_root, f"{base}/editor.swp", "swap", mtime=1700000100)
+    write(artifact_root, f"{base}/.artifacts-tmp-1234-partial.txt", "partial", mtime=1700000100)
+    return base
+
+
+def test_file_is_served_by_the_core_handler(httpd, artifact_root, job):
+    reply = requests.get(f"{httpd.url}/{job}/job-output.txt")
+    assert reply.status_code == 200
+    assert reply.content == open(os.path.join(artifact_root, job, "job-output.txt"), "rb").read()
+    assert reply.headers["Content-Length"] == str(len(reply.content))
+    assert reply.headers["Content-Type"].startswith("text/plain")
+    assert reply.headers["Accept-Ranges"] == "bytes"
+    assert reply.headers["ETag"]
+    assert email.utils.parsedate_to_datetime(reply.headers["Last-Modified"]).timestamp() == 1700000000
+
+
+def test_head_has_headers_and_no_body(httpd, job):
+    reply = requests.head(f"{httpd.url}/{job}/big.bin")
+    assert reply.status_code == 200
+    assert reply.headers["Content-Length"] == "300000"
+    assert reply.content == b""
+
+
+def test_range_request(httpd, artifact_root, job):
+    data = open(os.path.join(artifact_root, job, "big.bin"), "rb").read()
+    reply = requests.get(f"{httpd.url}/{job}/big.bin", headers={"Range": "bytes=1000-1999"})
+    assert reply.status_code == 206
+    assert reply.headers["Content-Range"] == "bytes 1000-1999/300000"
+    assert reply.content == data[1000:2000]
+
+
+def test_conditional_requests(httpd, job):
+    url = f"{httpd.url}/{job}/small.json"
+    first = requests.get(url)
+    assert requests.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert requests.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    assert requests.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_missing_file_is_404(httpd, job):
+    assert requests.get(f"{httpd.url}/{job}/nope.txt").status_code == 404
+    assert requests.get(f"{httpd.url}/{job}/nodir/nope.txt").status_code == 404
+
+
+def test_directory_without_slash_redirects(httpd, job):
+    reply = requests.get(f"{httpd.url}/{job}/logs?C=S;O=D", allow_redirects=False)
+    assert reply.status_code == 301
+    assert reply.headers["Location"] == f"{httpd.url}/{job}/logs/?C=S;O=D"
+
+
+def test_html_index_lists_directories_first(httpd, job):
+    reply = requests.get(f"{httpd.url}/{job}/", headers={"Accept": "text/html"})
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Accept" in reply.headers["Vary"]
+    assert reply.text.startswith("<!DOCTYPE html>")
+    assert f"<title>Index of /{job}/</title>" in reply.text
+    names = [text for _, text in index_links(reply.text)]
+    assert names == ["../", "logs/", "zuul-info/", "big.bin", "job-output.txt", "small.json"]
+
+
+def test_index_hides_temporary_and_ignored_files(httpd, job):
+    text = requests.get(f"{httpd.url}/{job}/").text
+    assert "artifacts-tmp" not in text
+    assert "editor.swp" not in text
+    assert requests.get(f"{httpd.url}/{job}/.artifacts-tmp-1234-partial.txt").status_code == 404
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("C=N;O=D", ["zuul-info/", "logs/", "small.json", "job-output.txt", "big.bin"]),
+    ("C=S;O=A", ["logs/", "zuul-info/", "small.json", "job-output.txt", "big.bin"]),
+    ("C=S;O=D", ["zuul-info/", "logs/", "big.bin", "job-output.txt", "small.json"]),
+    ("C=M;O=A", ["logs/", "zuul-info/", "job-output.txt", "small.json", "big.bin"]),
+    ("C=M;O=D", ["zuul-info/", "logs/", "big.bin", "small.json", "job-output.txt"]),
+])
+def test_index_sorts_like_mod_autoindex(httpd, artifact_root, job, query, expected):
+    # Directories share an mtime set by the test run: they order by name among themselves.
+    for directory in ("logs", "zuul-info"):
+        os.utime(os.path.join(artifact_root, job, directory), (1600000000, 1600000000))
+    text = requests.get(f"{httpd.url}/{job}/?{query}").text
+    names = [text for _, text in index_links(text)][1:]
+    assert names == expected
+
+
+@pytest.mark.parametrize("how", ["accept", "query"])
+def test_json_index(httpd, job, how):
+    if how == "accept":
+        reply = requests.get(f"{httpd.url}/{job}/", headers={"Accept": "application/json"})
+    else:
+        reply = requests.get(f"{httpd.url}/{job}/?format=json")
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == "application/json"
+    body = reply.json()
+    assert body["path"] == f"/{job}/"
+    by_name = {entry["name"]: entry for entry in body["entries"]}
+    assert set(by_name) == {"logs", "zuul-info", "big.bin", "job-output.txt", "small.json"}
+    assert by_name["big.bin"] == {"name": "big.bin", "href": "big.bin", "type": "file", "size": 300000,
+                                  "mtime": "2023-11-14T22:18:20Z", "content_type": "application/octet-stream"}
+    assert by_name["job-output.txt"]["content_type"] == "text/plain"
+    assert by_name["logs"]["type"] == "directory"
+    assert by_name["logs"]["href"] == "logs/"
+
+
+def test_browser_accept_gets_html(httpd, job):
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    reply = requests.get(f"{httpd.url}/{job}/", headers={"Accept": accept})
+    assert reply.headers["Content-Type"].startswith("text/html")
+
+
+def test_index_html_is_served_when_present(httpd, artifact_root):
+    write(artifact_root, "serve/site/index.html", "<html><body>report</body></html>")
+    write(artifact_root, "serve/site/other.txt", "x")
+    reply = requests.get(f"{httpd.url}/serve/site/")
+    assert reply.status_code == 200
+    assert reply.text == "<html><body>report</body></html>"
+    assert reply.headers["Content-Type"].startswith("text/html")
+
+
+def test_top_of_tree_has_no_parent_link(httpd, job):
+    links = index_links(requests.get(f"{httpd.url}/").text)
+    assert ("../", "../") not in links
+    assert ("./serve/", "serve/") in links
+
+
+def test_index_off_refuses_listing_but_serves_files(httpd, artifact_root):
+    write(artifact_root, "private/secret.txt", "s")
+    assert requests.get(f"{httpd.url}/private/").status_code == 403
+    assert requests.get(f"{httpd.url}/private/secret.txt").text == "s"
+
+
+def test_cors_on_files_and_indexes(httpd, job):
+    assert requests.get(f"{httpd.url}/{job}/small.json").headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.get(f"{httpd.url}/{job}/").headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.get(f"{httpd.url}/{job}/nope").headers["Access-Control-Allow-Origin"] == "*"
+
+
+HOSTILE_NAMES = [
+    b"<script>alert(1)<\\script>.txt",
+    b"<img src=x onerror=alert(1)>.txt",
+    b"quote\"d 'single'.txt",
+    b"spaces in name.txt",
+    b"100% done.log",
+    b"caf\xc3\xa9 \xe2\x82\xac.txt",
+    b"bad\xffutf8.txt",
+    b"javascript:alert(1)",
+    b"hash#and?query.txt",
+    b"\"><b>bold</b>.txt".replace(b"/", b"|"),
+]
+
+
+def test_hostile_names_are_escaped_and_their_links_work(httpd, artifact_root):
+    directory = os.path.join(artifact_root, "serve", "hostile")
+    os.makedirs(directory, exist_ok=True)
+    os.chmod(directory, 0o755)
+    for number, name in enumerate(HOSTILE_NAMES):
+        with open(os.path.join(os.fsencode(directory), name), "wb") as out:
+            out.write(b"content %d" % number)
+    reply = requests.get(f"{httpd.url}/serve/hostile/")
+    assert reply.status_code == 200
+    page = reply.content
+    assert b"<script>" not in page
+    assert b"<img" not in page and b"<b>" not in page
+    assert b"&lt;script&gt;alert(1)&lt;\\script&gt;.txt" in page
+    assert b"quote&quot;d &#39;single&#39;.txt" in page
+    assert b"caf\xc3\xa9 \xe2\x82\xac.txt" in page
+    assert b"bad\xef\xbf\xbdutf8.txt" in page
+    links = index_links(page.decode())
+    assert len(links) == len(HOSTILE_NAMES) + 1
+    for href, _ in links[1:]:
+        assert href.startswith("./") and ":" not in href and "#" not in href and "?" not in href
+        fetched = requests.get(f"{httpd.url}/serve/hostile/{href[2:]}")
+        assert fetched.status_code == 200, href
+        assert fetched.content.startswith(b"content ")
+    served = {requests.get(f"{httpd.url}/serve/hostile/{href[2:]}").content for href, _ in links[1:]}
+    assert served == {b"content %d" % n for n in range(len(HOSTILE_NAMES))}
+
+
+def test_hostile_names_in_json(httpd):
+    body = requests.get(f"{httpd.url}/serve/hostile/?format=json").json()
+    names = {entry["name"] for entry in body["entries"]}
+    assert "<script>alert(1)<\\script>.txt" in names
+    assert "caf\u00e9 \u20ac.txt" in names
+    assert "bad\ufffdutf8.txt" in names
+
+
+@pytest.fixture(scope="module")
+def compressed(artifact_root):
+    # Realistic entropy: mod_deflate refuses to inflate beyond DeflateInflateRatioLimit (200).
+    original = "".join(f"2026-11-25 10:00:{n % 60:02d}.{n % 1000:03d} {1000 + n % 7} INFO nova.api "
+                       f"[req-{os.urandom(16).hex()}] GET /v2.1/servers/{os.urandom(8).hex()} status {200 + n % 5}\n"
+                       for n in range(2000)).encode()
+    packed = gzip.compress(original)
+    write(artifact_root, "serve/gz/screen-n-api.txt.gz", packed)
+    return original, packed
+
+
+def test_gzip_sibling_sent_compressed_to_clients_that_accept_it(httpd, compressed):
+    original, packed = compressed
+    reply = requests.get(f"{httpd.url}/serve/gz/screen-n-api.txt", headers={"Accept-Encoding": "gzip"}, stream=True)
+    raw = reply.raw.read(decode_content=False)
+    assert reply.status_code == 200
+    assert reply.headers["Content-Encoding"] == "gzip"
+    assert reply.headers["Content-Type"].startswith("text/plain")
+    assert "Accept-Encoding" in reply.headers["Vary"]
+    assert raw == packed
+
+
+def test_gzip_sibling_inflated_for_clients_that_do_not(httpd, compressed):
+    original, _ = compressed
+    reply = requests.get(f"{httpd.url}/serve/gz/screen-n-api.txt", headers={"Accept-Encoding": "identity"})
+    assert reply.status_code == 200
+    assert "Content-Encoding" not in reply.headers
+    assert reply.headers["Content-Type"].startswith("text/plain")
+    assert reply.content == original
+    compressed_etag = requests.head(f"{httpd.url}/serve/gz/screen-n-api.txt",
+                                    headers={"Accept-Encoding": "gzip"}).headers["ETag"]
+    assert reply.headers.get("ETag") != compressed_etag
+
+
+def test_plain_curl_gets_the_inflated_log(httpd, compressed):
+    import subprocess
+    original, _ = compressed
+    out = subprocess.run(["curl", "-sf", f"{httpd.url}/serve/gz/screen-n-api.txt"], capture_output=True, check=True)
+    assert out.stdout == original
+
+
+def test_gz_name_itself_gets_raw_bytes(httpd, compressed):
+    _, packed = compressed
+    reply = requests.get(f"{httpd.url}/serve/gz/screen-n-api.txt.gz", headers={"Accept-Encoding": "identity"},
+                         stream=True)
+    assert reply.status_code == 200
+    assert reply.raw.read(decode_content=False) == packed
+
+
+def test_real_file_wins_over_gzip_sibling(httpd, artifact_root):
+    write(artifact_root, "serve/both/a.txt", "plain")
+    write(artifact_root, "serve/both/a.txt.gz", gzip.compress(b"compressed"))
+    assert requests.get(f"{httpd.url}/serve/both/a.txt").text == "plain"
+
+
+def raw_get(httpd, path):
+    """Sends the path exactly as given, with no client-side normalisation."""
+    connection = http.client.HTTPConnection("127.0.0.1", httpd.port, timeout=10)
+    connection.putrequest("GET", path, skip_accept_encoding=True)
+    connection.endheaders()
+    reply = connection.getresponse()
+    body = reply.read()
+    connection.close()
+    return reply.status, body
+
+
+@pytest.mark.parametrize("path", [
+    "/../../../etc/passwd",
+    "/serve/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/serve/..%2f..%2f..%2fetc/passwd",
+    "/serve/%2e%2e%5c%2e%2e%5cetc%5cpasswd",
+    "/serve/%00/passwd",
+])
+def test_traversal_never_leaves_the_root(httpd, path):
+    status, body = raw_get(httpd, path)
+    assert status in (400, 403, 404)
+    assert b"root:x:0:0" not in body
+
+
+def test_ten_thousand_entries_list_completely(httpd, artifact_root):
+    directory = os.path.join(artifact_root, "serve", "wide")
+    os.makedirs(directory, exist_ok=True)
+    os.chmod(directory, 0o755)
+    for number in range(10_000):
+        with open(os.path.join(directory, f"file-{number:05d}.txt"), "w") as out:
+            out.write("x" * (number % 100))
+    reply = requests.get(f"{httpd.url}/serve/wide/?format=json")
+    assert reply.status_code == 200
+    entries = reply.json()["entries"]
+    assert len(entries) == 10_000
+    assert entries[0]["name"] == "file-00000.txt" and entries[-1]["name"] == "file-09999.txt"
+    assert entries[4321]["size"] == 21
+    html_reply = requests.get(f"{httpd.url}/serve/wide/")
+    assert html_reply.text.count("<tr><td class=\"name\">") == 10_000
+    assert "Content-Length" not in html_reply.headers  # streamed, not assembled first
