@@ -69,9 +69,9 @@ std::string_view lookup_extension(std::string_view name) {
     std::transform(extension.begin(), extension.end(), extension.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     const auto end = kMappings.end();
-    const auto found = std::lower_bound(
-        kMappings.begin(), end, extension,
-        [](const Mapping& mapping, const std::string& key) { return mapping.extension < key; });
+    const auto found =
+        std::lower_bound(kMappings.begin(), end, extension,
+                         [](const Mapping& mapping, const std::string& key) { return mapping.extension < key; });
     if (found == end || found->extension != extension) {
         return {};
     }
@@ -79,8 +79,7 @@ std::string_view lookup_extension(std::string_view name) {
 }
 
 bool ends_with_gz(std::string_view name) {
-    return name.size() > 3 && (name.substr(name.size() - 3) == ".gz" ||
-                               name.substr(name.size() - 3) == ".GZ");
+    return name.size() > 3 && (name.substr(name.size() - 3) == ".gz" || name.substr(name.size() - 3) == ".GZ");
 }
 
 }  // namespace

@@ -82,8 +82,8 @@ void append_breadcrumbs(std::string& out, std::string_view url_path) {
     }
 }
 
-void append_sort_header(std::string& out, const SortOrder& current, SortKey key, char letter,
-                        std::string_view label, std::string_view css_class) {
+void append_sort_header(std::string& out, const SortOrder& current, SortKey key, char letter, std::string_view label,
+                        std::string_view css_class) {
     const bool active = current.key == key;
     const bool next_descending = active && !current.descending;
     out.append("<th class=\"").append(css_class).append("\"");
@@ -131,9 +131,10 @@ std::string format_iso8601(std::int64_t unix_seconds) {
 void render_html_index(const IndexPage& page, Sink& sink) {
     BlockWriter writer(sink);
     std::string& out = writer.buffer();
-    out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<title>Index of ");
+    out.append(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>Index of ");
     append_html_escaped(out, page.url_path);
     out.append("</title>\n<style>").append(kStyle).append("</style>\n</head>\n<body>\n<header><h1>Index of ");
     append_breadcrumbs(out, page.url_path);
@@ -143,8 +144,9 @@ void render_html_index(const IndexPage& page, Sink& sink) {
     append_sort_header(out, page.order, SortKey::Size, 'S', "Size", "size");
     out.append("</tr></thead>\n<tbody>\n");
     if (page.has_parent) {
-        out.append("<tr class=\"dir parent\"><td class=\"name\"><a href=\"../\">../</a></td>"
-                   "<td class=\"mtime\"></td><td class=\"size\"></td></tr>\n");
+        out.append(
+            "<tr class=\"dir parent\"><td class=\"name\"><a href=\"../\">../</a></td>"
+            "<td class=\"mtime\"></td><td class=\"size\"></td></tr>\n");
     }
     std::size_t directories = 0;
     std::uint64_t total_bytes = 0;

@@ -24,8 +24,7 @@ bool iequals(std::string_view a, std::string_view b) {
         return false;
     }
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
             return false;
         }
     }
@@ -42,8 +41,7 @@ Weighted parse_element(std::string_view element) {
     Weighted result;
     const std::size_t semicolon = element.find(';');
     result.token = trim(element.substr(0, semicolon));
-    std::string_view params =
-        semicolon == std::string_view::npos ? std::string_view{} : element.substr(semicolon + 1);
+    std::string_view params = semicolon == std::string_view::npos ? std::string_view{} : element.substr(semicolon + 1);
     while (!params.empty()) {
         const std::size_t next = params.find(';');
         const std::string_view param = trim(params.substr(0, next));

@@ -10,13 +10,13 @@ namespace artifacts {
 enum class PathProblem {
     None,
     LeadingSlash,
-    EmptySegment,    // "a//b"
-    DotSegment,      // "a/./b"
-    DotDotSegment,   // "a/../b"
+    EmptySegment,   // "a//b"
+    DotSegment,     // "a/./b"
+    DotDotSegment,  // "a/../b"
     Backslash,
     Nul,
     ControlCharacter,
-    InvalidUtf8,     // includes overlong encodings such as C0 AE for "."
+    InvalidUtf8,  // includes overlong encodings such as C0 AE for "."
 };
 
 // Checks a decoded path relative to the artifact root ("" is the root itself). A single

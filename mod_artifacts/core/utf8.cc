@@ -4,7 +4,9 @@ namespace artifacts::utf8 {
 
 namespace {
 
-bool is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
+bool is_continuation(unsigned char byte) {
+    return (byte & 0xC0) == 0x80;
+}
 
 }  // namespace
 
@@ -57,8 +59,7 @@ bool is_valid(std::string_view text) {
     for (std::size_t pos = 0; pos < text.size();) {
         char32_t code_point;
         const std::size_t used = decode(text, pos, code_point);
-        if (code_point == kReplacement && used == 1 &&
-            static_cast<unsigned char>(text[pos]) >= 0x80) {
+        if (code_point == kReplacement && used == 1 && static_cast<unsigned char>(text[pos]) >= 0x80) {
             return false;
         }
         pos += used;

@@ -2,8 +2,7 @@
 
 namespace artifacts::httpd {
 
-BrigadeSink::BrigadeSink(request_rec* r)
-    : r_(r), brigade_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {}
+BrigadeSink::BrigadeSink(request_rec* r) : r_(r), brigade_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {}
 
 void BrigadeSink::write(std::string_view bytes) {
     if (status_ != APR_SUCCESS || bytes.empty()) {

@@ -26,9 +26,9 @@ const char* set_engine(cmd_parms* cmd, void* config, int on) {
         return error;
     }
     for (const ap_directive_t* section = cmd->directive->parent; section != nullptr; section = section->parent) {
-        const bool regex_location = strcasecmp(section->directive, "<LocationMatch") == 0 ||
-                                    (strcasecmp(section->directive, "<Location") == 0 && section->args != nullptr &&
-                                     section->args[0] == '~');
+        const bool regex_location =
+            strcasecmp(section->directive, "<LocationMatch") == 0 ||
+            (strcasecmp(section->directive, "<Location") == 0 && section->args != nullptr && section->args[0] == '~');
         if (regex_location) {
             return apr_pstrcat(cmd->pool, cmd->cmd->name,
                                " needs a plain <Location \"/path\">, not a regular expression", nullptr);
@@ -85,8 +85,8 @@ const char* set_index(cmd_parms*, void* config, int on) {
 const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) {
     auto* conf = static_cast<DirConfig*>(config);
     if (pattern[0] == '\0' || strchr(pattern, '/') != nullptr) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes file name patterns without '/', not '", pattern,
-                           "'", nullptr);
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes file name patterns without '/', not '", pattern, "'",
+                           nullptr);
     }
     if (conf->index_ignore == nullptr) {
         conf->index_ignore = apr_array_make(cmd->pool, 4, sizeof(const char*));

@@ -94,8 +94,8 @@ int handle_directory_index(request_rec* r) {
     }
     const DirConfig* conf = dir_config(r);
     if (conf->index == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARTF_LOGNO(0104) "directory index refused by ArtifactsIndex Off: %s",
-                      r->filename);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      ARTF_LOGNO(0104) "directory index refused by ArtifactsIndex Off: %s", r->filename);
         return HTTP_FORBIDDEN;
     }
     try {

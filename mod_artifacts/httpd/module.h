@@ -15,11 +15,11 @@ extern "C" module AP_MODULE_DECLARE_DATA artifacts_module;
 namespace artifacts::httpd {
 
 struct DirConfig {
-    int engine = -1;                  // -1 unset, 0 Off, 1 On
-    const char* location = nullptr;   // the <Location> ArtifactsEngine was switched on in
-    const char* root = nullptr;       // ArtifactsRoot, without a trailing "/"
-    const char* cors_origin = nullptr;  // ArtifactsCORS value; "" when switched off
-    int index = -1;                   // ArtifactsIndex: -1 unset (On), 0 Off, 1 On
+    int engine = -1;                             // -1 unset, 0 Off, 1 On
+    const char* location = nullptr;              // the <Location> ArtifactsEngine was switched on in
+    const char* root = nullptr;                  // ArtifactsRoot, without a trailing "/"
+    const char* cors_origin = nullptr;           // ArtifactsCORS value; "" when switched off
+    int index = -1;                              // ArtifactsIndex: -1 unset (On), 0 Off, 1 On
     apr_array_header_t* index_ignore = nullptr;  // const char* glob patterns
 };
 

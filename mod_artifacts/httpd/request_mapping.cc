@@ -45,8 +45,8 @@ bool names_temporary_file(std::string_view relative) {
 }
 
 int redirect_to_directory(request_rec* r) {
-    const char* location = apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/",
-                                       r->args != nullptr ? "?" : "", r->args, nullptr);
+    const char* location =
+        apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/", r->args != nullptr ? "?" : "", r->args, nullptr);
     apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, location, r));
     return HTTP_MOVED_PERMANENTLY;
 }
@@ -90,8 +90,7 @@ void answer_from_gzip_sibling(request_rec* r) {
 
 int translate_artifact_path(request_rec* r) {
     const DirConfig* conf = dir_config(r);
-    if (conf == nullptr || conf->engine != 1 || r->proxyreq != PROXYREQ_NONE || r->uri == nullptr ||
-        r->uri[0] != '/') {
+    if (conf == nullptr || conf->engine != 1 || r->proxyreq != PROXYREQ_NONE || r->uri == nullptr || r->uri[0] != '/') {
         return DECLINED;
     }
     const auto relative = path_below_location(r->uri, conf->location);

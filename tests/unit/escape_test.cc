@@ -40,7 +40,10 @@ public:
     }
 
     void html_replaces_invalid_utf8_and_controls() {
-        CPPUNIT_ASSERT_EQUAL(std::string("a\xEF\xBF\xBD" "b"), html("a\xFF" "b"));
+        CPPUNIT_ASSERT_EQUAL(std::string("a\xEF\xBF\xBD"
+                                         "b"),
+                             html("a\xFF"
+                                  "b"));
         CPPUNIT_ASSERT_EQUAL(std::string("\xEF\xBF\xBD\xEF\xBF\xBD"), html("\xC0\xAE"));
         CPPUNIT_ASSERT_EQUAL(std::string("x\xEF\xBF\xBDy"), html("x\x1By"));
         CPPUNIT_ASSERT_EQUAL(std::string("tab\there"), html("tab\there"));

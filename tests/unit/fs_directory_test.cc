@@ -47,7 +47,8 @@ public:
     }
 
     void hides_temporary_and_filtered_names() {
-        const auto entries = read_sorted([](std::string_view name) { return name.size() > 4 && name.substr(name.size() - 4) == ".swp"; });
+        const auto entries = read_sorted(
+            [](std::string_view name) { return name.size() > 4 && name.substr(name.size() - 4) == ".swp"; });
         for (const auto& entry : entries) {
             CPPUNIT_ASSERT(entry.name != "skip.swp");
             CPPUNIT_ASSERT(entry.name.rfind(".artifacts-tmp-", 0) != 0);
@@ -57,10 +58,12 @@ public:
 
     void follows_links_and_skips_dangling_ones() {
         const auto entries = read_sorted({});
-        const auto link = std::find_if(entries.begin(), entries.end(), [](const IndexEntry& e) { return e.name == "link.txt"; });
+        const auto link =
+            std::find_if(entries.begin(), entries.end(), [](const IndexEntry& e) { return e.name == "link.txt"; });
         CPPUNIT_ASSERT(link != entries.end());
         CPPUNIT_ASSERT_EQUAL(std::uint64_t{5}, link->size);
-        CPPUNIT_ASSERT(std::none_of(entries.begin(), entries.end(), [](const IndexEntry& e) { return e.name == "dangling"; }));
+        CPPUNIT_ASSERT(
+            std::none_of(entries.begin(), entries.end(), [](const IndexEntry& e) { return e.name == "dangling"; }));
     }
 
     void reports_a_missing_directory() {
@@ -73,7 +76,8 @@ private:
     std::vector<IndexEntry> read_sorted(const NameFilter& hide) {
         std::vector<IndexEntry> entries;
         CPPUNIT_ASSERT_EQUAL(0, read_directory(dir_, hide, entries));
-        std::sort(entries.begin(), entries.end(), [](const IndexEntry& a, const IndexEntry& b) { return a.name < b.name; });
+        std::sort(entries.begin(), entries.end(),
+                  [](const IndexEntry& a, const IndexEntry& b) { return a.name < b.name; });
         return entries;
     }
 

@@ -7,11 +7,8 @@ using namespace artifacts;
 namespace {
 std::vector<IndexEntry> sample() {
     return {
-        {"b.txt", false, 300, 10},
-        {"zdir", true, 0, 5},
-        {"a.txt", false, 100, 30},
-        {"adir", true, 0, 50},
-        {"c.txt", false, 200, 20},
+        {"b.txt", false, 300, 10}, {"zdir", true, 0, 5},      {"a.txt", false, 100, 30},
+        {"adir", true, 0, 50},     {"c.txt", false, 200, 20},
     };
 }
 std::string names(const std::vector<IndexEntry>& entries) {

@@ -102,16 +102,19 @@ public:
     }
 
     void json_lists_every_field() {
-        const std::vector<IndexEntry> entries{{"logs", true, 0, 1795604707}, {"job-output.txt.gz", false, 42, 1795604707}};
+        const std::vector<IndexEntry> entries{{"logs", true, 0, 1795604707},
+                                              {"job-output.txt.gz", false, 42, 1795604707}};
         StringSink sink;
         render_json_index({"/x/", true, {}, entries}, sink);
         const std::string& json = sink.str();
         CPPUNIT_ASSERT(contains(json, "{\"path\":\"/x/\",\"entries\":["));
-        CPPUNIT_ASSERT(contains(json, "{\"name\":\"logs\",\"href\":\"logs/\",\"type\":\"directory\",\"size\":0,"
-                                      "\"mtime\":\"2026-11-25T11:05:07Z\"}"));
-        CPPUNIT_ASSERT(contains(json, "{\"name\":\"job-output.txt.gz\",\"href\":\"job-output.txt.gz\",\"type\":\"file\","
-                                      "\"size\":42,\"mtime\":\"2026-11-25T11:05:07Z\",\"content_type\":\"text/plain\","
-                                      "\"content_encoding\":\"gzip\"}"));
+        CPPUNIT_ASSERT(contains(json,
+                                "{\"name\":\"logs\",\"href\":\"logs/\",\"type\":\"directory\",\"size\":0,"
+                                "\"mtime\":\"2026-11-25T11:05:07Z\"}"));
+        CPPUNIT_ASSERT(contains(json,
+                                "{\"name\":\"job-output.txt.gz\",\"href\":\"job-output.txt.gz\",\"type\":\"file\","
+                                "\"size\":42,\"mtime\":\"2026-11-25T11:05:07Z\",\"content_type\":\"text/plain\","
+                                "\"content_encoding\":\"gzip\"}"));
         CPPUNIT_ASSERT(contains(json, "\n]}"));
     }
 
