@@ -48,6 +48,28 @@ PathProblem check_relative_path(std::string_view path) {
     return PathProblem::None;
 }
 
+PathProblem check_served_path(std::string_view path) {
+    if (path.find('\0') != std::string_view::npos) {
+        return PathProblem::Nul;
+    }
+    std::size_t start = 0;
+    while (start < path.size()) {
+        const std::size_t slash = path.find('/', start);
+        const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
+        if (path[start] == '.') {
+            const std::size_t length = end - start;
+            if (length == 1) {
+                return PathProblem::DotSegment;
+            }
+            if (length == 2 && path[start + 1] == '.') {
+                return PathProblem::DotDotSegment;
+            }
+        }
+        start = end + 1;
+    }
+    return PathProblem::None;
+}
+
 std::string_view describe(PathProblem problem) {
     switch (problem) {
     case PathProblem::None: return "the path is valid";

@@ -23,6 +23,10 @@ enum class PathProblem {
 // trailing "/" (a directory) is allowed.
 PathProblem check_relative_path(std::string_view path);
 
+// The cheaper check for reads of an existing tree, on every GET: only what could leave
+// the root (".", ".." segments, NUL) is a problem; other odd bytes may be in legacy names.
+PathProblem check_served_path(std::string_view path);
+
 // A sentence for the client and the log.
 std::string_view describe(PathProblem problem);
 

@@ -66,8 +66,8 @@ int render_index(request_rec* r, const DirConfig* conf) {
     if (r->header_only) {
         return OK;
     }
-    const char* top = apr_table_get(r->notes, "artifacts-path");
-    const IndexPage page{r->uri, top != nullptr && top[0] != '\0', order, entries};
+    const RequestState* state = request_state(r);
+    const IndexPage page{r->uri, state != nullptr && state->relative_path[0] != '\0', order, entries};
     BrigadeSink sink(r);
     if (json) {
         render_json_index(page, sink);

@@ -23,6 +23,16 @@ struct DirConfig {
     apr_array_header_t* index_ignore = nullptr;  // const char* glob patterns
 };
 
+// What translate_name learnt about a request below an ArtifactsEngine location.
+struct RequestState {
+    const char* relative_path;  // below the location / ArtifactsRoot, "" for the top
+    const char* file;           // ArtifactsRoot + relative_path, before the directory walk
+};
+
+inline RequestState* request_state(request_rec* r) {
+    return static_cast<RequestState*>(ap_get_module_config(r->request_config, &artifacts_module));
+}
+
 inline DirConfig* dir_config(request_rec* r) {
     return static_cast<DirConfig*>(ap_get_module_config(r->per_dir_config, &artifacts_module));
 }

@@ -24,8 +24,7 @@ namespace {
 constexpr const char* kIndexHandler = "artifacts-index";
 
 bool is_artifact_request(request_rec* r, const DirConfig* conf) {
-    return conf != nullptr && conf->engine == 1 && r->filename != nullptr &&
-           apr_table_get(r->notes, "artifacts-path") != nullptr;
+    return conf != nullptr && conf->engine == 1 && r->filename != nullptr && request_state(r) != nullptr;
 }
 
 bool names_temporary_file(std::string_view relative) {
@@ -66,7 +65,7 @@ bool serve_index_html(request_rec* r) {
 // compressed): send the compressed bytes to clients that take gzip, inflate for others.
 void answer_from_gzip_sibling(request_rec* r) {
     // The directory walk may have moved the missing last segment into path_info.
-    const char* compressed = apr_pstrcat(r->pool, apr_table_get(r->notes, "artifacts-file"), ".gz", nullptr);
+    const char* compressed = apr_pstrcat(r->pool, request_state(r)->file, ".gz", nullptr);
     apr_finfo_t info;
     if (apr_stat(&info, compressed, APR_FINFO_MIN, r->pool) != APR_SUCCESS || info.filetype != APR_REG) {
         return;
@@ -100,8 +99,8 @@ int translate_artifact_path(request_rec* r) {
     // httpd has already decoded and normalised r->uri; what could still escape the root
     // is refused rather than cleaned. Other odd bytes (a backslash is an ordinary byte on
     // POSIX) may be in legacy file names and are served.
-    const PathProblem problem = check_relative_path(*relative);
-    if (problem == PathProblem::DotSegment || problem == PathProblem::DotDotSegment || problem == PathProblem::Nul) {
+    const PathProblem problem = check_served_path(*relative);
+    if (problem != PathProblem::None) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARTF_LOGNO(0101) "refused request path: %s",
                       describe(problem).data());
         return HTTP_BAD_REQUEST;
@@ -110,11 +109,13 @@ int translate_artifact_path(request_rec* r) {
         return HTTP_NOT_FOUND;
     }
     const char* root = conf->root != nullptr ? conf->root : ap_document_root(r);
-    const std::string relative_path(*relative);
-    r->filename = apr_pstrcat(r->pool, root, "/", relative_path.c_str(), nullptr);
+    auto* state = static_cast<RequestState*>(apr_palloc(r->pool, sizeof(RequestState)));
+    // relative is a suffix of r->uri, so it is NUL-terminated.
+    state->relative_path = relative->data();
+    state->file = apr_pstrcat(r->pool, root, "/", state->relative_path, nullptr);
+    ap_set_module_config(r->request_config, &artifacts_module, state);
+    r->filename = apr_pstrdup(r->pool, state->file);
     r->canonical_filename = r->filename;
-    apr_table_setn(r->notes, "artifacts-path", apr_pstrdup(r->pool, relative_path.c_str()));
-    apr_table_setn(r->notes, "artifacts-file", r->filename);
     return OK;
 }
 

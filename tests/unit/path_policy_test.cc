@@ -8,6 +8,7 @@ class PathPolicyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(PathPolicyTest);
     CPPUNIT_TEST(accepts_ordinary_paths);
     CPPUNIT_TEST(rejects_rather_than_cleans);
+    CPPUNIT_TEST(served_paths_only_refuse_escapes);
     CPPUNIT_TEST(location_prefix_has_a_boundary);
     CPPUNIT_TEST_SUITE_END();
 
@@ -33,6 +34,16 @@ public:
         CPPUNIT_ASSERT(check_relative_path("a\nb") == PathProblem::ControlCharacter);
         CPPUNIT_ASSERT(check_relative_path("\xC0\xAE\xC0\xAE/x") == PathProblem::InvalidUtf8);
         CPPUNIT_ASSERT_EQUAL(std::string_view("the path has a '..' segment"), describe(PathProblem::DotDotSegment));
+    }
+
+    void served_paths_only_refuse_escapes() {
+        CPPUNIT_ASSERT(check_served_path("") == PathProblem::None);
+        CPPUNIT_ASSERT(check_served_path("a/b/") == PathProblem::None);
+        CPPUNIT_ASSERT(check_served_path("a\\b/bad\xFF/...x/.hidden") == PathProblem::None);
+        CPPUNIT_ASSERT(check_served_path("a/./b") == PathProblem::DotSegment);
+        CPPUNIT_ASSERT(check_served_path("a/..") == PathProblem::DotDotSegment);
+        CPPUNIT_ASSERT(check_served_path("../x") == PathProblem::DotDotSegment);
+        CPPUNIT_ASSERT(check_served_path(std::string_view("a\0b", 3)) == PathProblem::Nul);
     }
 
     void location_prefix_has_a_boundary() {
