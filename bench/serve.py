@@ -81,7 +81,7 @@ def main():
         ]
         print(f"bench/serve: wrk -t2 -c{connections} -d{seconds}s, median of {rounds} alternating rounds per case, "
               f"httpd {server.url} (mpm_event)")
-        print(f"{'case':34} {'apache req/s':>13} {'ours req/s':>12} {'ours/apache':>12}")
+        print(f"{'case':34} {'apache req/s':>13} {'ours req/s':>12} {'ours/apache':>12} {'peak RSS':>9}")
         for label, plain, ours, headers in cases:
             # Warm both paths (page cache, worker threads) before measuring.
             wrk(server.url + plain, 1, connections, headers)
@@ -93,8 +93,10 @@ def main():
                 apache_runs.append(wrk(server.url + plain, seconds, connections, headers))
                 ours_runs.append(wrk(server.url + ours, seconds, connections, headers))
             apache_rate, ours_rate = statistics.median(apache_runs), statistics.median(ours_runs)
-            print(f"{label:34} {apache_rate:13.0f} {ours_rate:12.0f} {ours_rate / apache_rate:12.2f}", flush=True)
-        print(f"peak RSS of the httpd children: {peak_rss_kib(server.children()) / 1024:.1f} MiB")
+            rss = peak_rss_kib(server.children()) / 1024
+            print(f"{label:34} {apache_rate:13.0f} {ours_rate:12.0f} {ours_rate / apache_rate:12.2f} {rss:7.1f}MB",
+                  flush=True)
+        print("peak RSS: the largest VmHWM of the httpd children so far (one httpd serves both sides)")
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

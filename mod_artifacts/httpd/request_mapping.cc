@@ -8,6 +8,7 @@
 #include <http_request.h>
 #include <util_filter.h>
 
+#include <exception>
 #include <string_view>
 
 #include "../core/index_model.h"
@@ -144,7 +145,13 @@ int fixup_artifact_request(request_rec* r) {
         return OK;
     }
     if (r->finfo.filetype == APR_NOFILE) {
-        answer_from_gzip_sibling(r);
+        try {
+            answer_from_gzip_sibling(r);
+        } catch (const std::exception& e) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0106) "cannot answer %s from its .gz: %s", r->uri,
+                          e.what());
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     return DECLINED;
 }
