@@ -19,7 +19,7 @@ struct DirCloser {
 
 }  // namespace
 
-int read_directory(const std::string& directory, const NameFilter& hide, std::vector<IndexEntry>& out) {
+int read_directory(const std::string& directory, const NameFilter& hide, IndexEntries& out) {
     const int fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         return errno;
@@ -39,12 +39,10 @@ int read_directory(const std::string& directory, const NameFilter& hide, std::ve
         if (fstatat(fd, item->d_name, &info, 0) != 0) {
             continue;
         }
-        IndexEntry entry;
-        entry.name.assign(name);
-        entry.is_directory = S_ISDIR(info.st_mode);
-        entry.size = entry.is_directory ? 0 : static_cast<std::uint64_t>(info.st_size);
-        entry.mtime = info.st_mtim.tv_sec;
-        out.push_back(std::move(entry));
+        const bool is_directory = S_ISDIR(info.st_mode);
+        // The name is built with the list's allocator; moving the entry in keeps it there.
+        out.push_back(IndexEntry{std::pmr::string(name, out.get_allocator()), is_directory,
+                                 is_directory ? 0 : static_cast<std::uint64_t>(info.st_size), info.st_mtim.tv_sec});
     }
     return 0;
 }

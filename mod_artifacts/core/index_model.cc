@@ -22,7 +22,7 @@ SortOrder parse_sort_order(std::string_view query) {
     return order;
 }
 
-void sort_entries(std::vector<IndexEntry>& entries, SortOrder order) {
+void sort_entries(IndexEntries& entries, SortOrder order) {
     std::sort(entries.begin(), entries.end(), [order](const IndexEntry& a, const IndexEntry& b) {
         if (a.is_directory != b.is_directory) {
             return a.is_directory;

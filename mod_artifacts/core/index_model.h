@@ -3,18 +3,24 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace artifacts {
 
+// Entries live in a memory resource the caller chooses: the module gives the request's
+// APR pool, so a 100,000-entry listing is returned to httpd's allocator with the request
+// instead of lingering in a malloc arena of whichever worker thread served it.
 struct IndexEntry {
-    std::string name;  // one path segment, raw bytes as stored
+    std::pmr::string name;  // one path segment, raw bytes as stored
     bool is_directory = false;
     std::uint64_t size = 0;  // bytes; 0 for directories
     std::int64_t mtime = 0;  // Unix seconds
 };
+
+using IndexEntries = std::pmr::vector<IndexEntry>;
 
 enum class SortKey { Name, Modified, Size };
 
@@ -29,7 +35,7 @@ SortOrder parse_sort_order(std::string_view query);
 
 // Directories first, then by the chosen key; ties broken by name so the order is stable
 // whatever the directory's on-disk order.
-void sort_entries(std::vector<IndexEntry>& entries, SortOrder order);
+void sort_entries(IndexEntries& entries, SortOrder order);
 
 // Temporary files of uploads in progress start with this prefix; they are never listed
 // nor served.

@@ -16,7 +16,7 @@ struct IndexPage {
     std::string_view url_path;  // the directory's decoded URL path, ending with "/"
     bool has_parent = true;     // false at the top of the artifact tree
     SortOrder order;
-    const std::vector<IndexEntry>& entries;  // already sorted
+    const IndexEntries& entries;  // already sorted
 };
 
 void render_html_index(const IndexPage& page, Sink& sink);

@@ -15,6 +15,7 @@
 #include "../core/index_render.h"
 #include "../core/negotiation.h"
 #include "brigade_sink.h"
+#include "pool_resource.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);
@@ -50,7 +51,8 @@ NameFilter ignore_filter(const DirConfig* conf) {
 }
 
 int render_index(request_rec* r, const DirConfig* conf) {
-    std::vector<IndexEntry> entries;
+    PoolResource request_memory(r->pool);
+    IndexEntries entries(&request_memory);
     const int error = read_directory(r->filename, ignore_filter(conf), entries);
     if (error != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, error, r, ARTF_LOGNO(0102) "cannot read directory %s", r->filename);

@@ -12,7 +12,7 @@ using namespace artifacts;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
-    std::vector<IndexEntry> entries;
+    IndexEntries entries;
     std::size_t start = 0;
     while (start < input.size() && entries.size() < 64) {
         std::size_t end = input.find('\0', start);
@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // The page's own markup has a fixed number of tags per row; a name adding one would show.
     StringSink reference;
-    std::vector<IndexEntry> plain(entries.size());
+    IndexEntries plain(entries.size());
     for (std::size_t i = 0; i < entries.size(); ++i) {
         plain[i] = entries[i];
         plain[i].name = "x";

@@ -5,13 +5,13 @@
 using namespace artifacts;
 
 namespace {
-std::vector<IndexEntry> sample() {
+IndexEntries sample() {
     return {
         {"b.txt", false, 300, 10}, {"zdir", true, 0, 5},      {"a.txt", false, 100, 30},
         {"adir", true, 0, 50},     {"c.txt", false, 200, 20},
     };
 }
-std::string names(const std::vector<IndexEntry>& entries) {
+std::string names(const IndexEntries& entries) {
     std::string out;
     for (const auto& entry : entries) {
         out += entry.name + ",";

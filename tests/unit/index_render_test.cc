@@ -53,7 +53,7 @@ public:
     }
 
     void html_escapes_and_encodes_hostile_names() {
-        const std::vector<IndexEntry> entries{
+        const IndexEntries entries{
             {"<script>alert(1)</script>.txt", false, 10, 0},
             {"a \"quoted\" 'name'", false, 10, 0},
             {"100%.log", false, 10, 0},
@@ -73,7 +73,7 @@ public:
     }
 
     void html_sort_links_toggle_the_active_column() {
-        const std::vector<IndexEntry> entries;
+        const IndexEntries entries;
         StringSink ascending;
         render_html_index({"/", false, {SortKey::Size, false}, entries}, ascending);
         CPPUNIT_ASSERT(contains(ascending.str(), "href=\"?C=S;O=D\""));
@@ -86,7 +86,7 @@ public:
     }
 
     void html_parent_link_and_breadcrumbs() {
-        const std::vector<IndexEntry> entries{{"sub", true, 0, 0}, {"f.txt", false, 2048, 0}};
+        const IndexEntries entries{{"sub", true, 0, 0}, {"f.txt", false, 2048, 0}};
         StringSink top;
         render_html_index({"/", false, {}, entries}, top);
         CPPUNIT_ASSERT(!contains(top.str(), "href=\"../\""));
@@ -102,8 +102,7 @@ public:
     }
 
     void json_lists_every_field() {
-        const std::vector<IndexEntry> entries{{"logs", true, 0, 1795604707},
-                                              {"job-output.txt.gz", false, 42, 1795604707}};
+        const IndexEntries entries{{"logs", true, 0, 1795604707}, {"job-output.txt.gz", false, 42, 1795604707}};
         StringSink sink;
         render_json_index({"/x/", true, {}, entries}, sink);
         const std::string& json = sink.str();
@@ -119,9 +118,10 @@ public:
     }
 
     void large_pages_stream_in_blocks() {
-        std::vector<IndexEntry> entries;
+        IndexEntries entries;
         for (int i = 0; i < 10000; ++i) {
-            entries.push_back({"file-" + std::to_string(i) + ".txt", false, static_cast<std::uint64_t>(i), 0});
+            const std::string name = "file-" + std::to_string(i) + ".txt";
+            entries.push_back({std::pmr::string(name.c_str()), false, static_cast<std::uint64_t>(i), 0});
         }
         CountingSink sink;
         render_html_index({"/big/", true, {}, entries}, sink);
