@@ -6,10 +6,12 @@
 #include <http_request.h>
 
 #include <fnmatch.h>
+#include <limits.h>
 
+#include <algorithm>
+#include <cstring>
 #include <exception>
-#include <string>
-#include <vector>
+#include <string_view>
 
 #include "../backends/fs_directory.h"
 #include "../core/index_render.h"
@@ -40,9 +42,13 @@ NameFilter ignore_filter(const DirConfig* conf) {
     }
     const apr_array_header_t* patterns = conf->index_ignore;
     return [patterns](std::string_view name) {
-        const std::string terminated(name);
+        // fnmatch wants a C string; a directory entry's name is at most NAME_MAX bytes.
+        char terminated[NAME_MAX + 1];
+        const std::size_t length = std::min(name.size(), std::size_t{NAME_MAX});
+        std::memcpy(terminated, name.data(), length);
+        terminated[length] = '\0';
         for (int i = 0; i < patterns->nelts; ++i) {
-            if (fnmatch(APR_ARRAY_IDX(patterns, i, const char*), terminated.c_str(), 0) == 0) {
+            if (fnmatch(APR_ARRAY_IDX(patterns, i, const char*), terminated, 0) == 0) {
                 return true;
             }
         }
@@ -56,6 +62,9 @@ int render_index(request_rec* r, const DirConfig* conf) {
     const int error = read_directory(r->filename, ignore_filter(conf), entries);
     if (error != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, error, r, ARTF_LOGNO(0102) "cannot read directory %s", r->filename);
+        if (error == ENOENT || error == ENOTDIR) {
+            return HTTP_NOT_FOUND;  // removed between the directory walk and now
+        }
         return error == EACCES ? HTTP_FORBIDDEN : HTTP_INTERNAL_SERVER_ERROR;
     }
     const SortOrder order = parse_sort_order(r->args != nullptr ? r->args : "");
@@ -87,7 +96,7 @@ int render_index(request_rec* r, const DirConfig* conf) {
 }  // namespace
 
 int handle_directory_index(request_rec* r) {
-    if (r->handler == nullptr || strcmp(r->handler, "artifacts-index") != 0) {
+    if (r->handler == nullptr || strcmp(r->handler, kIndexHandler) != 0) {
         return DECLINED;
     }
     r->allowed |= AP_METHOD_BIT << M_GET;

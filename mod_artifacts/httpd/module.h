@@ -23,6 +23,9 @@ struct DirConfig {
     apr_array_header_t* index_ignore = nullptr;  // const char* glob patterns
 };
 
+// The handler name the fixup gives directories that get an index.
+constexpr const char* kIndexHandler = "artifacts-index";
+
 // What translate_name learnt about a request below an ArtifactsEngine location.
 struct RequestState {
     const char* relative_path;  // below the location / ArtifactsRoot, "" for the top

@@ -22,8 +22,6 @@ namespace artifacts::httpd {
 
 namespace {
 
-constexpr const char* kIndexHandler = "artifacts-index";
-
 bool is_artifact_request(request_rec* r, const DirConfig* conf) {
     return conf != nullptr && conf->engine == 1 && r->filename != nullptr && request_state(r) != nullptr;
 }
