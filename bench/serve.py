@@ -38,19 +38,6 @@ def wrk(url, seconds, connections, headers=()):
     return rate
 
 
-def peak_rss_kib(pids):
-    peak = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        except OSError:
-            pass
-    return peak
-
-
 def main():
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 16
@@ -93,7 +80,7 @@ def main():
                 apache_runs.append(wrk(server.url + plain, seconds, connections, headers))
                 ours_runs.append(wrk(server.url + ours, seconds, connections, headers))
             apache_rate, ours_rate = statistics.median(apache_runs), statistics.median(ours_runs)
-            rss = peak_rss_kib(server.children()) / 1024
+            rss = server.peak_rss_kib() / 1024
             print(f"{label:34} {apache_rate:13.0f} {ours_rate:12.0f} {ours_rate / apache_rate:12.2f} {rss:7.1f}MB",
                   flush=True)
         print("peak RSS: the largest VmHWM of the httpd children so far (one httpd serves both sides)")

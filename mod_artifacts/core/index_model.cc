@@ -3,8 +3,17 @@
 #include <algorithm>
 
 #include "negotiation.h"
+#include "path_policy.h"
 
 namespace artifacts {
+
+namespace {
+
+bool is_temporary_name(std::string_view name) {
+    return name.substr(0, kTemporaryFilePrefix.size()) == kTemporaryFilePrefix;
+}
+
+}  // namespace
 
 SortOrder parse_sort_order(std::string_view query) {
     SortOrder order;
@@ -41,7 +50,11 @@ void sort_entries(IndexEntries& entries, SortOrder order) {
 }
 
 bool is_hidden_from_index(std::string_view name) {
-    return name == "." || name == ".." || name.substr(0, kTemporaryFilePrefix.size()) == kTemporaryFilePrefix;
+    return name == "." || name == ".." || is_temporary_name(name);
+}
+
+bool names_temporary_file(std::string_view path) {
+    return first_in_segments(path, is_temporary_name);
 }
 
 }  // namespace artifacts

@@ -43,4 +43,8 @@ constexpr std::string_view kTemporaryFilePrefix = ".artifacts-tmp-";
 
 bool is_hidden_from_index(std::string_view name);
 
+// True when any segment of a relative path is a temporary file's name: such paths are
+// answered 404, whatever exists on disk.
+bool names_temporary_file(std::string_view path);
+
 }  // namespace artifacts

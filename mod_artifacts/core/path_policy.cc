@@ -4,6 +4,42 @@
 
 namespace artifacts {
 
+namespace {
+
+PathProblem escaping_segment_problem(std::string_view segment) {
+    if (segment == ".") {
+        return PathProblem::DotSegment;
+    }
+    if (segment == "..") {
+        return PathProblem::DotDotSegment;
+    }
+    return PathProblem::None;
+}
+
+PathProblem strict_segment_problem(std::string_view segment) {
+    if (segment.empty()) {
+        return PathProblem::EmptySegment;
+    }
+    if (const PathProblem escaping = escaping_segment_problem(segment); escaping != PathProblem::None) {
+        return escaping;
+    }
+    for (const char c : segment) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte == 0) {
+            return PathProblem::Nul;
+        }
+        if (byte == '\\') {
+            return PathProblem::Backslash;
+        }
+        if (byte < 0x20 || byte == 0x7F) {
+            return PathProblem::ControlCharacter;
+        }
+    }
+    return PathProblem::None;
+}
+
+}  // namespace
+
 PathProblem check_relative_path(std::string_view path) {
     if (path.empty()) {
         return PathProblem::None;
@@ -14,60 +50,14 @@ PathProblem check_relative_path(std::string_view path) {
     if (!utf8::is_valid(path)) {
         return PathProblem::InvalidUtf8;
     }
-    std::size_t start = 0;
-    while (start < path.size()) {
-        std::size_t end = path.find('/', start);
-        const bool last = end == std::string_view::npos;
-        if (last) {
-            end = path.size();
-        }
-        const std::string_view segment = path.substr(start, end - start);
-        if (segment.empty()) {
-            return PathProblem::EmptySegment;
-        }
-        if (segment == ".") {
-            return PathProblem::DotSegment;
-        }
-        if (segment == "..") {
-            return PathProblem::DotDotSegment;
-        }
-        for (const char c : segment) {
-            const auto byte = static_cast<unsigned char>(c);
-            if (byte == 0) {
-                return PathProblem::Nul;
-            }
-            if (byte == '\\') {
-                return PathProblem::Backslash;
-            }
-            if (byte < 0x20 || byte == 0x7F) {
-                return PathProblem::ControlCharacter;
-            }
-        }
-        start = end + 1;
-    }
-    return PathProblem::None;
+    return first_in_segments(path, strict_segment_problem);
 }
 
 PathProblem check_served_path(std::string_view path) {
     if (path.find('\0') != std::string_view::npos) {
         return PathProblem::Nul;
     }
-    std::size_t start = 0;
-    while (start < path.size()) {
-        const std::size_t slash = path.find('/', start);
-        const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
-        if (path[start] == '.') {
-            const std::size_t length = end - start;
-            if (length == 1) {
-                return PathProblem::DotSegment;
-            }
-            if (length == 2 && path[start + 1] == '.') {
-                return PathProblem::DotDotSegment;
-            }
-        }
-        start = end + 1;
-    }
-    return PathProblem::None;
+    return first_in_segments(path, escaping_segment_problem);
 }
 
 std::string_view describe(PathProblem problem) {

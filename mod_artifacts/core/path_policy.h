@@ -19,6 +19,23 @@ enum class PathProblem {
     InvalidUtf8,  // includes overlong encodings such as C0 AE for "."
 };
 
+// Applies `check` to each "/"-separated segment of a relative path in turn and returns its
+// first non-default result (PathProblem::None and false are the defaults). A trailing "/"
+// adds no segment; "a//b" has an empty one.
+template <typename Check>
+auto first_in_segments(std::string_view path, Check check) -> decltype(check(path)) {
+    std::size_t start = 0;
+    while (start < path.size()) {
+        const std::size_t slash = path.find('/', start);
+        const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
+        if (const auto found = check(path.substr(start, end - start)); found != decltype(found){}) {
+            return found;
+        }
+        start = end + 1;
+    }
+    return {};
+}
+
 // Checks a decoded path relative to the artifact root ("" is the root itself). A single
 // trailing "/" (a directory) is allowed.
 PathProblem check_relative_path(std::string_view path);

@@ -26,22 +26,6 @@ bool is_artifact_request(request_rec* r, const DirConfig* conf) {
     return conf != nullptr && conf->engine == 1 && r->filename != nullptr && request_state(r) != nullptr;
 }
 
-bool names_temporary_file(std::string_view relative) {
-    std::size_t start = 0;
-    while (start <= relative.size()) {
-        const std::size_t slash = relative.find('/', start);
-        const std::string_view segment = relative.substr(start, slash - start);
-        if (segment.substr(0, kTemporaryFilePrefix.size()) == kTemporaryFilePrefix) {
-            return true;
-        }
-        if (slash == std::string_view::npos) {
-            break;
-        }
-        start = slash + 1;
-    }
-    return false;
-}
-
 int redirect_to_directory(request_rec* r) {
     const char* location =
         apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/", r->args != nullptr ? "?" : "", r->args, nullptr);

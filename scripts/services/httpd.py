@@ -174,6 +174,17 @@ class Httpd:
                 result.append(int(entry))
         return result
 
+    def peak_rss_kib(self):
+        """The largest high-water mark (VmHWM) of the children's resident memory, in KiB."""
+        peak = 0
+        for pid in self.children():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    peak = max([peak] + [int(line.split()[1]) for line in status if line.startswith("VmHWM:")])
+            except OSError:
+                pass
+        return peak
+
     def log_size(self):
         try:
             return os.path.getsize(self.error_log)

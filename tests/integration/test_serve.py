@@ -357,17 +357,6 @@ def test_ten_thousand_entries_list_completely(httpd, artifact_root):
     assert "Content-Length" not in html_reply.headers  # streamed, not assembled first
 
 
-def peak_rss_kib(pids):
-    peak = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                peak = max([peak] + [int(line.split()[1]) for line in status if line.startswith("VmHWM:")])
-        except OSError:
-            pass
-    return peak
-
-
 def test_repeated_large_listings_keep_memory_flat(httpd, artifact_root):
     """A listing's memory goes back with its request: twelve listings of 30,000 entries,
     one after another, do not raise the children's high-water mark by more than a few MiB
@@ -380,10 +369,10 @@ def test_repeated_large_listings_keep_memory_flat(httpd, artifact_root):
     url = f"{httpd.url}/serve/wider/"
     for _ in range(2):
         requests.get(url)
-    before = peak_rss_kib(httpd.children())
+    before = httpd.peak_rss_kib()
     for _ in range(12):
         with requests.get(url, stream=True) as reply:
             for _ in reply.iter_content(65536):
                 pass
-    growth_mib = (peak_rss_kib(httpd.children()) - before) / 1024
+    growth_mib = (httpd.peak_rss_kib() - before) / 1024
     assert growth_mib < 6, f"children's peak RSS grew by {growth_mib:.1f} MiB"

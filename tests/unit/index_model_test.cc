@@ -59,6 +59,10 @@ public:
         CPPUNIT_ASSERT(is_hidden_from_index(".."));
         CPPUNIT_ASSERT(!is_hidden_from_index(".artifacts"));
         CPPUNIT_ASSERT(!is_hidden_from_index(".zuul-info"));
+        CPPUNIT_ASSERT(names_temporary_file("a/.artifacts-tmp-1-x.txt"));
+        CPPUNIT_ASSERT(names_temporary_file(".artifacts-tmp-dir/x.txt"));
+        CPPUNIT_ASSERT(!names_temporary_file("a/b.artifacts-tmp-x/"));
+        CPPUNIT_ASSERT(!names_temporary_file(""));
     }
 };
 
