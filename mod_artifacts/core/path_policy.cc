@@ -71,8 +71,42 @@ std::string_view describe(PathProblem problem) {
     case PathProblem::Nul: return "the path has a NUL byte";
     case PathProblem::ControlCharacter: return "the path has a control character";
     case PathProblem::InvalidUtf8: return "the path is not valid UTF-8";
+    case PathProblem::BadPercentEncoding: return "the path has a '%' not followed by two hex digits";
+    case PathProblem::ReservedName: return "the path names a temporary upload file";
     }
     return "the path is invalid";
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+    const auto hex_value = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out.push_back(text[i]);
+            continue;
+        }
+        const bool complete = i + 2 < text.size();
+        const int high = complete ? hex_value(text[i + 1]) : -1;
+        const int low = complete ? hex_value(text[i + 2]) : -1;
+        if (high < 0 || low < 0) {
+            return std::nullopt;
+        }
+        out.push_back(static_cast<char>(high * 16 + low));
+        i += 2;
+    }
+    return out;
 }
 
 std::optional<std::string_view> path_below_location(std::string_view uri, std::string_view location) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace artifacts {
@@ -17,6 +18,8 @@ enum class PathProblem {
     Nul,
     ControlCharacter,
     InvalidUtf8,  // includes overlong encodings such as C0 AE for "."
+    BadPercentEncoding,
+    ReservedName,  // a temporary upload file's name
 };
 
 // Applies `check` to each "/"-separated segment of a relative path in turn and returns its
@@ -43,6 +46,10 @@ PathProblem check_relative_path(std::string_view path);
 // The cheaper check for reads of an existing tree, on every GET: only what could leave
 // the root (".", ".." segments, NUL) is a problem; other odd bytes may be in legacy names.
 PathProblem check_served_path(std::string_view path);
+
+// Decodes %XX escapes once ("%2F" becomes "/", "%252F" becomes "%2F"); nothing for a "%"
+// not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view text);
 
 // A sentence for the client and the log.
 std::string_view describe(PathProblem problem);

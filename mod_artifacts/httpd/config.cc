@@ -4,9 +4,16 @@
 #include <apr_strings.h>
 #include <http_core.h>
 
-#include <new>
+#include <apr_file_io.h>
+#include <unixd.h>
 
+#include <new>
+#include <string>
+
+#include "../core/units.h"
 #include "module.h"
+
+APLOG_USE_MODULE(artifacts);
 
 namespace artifacts::httpd {
 
@@ -36,6 +43,13 @@ const char* set_engine(cmd_parms* cmd, void* config, int on) {
     }
     conf->engine = on ? 1 : 0;
     conf->location = cmd->path != nullptr ? cmd->path : "/";
+    if (on) {
+        ServerConfig* server = server_config(cmd->server);
+        if (server->engine_locations == nullptr) {
+            server->engine_locations = apr_array_make(cmd->pool, 2, sizeof(const char*));
+        }
+        APR_ARRAY_PUSH(server->engine_locations, const char*) = conf->location;
+    }
     return nullptr;
 }
 
@@ -95,7 +109,174 @@ const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) 
     return nullptr;
 }
 
+// C++ objects owned by the configuration pool: destroyed when httpd drops the configuration.
+template <typename T>
+T* pool_owned(apr_pool_t* pool) {
+    T* object = new T();
+    apr_pool_cleanup_register(
+        pool, object,
+        [](void* data) -> apr_status_t {
+            delete static_cast<T*>(data);
+            return APR_SUCCESS;
+        },
+        apr_pool_cleanup_null);
+    return object;
+}
+
+const char* set_state_dir(cmd_parms* cmd, void*, const char* path) {
+    if (const char* error = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) {
+        return error;
+    }
+    const char* absolute = ap_server_root_relative(cmd->pool, path);
+    if (absolute == nullptr) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": invalid path '", path, "'", nullptr);
+    }
+    server_config(cmd->server)->state_dir = absolute;
+    return nullptr;
+}
+
+const char* add_token_key(cmd_parms* cmd, void* config, const char* kid, const char* file) {
+    auto* conf = static_cast<DirConfig*>(config);
+    if (!is_valid_kid(kid)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": key id '", kid,
+                           "' must be 1 to 64 letters, digits, '-' or '_'", nullptr);
+    }
+    const char* path = ap_server_root_relative(cmd->temp_pool, file);
+    char* secret = nullptr;
+    apr_size_t length = 0;
+    apr_file_t* handle = nullptr;
+    apr_finfo_t info;
+    if (path == nullptr ||
+        apr_file_open(&handle, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS ||
+        apr_file_info_get(&info, APR_FINFO_SIZE, handle) != APR_SUCCESS || info.size > 4096) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": cannot read the secret of key '", kid, "' from '", file,
+                           "' (a readable file of at most 4096 bytes)", nullptr);
+    }
+    secret = static_cast<char*>(apr_palloc(cmd->temp_pool, static_cast<apr_size_t>(info.size) + 1));
+    apr_file_read_full(handle, secret, static_cast<apr_size_t>(info.size), &length);
+    apr_file_close(handle);
+    std::string key(key_file_secret(std::string_view(secret, length)));
+    if (key.size() < kMinSecretLength) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": the secret of key '", kid, "' in '", file,
+                           "' is shorter than 16 bytes; use e.g. 32 random bytes, base64-encoded", nullptr);
+    }
+    if (conf->keys == nullptr) {
+        conf->keys = pool_owned<KeyRing>(cmd->pool);
+    }
+    if (!conf->keys->emplace(kid, std::move(key)).second) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": key id '", kid, "' is given twice", nullptr);
+    }
+    server_config(cmd->server)->has_keys = true;
+    return nullptr;
+}
+
+const char* set_duration(cmd_parms* cmd, apr_int64_t* target, const char* value, std::int64_t minimum) {
+    const auto seconds = parse_duration(value);
+    if (!seconds || *seconds < minimum) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes a duration such as 60, 90s, 30m or 24h, not '", value,
+                           "'", nullptr);
+    }
+    *target = *seconds;
+    return nullptr;
+}
+
+const char* set_leeway(cmd_parms* cmd, void* config, const char* value) {
+    return set_duration(cmd, &static_cast<DirConfig*>(config)->leeway, value, 0);
+}
+
+const char* set_max_lifetime(cmd_parms* cmd, void* config, const char* value) {
+    return set_duration(cmd, &static_cast<DirConfig*>(config)->max_lifetime, value, 1);
+}
+
+const char* set_max_file_size(cmd_parms* cmd, void* config, const char* value) {
+    const auto bytes = parse_byte_size(value);
+    if (!bytes || *bytes == 0) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes a size such as 2G, 512M or 1048576, not '", value, "'",
+                           nullptr);
+    }
+    static_cast<DirConfig*>(config)->max_file_size = static_cast<apr_int64_t>(*bytes);
+    return nullptr;
+}
+
+const char* add_kind(cmd_parms* cmd, void* config, const char* name, const char* pattern) {
+    auto* conf = static_cast<DirConfig*>(config);
+    if (!is_valid_kid(name)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": kind name '", name,
+                           "' must be 1 to 64 letters, digits, '-' or '_'", nullptr);
+    }
+    if (pattern[0] == '\0' || strchr(pattern, '/') != nullptr) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes file name patterns without '/', not '", pattern, "'",
+                           nullptr);
+    }
+    if (conf->kinds == nullptr) {
+        conf->kinds = pool_owned<KindTable>(cmd->pool);
+    }
+    conf->kinds->add(name, pattern);
+    return nullptr;
+}
+
 }  // namespace
+
+int check_upload_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* main_server) {
+    for (server_rec* s = main_server; s != nullptr; s = s->next) {
+        const ServerConfig* conf = server_config(s);
+        if (conf->has_keys && conf->state_dir == nullptr) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         ARTF_LOGNO(0002) "ArtifactsTokenKey is set for %s:%u but ArtifactsStateDir is not: uploads "
+                                          "need a directory for the token ledger",
+                         s->server_hostname != nullptr ? s->server_hostname : "(main)", s->port);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
+// Creates ArtifactsStateDir/ledger, owned by the user the children run as.
+int prepare_state_dirs(apr_pool_t*, apr_pool_t*, apr_pool_t* ptemp, server_rec* main_server) {
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    for (server_rec* s = main_server; s != nullptr; s = s->next) {
+        const ServerConfig* conf = server_config(s);
+        if (conf->state_dir == nullptr) {
+            continue;
+        }
+        const char* ledger = apr_pstrcat(ptemp, conf->state_dir, "/ledger", nullptr);
+        apr_status_t status = apr_dir_make_recursive(ledger, APR_FPROT_OS_DEFAULT, ptemp);
+        if (status == APR_SUCCESS && geteuid() == 0) {
+            for (const char* dir : {conf->state_dir, ledger}) {
+                if (chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0) {
+                    status = APR_FROM_OS_ERROR(errno);
+                }
+            }
+        }
+        if (status != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, status, s,
+                         ARTF_LOGNO(0003) "cannot prepare ArtifactsStateDir %s for the token ledger", conf->state_dir);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
+void* create_server_config(apr_pool_t* pool, server_rec*) {
+    return new (apr_pcalloc(pool, sizeof(ServerConfig))) ServerConfig();
+}
+
+void* merge_server_config(apr_pool_t* pool, void* base_config, void* add_config) {
+    const auto* base = static_cast<const ServerConfig*>(base_config);
+    const auto* add = static_cast<const ServerConfig*>(add_config);
+    auto* merged = new (apr_pcalloc(pool, sizeof(ServerConfig))) ServerConfig();
+    merged->state_dir = add->state_dir != nullptr ? add->state_dir : base->state_dir;
+    merged->has_keys = base->has_keys || add->has_keys;
+    // <Location> sections of the main server apply to every virtual host too.
+    if (base->engine_locations != nullptr && add->engine_locations != nullptr) {
+        merged->engine_locations = apr_array_append(pool, base->engine_locations, add->engine_locations);
+    } else {
+        merged->engine_locations = add->engine_locations != nullptr ? add->engine_locations : base->engine_locations;
+    }
+    return merged;
+}
 
 void* create_dir_config(apr_pool_t* pool, char*) {
     return new (apr_pcalloc(pool, sizeof(DirConfig))) DirConfig();
@@ -116,6 +297,11 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     } else {
         merged->index_ignore = add->index_ignore != nullptr ? add->index_ignore : base->index_ignore;
     }
+    merged->keys = add->keys != nullptr ? add->keys : base->keys;
+    merged->kinds = add->kinds != nullptr ? add->kinds : base->kinds;
+    merged->leeway = add->leeway != -1 ? add->leeway : base->leeway;
+    merged->max_lifetime = add->max_lifetime != -1 ? add->max_lifetime : base->max_lifetime;
+    merged->max_file_size = add->max_file_size != -1 ? add->max_file_size : base->max_file_size;
     return merged;
 }
 
@@ -130,6 +316,18 @@ const command_rec directives[] = {
                  "On (default) to list directories without index.html, Off to refuse (403)"),
     AP_INIT_ITERATE("ArtifactsIndexIgnore", as_cmd_func(add_index_ignore), nullptr, RSRC_CONF | ACCESS_CONF,
                     "File name patterns (shell globs) left out of directory indexes"),
+    AP_INIT_TAKE1("ArtifactsStateDir", as_cmd_func(set_state_dir), nullptr, RSRC_CONF,
+                  "Directory for the embedded token ledger (needed for uploads)"),
+    AP_INIT_TAKE2("ArtifactsTokenKey", as_cmd_func(add_token_key), nullptr, RSRC_CONF | ACCESS_CONF,
+                  "Key id and the file holding its secret; repeat for key rotation"),
+    AP_INIT_TAKE1("ArtifactsTokenLeeway", as_cmd_func(set_leeway), nullptr, RSRC_CONF | ACCESS_CONF,
+                  "Clock skew allowed on a token's exp and nbf (default 60s)"),
+    AP_INIT_TAKE1("ArtifactsTokenMaxLifetime", as_cmd_func(set_max_lifetime), nullptr, RSRC_CONF | ACCESS_CONF,
+                  "Longest validity accepted, whatever a token's exp says (default 24h)"),
+    AP_INIT_ITERATE2("ArtifactsKind", as_cmd_func(add_kind), nullptr, RSRC_CONF | ACCESS_CONF,
+                     "A kind of artifact a token may name, and the file name patterns it covers"),
+    AP_INIT_TAKE1("ArtifactsMaxFileSize", as_cmd_func(set_max_file_size), nullptr, RSRC_CONF | ACCESS_CONF,
+                  "Largest file one upload may store (default 2G)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

@@ -1,5 +1,6 @@
 // The module record and hook registration: everything else lives in a file per concept.
 #include <http_core.h>
+#include <http_protocol.h>
 #include <http_request.h>
 #include <util_filter.h>
 
@@ -24,11 +25,15 @@ int check_required_filters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* se
 }
 
 void register_hooks(apr_pool_t*) {
+    ap_hook_check_config(check_upload_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(check_required_filters, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(prepare_state_dirs, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(capture_upload_path, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_translate_name(translate_artifact_path, nullptr, nullptr, APR_HOOK_MIDDLE);
     static const char* const run_before_mod_dir[] = {"mod_dir.c", "mod_autoindex.c", nullptr};
     ap_hook_fixups(fixup_artifact_request, nullptr, run_before_mod_dir, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_directory_index, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_handler(handle_upload, nullptr, nullptr, APR_HOOK_MIDDLE);
 }
 
 }  // namespace
@@ -40,8 +45,8 @@ module AP_MODULE_DECLARE_DATA artifacts_module = {
     STANDARD20_MODULE_STUFF,
     artifacts::httpd::create_dir_config,
     artifacts::httpd::merge_dir_config,
-    nullptr,
-    nullptr,
+    artifacts::httpd::create_server_config,
+    artifacts::httpd::merge_server_config,
     artifacts::httpd::directives,
     artifacts::httpd::register_hooks,
     AP_MODULE_FLAG_NONE,

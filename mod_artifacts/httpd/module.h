@@ -6,6 +6,12 @@
 #include <http_config.h>
 #include <http_log.h>
 
+#include <cstdint>
+
+#include "../core/kinds.h"
+#include "../core/path_policy.h"
+#include "../core/token.h"
+
 extern "C" module AP_MODULE_DECLARE_DATA artifacts_module;
 
 // Every error-log line starts with a stable id ("ARTF0104: ...") that operators grep for;
@@ -21,16 +27,48 @@ struct DirConfig {
     const char* cors_origin = nullptr;           // ArtifactsCORS value; "" when switched off
     int index = -1;                              // ArtifactsIndex: -1 unset (On), 0 Off, 1 On
     apr_array_header_t* index_ignore = nullptr;  // const char* glob patterns
+    // Uploads (SPEC §3, §4). A nested section that sets keys or kinds replaces the
+    // enclosing list, so merging a request's configuration copies no table.
+    KeyRing* keys = nullptr;         // ArtifactsTokenKey lines
+    KindTable* kinds = nullptr;      // ArtifactsKind lines
+    apr_int64_t leeway = -1;         // ArtifactsTokenLeeway, seconds (-1 unset: 60)
+    apr_int64_t max_lifetime = -1;   // ArtifactsTokenMaxLifetime, seconds (-1 unset: 24 h)
+    apr_int64_t max_file_size = -1;  // ArtifactsMaxFileSize, bytes (-1 unset: 2 GiB)
 };
 
-// The handler name the fixup gives directories that get an index.
+constexpr apr_int64_t kDefaultLeeway = 60;
+constexpr apr_int64_t kDefaultMaxLifetime = 24 * 3600;
+constexpr apr_int64_t kDefaultMaxFileSize = apr_int64_t{2} << 30;
+
+// Per virtual host: where the ledger lives and which <Location>s take uploads (the raw
+// request path is judged before httpd normalises it, so before <Location> is resolved).
+struct ServerConfig {
+    const char* state_dir = nullptr;                 // ArtifactsStateDir
+    apr_array_header_t* engine_locations = nullptr;  // const char*: every ArtifactsEngine On location
+    bool has_keys = false;                           // some ArtifactsTokenKey in this host
+};
+
+inline ServerConfig* server_config(server_rec* s) {
+    return static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &artifacts_module));
+}
+
+// The handler names the fixup gives directories that get an index and uploads.
 constexpr const char* kIndexHandler = "artifacts-index";
+constexpr const char* kUploadHandler = "artifacts-upload";
 
 // What translate_name learnt about a request below an ArtifactsEngine location.
+// Uploads are judged on the raw path the client sent (post_read_request), everything
+// on what translate_name mapped.
 struct RequestState {
-    const char* relative_path;  // below the location / ArtifactsRoot, "" for the top
-    const char* file;           // ArtifactsRoot + relative_path, before the directory walk
+    const char* relative_path = nullptr;                  // below the location / ArtifactsRoot, "" for the top
+    const char* file = nullptr;                           // ArtifactsRoot + relative_path, before the directory walk
+    PathProblem upload_path_problem = PathProblem::None;  // of the raw path of a PUT/POST
+    const char* query_token = nullptr;                    // ?token=, taken out of the logged request line
+    bool upload_body_read = false;                        // a refusal after this can keep the connection
 };
+
+// The request's state, created on first use.
+RequestState* ensure_request_state(request_rec* r);
 
 inline RequestState* request_state(request_rec* r) {
     return static_cast<RequestState*>(ap_get_module_config(r->request_config, &artifacts_module));
@@ -42,11 +80,17 @@ inline DirConfig* dir_config(request_rec* r) {
 
 void* create_dir_config(apr_pool_t* pool, char* context);
 void* merge_dir_config(apr_pool_t* pool, void* base, void* add);
+void* create_server_config(apr_pool_t* pool, server_rec* s);
+void* merge_server_config(apr_pool_t* pool, void* base, void* add);
 extern const command_rec directives[];
 
 // The hooks, one file each.
 int translate_artifact_path(request_rec* r);
 int fixup_artifact_request(request_rec* r);
 int handle_directory_index(request_rec* r);
+int capture_upload_path(request_rec* r);
+int handle_upload(request_rec* r);
+int prepare_state_dirs(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+int check_upload_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 
 }  // namespace artifacts::httpd

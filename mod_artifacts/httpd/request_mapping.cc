@@ -9,6 +9,7 @@
 #include <util_filter.h>
 
 #include <exception>
+#include <new>
 #include <string_view>
 
 #include "../core/index_model.h"
@@ -70,6 +71,15 @@ void answer_from_gzip_sibling(request_rec* r) {
 
 }  // namespace
 
+RequestState* ensure_request_state(request_rec* r) {
+    RequestState* state = request_state(r);
+    if (state == nullptr) {
+        state = new (apr_pcalloc(r->pool, sizeof(RequestState))) RequestState();
+        ap_set_module_config(r->request_config, &artifacts_module, state);
+    }
+    return state;
+}
+
 int translate_artifact_path(request_rec* r) {
     const DirConfig* conf = dir_config(r);
     if (conf == nullptr || conf->engine != 1 || r->proxyreq != PROXYREQ_NONE || r->uri == nullptr || r->uri[0] != '/') {
@@ -92,11 +102,10 @@ int translate_artifact_path(request_rec* r) {
         return HTTP_NOT_FOUND;
     }
     const char* root = conf->root != nullptr ? conf->root : ap_document_root(r);
-    auto* state = static_cast<RequestState*>(apr_palloc(r->pool, sizeof(RequestState)));
+    RequestState* state = ensure_request_state(r);
     // relative is a suffix of r->uri, so it is NUL-terminated.
     state->relative_path = relative->data();
     state->file = apr_pstrcat(r->pool, root, "/", state->relative_path, nullptr);
-    ap_set_module_config(r->request_config, &artifacts_module, state);
     r->filename = apr_pstrdup(r->pool, state->file);
     r->canonical_filename = r->filename;
     return OK;
@@ -112,6 +121,10 @@ int fixup_artifact_request(request_rec* r) {
         if (strcmp(conf->cors_origin, "*") != 0) {
             apr_table_mergen(r->err_headers_out, "Vary", "Origin");
         }
+    }
+    if (r->method_number == M_PUT || r->method_number == M_POST) {
+        r->handler = kUploadHandler;
+        return OK;
     }
     if (r->method_number != M_GET) {
         return DECLINED;

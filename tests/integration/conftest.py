@@ -10,7 +10,12 @@ import tempfile
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 from scripts.services.httpd import Httpd, make_accessible  # noqa: E402
+import artifacts_token  # noqa: E402
+
+# Upload keys: k2026a is current, k2026b the previous one still accepted (rotation).
+KEYS = {"k2026a": b"integration-secret-a-0123456789abcdef", "k2026b": b"integration-secret-b-0123456789abcdef"}
 
 
 def pytest_configure(config):
@@ -45,6 +50,13 @@ MAIN_CONFIG = """
     Options FollowSymLinks
 </Directory>
 ArtifactsRoot "{root}"
+ArtifactsStateDir "{state}"
+ArtifactsTokenKey k2026a "{keys}/k2026a.key"
+ArtifactsTokenKey k2026b "{keys}/k2026b.key"
+ArtifactsKind logs "*.txt" "*.log" "*.html" "*.json" "*.yaml" "*.xml" "*.gz"
+ArtifactsKind tarballs "*.tar.gz" "*.tgz" "*.whl"
+ArtifactsMaxFileSize 64M
+LimitRequestBody 0
 <Location "/">
     ArtifactsEngine On
     ArtifactsCORS *
@@ -56,12 +68,28 @@ ArtifactsRoot "{root}"
 """
 
 
+def main_config(workdir, artifact_root, extra=""):
+    """The suite's configuration; `extra` is appended (tests that need more directives)."""
+    keys = os.path.join(workdir, "keys")
+    if not os.path.isdir(keys):
+        os.makedirs(keys)
+        for kid, secret in KEYS.items():
+            with open(os.path.join(keys, kid + ".key"), "wb") as key_file:
+                key_file.write(secret + b"\n")
+    return MAIN_CONFIG.format(root=artifact_root, state=os.path.join(workdir, "state"), keys=keys) + extra
+
+
+def mint(scope, kinds=("logs",), kid="k2026a", **claims):
+    """A token for the suite's keys (see scripts/artifacts_token.py for the claims)."""
+    return artifacts_token.mint(KEYS[kid], kid, scope, list(kinds), **claims)
+
+
 @pytest.fixture(scope="session")
 def httpd(workdir, artifact_root):
     server_dir = new_dir(workdir, "httpd")
     docroot = new_dir(workdir, "docroot")
     server = Httpd(server_dir, docroot)
-    server.write_config(MAIN_CONFIG.format(root=artifact_root))
+    server.write_config(main_config(workdir, artifact_root))
     server.start()
     yield server
     server.stop()

@@ -1,0 +1,263 @@
+#include "fs_store.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "../core/index_model.h"
+
+namespace artifacts {
+
+namespace {
+
+constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+[[noreturn]] void fail(int error, const std::string& what) {
+    StoreError::Kind kind = StoreError::Kind::Io;
+    if (error == ENOSPC || error == EDQUOT) {
+        kind = StoreError::Kind::NoSpace;
+    } else if (error == EFBIG) {
+        kind = StoreError::Kind::TooLarge;
+    }
+    throw StoreError(kind, error, what + ": " + std::strerror(error));
+}
+
+// Why openat(O_DIRECTORY|O_NOFOLLOW) of an existing name failed: ELOOP and ENOTDIR
+// both mean "not a plain directory"; tell a symlink from a file for the client.
+[[noreturn]] void fail_component(int directory, const std::string& component, const std::string& path) {
+    struct stat info;
+    if (fstatat(directory, component.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(info.st_mode)) {
+            throw StoreError(StoreError::Kind::Symlink, ELOOP, "'" + path + "' is a symbolic link");
+        }
+        if (!S_ISDIR(info.st_mode)) {
+            throw StoreError(StoreError::Kind::NotDirectory, ENOTDIR, "'" + path + "' is not a directory");
+        }
+    }
+    fail(errno, "cannot open '" + path + "'");
+}
+
+std::string random_suffix() {
+    thread_local std::mt19937_64 generator{std::random_device{}()};
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::uint64_t bits = generator();
+    std::string out(16, '0');
+    for (char& c : out) {
+        c = kHex[bits & 0xF];
+        bits >>= 4;
+    }
+    return out;
+}
+
+std::shared_ptr<const UniqueFd> directory_of(const FsStore& store, StagedFile& staged) {
+    if (!staged.directory_fd) {
+        staged.directory_fd = std::make_shared<const UniqueFd>(store.open_directory(staged.directory, nullptr));
+    }
+    return staged.directory_fd;
+}
+
+std::string sha256_of(int fd) {
+    Sha256 sha;
+    char buffer[64 * 1024];
+    for (;;) {
+        const ssize_t got = read(fd, buffer, sizeof buffer);
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail(errno, "cannot read an existing file");
+        }
+        if (got == 0) {
+            return sha.hex_digest();
+        }
+        sha.update(std::string_view(buffer, static_cast<std::size_t>(got)));
+    }
+}
+
+Existing compare_existing(int directory, const StagedFile& staged) {
+    UniqueFd existing(openat(directory, staged.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!existing) {
+        if (errno == ENOENT) {
+            return Existing::Absent;
+        }
+        return Existing::Different;  // a symlink, or something we cannot read: never ours to equal
+    }
+    struct stat info;
+    if (fstat(existing.get(), &info) != 0 || !S_ISREG(info.st_mode) ||
+        static_cast<std::uint64_t>(info.st_size) != staged.size) {
+        return Existing::Different;
+    }
+    return sha256_of(existing.get()) == staged.sha256 ? Existing::Identical : Existing::Different;
+}
+
+void sync_directory(int directory) {
+    if (fsync(directory) != 0) {
+        fail(errno, "cannot fsync a directory");
+    }
+}
+
+}  // namespace
+
+FsStore::FsStore(std::string root) : root_(std::move(root)) {}
+
+UniqueFd FsStore::open_directory(std::string_view relative, std::vector<std::string>* created) const {
+    UniqueFd current(open(root_.c_str(), kDirectoryFlags));
+    if (!current) {
+        fail(errno, "cannot open ArtifactsRoot '" + root_ + "'");
+    }
+    std::size_t start = 0;
+    while (start < relative.size()) {
+        std::size_t slash = relative.find('/', start);
+        if (slash == std::string_view::npos) {
+            slash = relative.size();
+        }
+        const std::string component(relative.substr(start, slash - start));
+        const std::string so_far(relative.substr(0, slash));
+        UniqueFd next(openat(current.get(), component.c_str(), kDirectoryFlags));
+        if (!next && errno == ENOENT && created != nullptr) {
+            if (mkdirat(current.get(), component.c_str(), 0755) == 0) {
+                created->push_back(so_far);
+            } else if (errno != EEXIST) {
+                fail(errno, "cannot create directory '" + so_far + "'");
+            }
+            next.reset(openat(current.get(), component.c_str(), kDirectoryFlags));
+        }
+        if (!next) {
+            fail_component(current.get(), component, so_far);
+        }
+        current = std::move(next);
+        start = slash + 1;
+    }
+    return current;
+}
+
+void FsStore::remove_empty_directories(const std::vector<std::string>& created) const {
+    for (auto path = created.rbegin(); path != created.rend(); ++path) {
+        const std::size_t slash = path->rfind('/');
+        try {
+            const UniqueFd parent = open_directory(
+                slash == std::string::npos ? std::string_view() : std::string_view(*path).substr(0, slash), nullptr);
+            unlinkat(parent.get(), path->c_str() + (slash == std::string::npos ? 0 : slash + 1), AT_REMOVEDIR);
+        } catch (const StoreError&) {
+            // Best effort: a directory another upload filled or removed stays as it is.
+        }
+    }
+}
+
+FileWriter::FileWriter(std::shared_ptr<const UniqueFd> directory, std::string directory_path, std::string name)
+    : directory_(std::move(directory)), directory_path_(std::move(directory_path)), name_(std::move(name)) {
+    for (int attempt = 0; attempt < 8 && !file_; ++attempt) {
+        temporary_name_ = std::string(kTemporaryFilePrefix) + random_suffix();
+        file_.reset(openat(directory_->get(), temporary_name_.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (!file_ && errno != EEXIST) {
+            fail(errno, "cannot create a temporary file in '" + directory_path_ + "'");
+        }
+    }
+    if (!file_) {
+        fail(EEXIST, "cannot create a temporary file in '" + directory_path_ + "'");
+    }
+}
+
+FileWriter::~FileWriter() {
+    if (!temporary_name_.empty()) {
+        unlinkat(directory_->get(), temporary_name_.c_str(), 0);
+    }
+}
+
+void FileWriter::write(std::string_view bytes) {
+    sha_.update(bytes);
+    while (!bytes.empty()) {
+        const ssize_t written = ::write(file_.get(), bytes.data(), bytes.size());
+        if (written < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail(errno, "cannot write '" + directory_path_ + name_ + "'");
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(written));
+        size_ += static_cast<std::uint64_t>(written);
+    }
+}
+
+StagedFile FileWriter::finish() {
+    if (fsync(file_.get()) != 0) {
+        fail(errno, "cannot fsync '" + directory_path_ + name_ + "'");
+    }
+    if (close(file_.release()) != 0) {
+        fail(errno, "cannot close '" + directory_path_ + name_ + "'");
+    }
+    StagedFile staged{directory_path_,   name_,     std::exchange(temporary_name_, std::string()), size_,
+                      sha_.hex_digest(), directory_};
+    return staged;
+}
+
+Existing inspect_target(const FsStore& store, StagedFile& staged) {
+    return compare_existing(directory_of(store, staged)->get(), staged);
+}
+
+Existing publish(const FsStore& store, StagedFile& staged, bool overwrite) {
+    const int directory = directory_of(store, staged)->get();
+    if (renameat2(directory, staged.temporary_name.c_str(), directory, staged.name.c_str(), RENAME_NOREPLACE) == 0) {
+        sync_directory(directory);
+        staged.temporary_name.clear();
+        return Existing::Absent;
+    }
+    if (errno != EEXIST) {
+        fail(errno, "cannot publish '" + staged.directory + staged.name + "'");
+    }
+    const Existing existing = compare_existing(directory, staged);
+    if (existing == Existing::Identical) {
+        discard(store, staged);
+        return Existing::Identical;
+    }
+    if (!overwrite) {
+        return Existing::Different;
+    }
+    if (renameat(directory, staged.temporary_name.c_str(), directory, staged.name.c_str()) != 0) {
+        fail(errno, "cannot replace '" + staged.directory + staged.name + "'");
+    }
+    sync_directory(directory);
+    staged.temporary_name.clear();
+    return Existing::Different;
+}
+
+void discard(const FsStore& store, StagedFile& staged) noexcept {
+    if (staged.temporary_name.empty()) {
+        return;
+    }
+    try {
+        unlinkat(directory_of(store, staged)->get(), staged.temporary_name.c_str(), 0);
+    } catch (const StoreError&) {
+    }
+    staged.temporary_name.clear();
+}
+
+void remove_file(const FsStore& store, std::string_view directory, std::string_view name) noexcept {
+    try {
+        const UniqueFd parent = store.open_directory(directory, nullptr);
+        const std::string terminated(name);
+        struct stat info;
+        if (fstatat(parent.get(), terminated.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(info.st_mode)) {
+            unlinkat(parent.get(), terminated.c_str(), 0);
+        }
+    } catch (const StoreError&) {
+    }
+}
+
+bool exists(const FsStore& store, std::string_view directory, std::string_view name) {
+    try {
+        const UniqueFd parent = store.open_directory(directory, nullptr);
+        struct stat info;
+        return fstatat(parent.get(), std::string(name).c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0;
+    } catch (const StoreError&) {
+        return false;
+    }
+}
+
+}  // namespace artifacts

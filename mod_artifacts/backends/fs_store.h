@@ -1,0 +1,111 @@
+// The filesystem store: every write resolved beneath one directory handle of
+// ArtifactsRoot, one component at a time with O_NOFOLLOW, so neither ".." nor a symlink
+// planted in the tree can lead outside. Files are written as temporary files in their
+// target directory, fsynced, and published by rename; until then nobody sees them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../core/digest.h"
+#include "unique_fd.h"
+
+namespace artifacts {
+
+class StoreError : public std::runtime_error {
+public:
+    enum class Kind {
+        Symlink,       // a component of the path is a symbolic link
+        NotDirectory,  // a component of the path is a file
+        NoSpace,       // ENOSPC / EDQUOT
+        TooLarge,      // EFBIG: over the file size limit of the process or filesystem
+        Io,
+    };
+    StoreError(Kind kind, int error, const std::string& what) : std::runtime_error(what), kind_(kind), errno_(error) {}
+    Kind kind() const { return kind_; }
+    int error_number() const { return errno_; }
+
+private:
+    Kind kind_;
+    int errno_;
+};
+
+// What is at a file's name before publishing.
+enum class Existing { Absent, Identical, Different };
+
+// A file written completely to a temporary name, waiting to be published or dropped.
+struct StagedFile {
+    std::string directory;  // relative to the root, "" or ending with "/"
+    std::string name;       // final name in that directory
+    std::string temporary_name;
+    std::uint64_t size = 0;
+    std::string sha256;                            // hex
+    std::shared_ptr<const UniqueFd> directory_fd;  // kept for a single file, reopened for archives
+};
+
+class FsStore {
+public:
+    explicit FsStore(std::string root);
+
+    // Opens directory `relative` ("" is the root; "a/b" or "a/b/") beneath the root,
+    // creating what is missing when `created` is given (the paths it made are appended,
+    // parents first, so a failed upload can remove them again).
+    UniqueFd open_directory(std::string_view relative, std::vector<std::string>* created) const;
+
+    // Removes the directories listed (deepest first) if they are empty.
+    void remove_empty_directories(const std::vector<std::string>& created) const;
+
+    const std::string& root() const { return root_; }
+
+private:
+    std::string root_;
+};
+
+// Writes one file to a temporary name in an open directory. Destroying it before
+// finish() removes the temporary file.
+class FileWriter {
+public:
+    FileWriter(std::shared_ptr<const UniqueFd> directory, std::string directory_path, std::string name);
+    ~FileWriter();
+    FileWriter(const FileWriter&) = delete;
+    FileWriter& operator=(const FileWriter&) = delete;
+
+    void write(std::string_view bytes);
+    std::uint64_t size() const { return size_; }
+    // fsyncs and closes the file; the staged file still has to be published or discarded.
+    StagedFile finish();
+
+private:
+    std::shared_ptr<const UniqueFd> directory_;
+    std::string directory_path_;
+    std::string name_;
+    std::string temporary_name_;
+    UniqueFd file_;
+    std::uint64_t size_ = 0;
+    Sha256 sha_;
+};
+
+// What is at the staged file's final name now.
+Existing inspect_target(const FsStore& store, StagedFile& staged);
+
+// Publishes with rename: never replacing anything unless `overwrite`. Returns Absent
+// when a new name was created, Identical when the same bytes were already there (the
+// temporary file is dropped), Different when it replaced a file (overwrite) or was
+// refused because one exists (not overwrite; the temporary file is kept for discard()).
+Existing publish(const FsStore& store, StagedFile& staged, bool overwrite);
+
+// Removes a staged temporary file. Never throws.
+void discard(const FsStore& store, StagedFile& staged) noexcept;
+
+// Removes `name` from the directory when it is a regular file (the other encoding of a
+// replaced upload). Never throws.
+void remove_file(const FsStore& store, std::string_view directory, std::string_view name) noexcept;
+
+// True when `name` exists in `directory` (of any type, not following a symlink).
+bool exists(const FsStore& store, std::string_view directory, std::string_view name);
+
+}  // namespace artifacts

@@ -1,0 +1,31 @@
+// zuul-manifest.json, the file Zuul's web UI reads to show a build's logs: a tree of
+// {name, mimetype, encoding, size, last_modified} for files and {name, mimetype
+// "application/directory", encoding, children} for directories, as Zuul's
+// generate-zuul-manifest role writes it. Written as a stream: memory is one directory's
+// entries per level, not the tree.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "sink.h"
+
+namespace artifacts {
+
+class ManifestWriter {
+public:
+    explicit ManifestWriter(Sink& out);
+    void begin_directory(std::string_view name);
+    void end_directory();
+    void file(std::string_view name, std::uint64_t size, std::int64_t mtime);
+    // Closes the tree; call once, after every directory is ended.
+    void finish();
+
+private:
+    void separate();
+    Sink& out_;
+    std::vector<bool> first_in_level_;
+};
+
+}  // namespace artifacts

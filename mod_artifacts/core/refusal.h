@@ -1,0 +1,19 @@
+// Why an upload is refused: the HTTP status, a stable machine-readable code and a
+// sentence for the person reading the job log. Rendered as SPEC §4's JSON error body.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace artifacts {
+
+struct Refusal {
+    int status = 0;
+    std::string code;     // e.g. "out_of_scope"
+    std::string message;  // a human sentence
+};
+
+// {"error": code, "message": message}
+std::string refusal_json(const Refusal& refusal);
+
+}  // namespace artifacts

@@ -1,0 +1,535 @@
+// The upload API of SPEC §4 on the filesystem store: PUT one file, POST ?extract a tar,
+// POST ?seal to write zuul-manifest.json and burn the token. Every refusal is a JSON
+// body with the right status and an info line in the error log; nothing partial is ever
+// visible and nothing refused is charged to the token.
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../backends/fs_ledger.h"
+#include "../backends/fs_manifest.h"
+#include "../backends/fs_store.h"
+#include "../backends/tar_stager.h"
+#include "../core/escape.h"
+#include "../core/negotiation.h"
+#include "../core/upload_policy.h"
+#include "body_reader.h"
+#include "module.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+constexpr std::size_t kMaxArchiveMembers = 100000;
+
+// A refusal raised from deep inside an operation.
+struct Refused {
+    Refusal refusal;
+};
+
+[[noreturn]] void refuse(int status, std::string code, std::string message) {
+    throw Refused{Refusal{status, std::move(code), std::move(message)}};
+}
+
+struct Upload {
+    request_rec* r;
+    const DirConfig* conf;
+    TokenClaims claims;
+    std::string relative;  // below the root, as the client named it
+    FsStore store;
+    FsLedger ledger;
+};
+
+std::string url_for(const Upload& upload, std::string_view relative) {
+    std::string path = upload.conf->location;
+    if (path.empty() || path.back() != '/') {
+        path.push_back('/');
+    }
+    append_url_encoded_path(path, relative);
+    return ap_construct_url(upload.r->pool, path.c_str(), upload.r);
+}
+
+void append_file_json(std::string& out, const Upload& upload, std::string_view relative, const StagedFile& file) {
+    out += "{\"path\":";
+    append_json_string(out, relative);
+    out += ",\"size\":" + std::to_string(file.size) + ",\"sha256\":\"" + file.sha256 + "\",\"url\":";
+    append_json_string(out, url_for(upload, relative));
+    out += "}";
+}
+
+int send_json(request_rec* r, int status, const std::string& body) {
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, static_cast<apr_off_t>(body.size()));
+    if (!r->header_only) {
+        ap_rwrite(body.data(), static_cast<int>(body.size()), r);
+    }
+    return OK;
+}
+
+// WWW-Authenticate carries the reason as a quoted-string: no quotes, backslashes or
+// control characters in it.
+const char* quoted_description(apr_pool_t* pool, const std::string& reason) {
+    std::string safe;
+    for (const char c : reason) {
+        safe.push_back(c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 ? '\'' : c);
+    }
+    return apr_psprintf(pool, "Bearer error=\"invalid_token\", error_description=\"%s\"", safe.c_str());
+}
+
+void mark_body_read(request_rec* r) {
+    ensure_request_state(r)->upload_body_read = true;
+}
+
+int send_refusal(request_rec* r, const Refusal& refusal) {
+    const int level = refusal.status >= 500 ? APLOG_ERR : APLOG_INFO;
+    ap_log_rerror(APLOG_MARK, level, 0, r, ARTF_LOGNO(0210) "upload refused (%d %s): %s", refusal.status,
+                  refusal.code.c_str(), refusal.message.c_str());
+    if (refusal.status == HTTP_UNAUTHORIZED) {
+        apr_table_setn(r->headers_out, "WWW-Authenticate", quoted_description(r->pool, refusal.message));
+    } else if (refusal.status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->headers_out, "Retry-After", "30");
+    } else if (refusal.status == HTTP_METHOD_NOT_ALLOWED) {
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
+    }
+    const RequestState* state = request_state(r);
+    const bool body_read = state != nullptr && state->upload_body_read;
+    if (!body_read && (r->read_chunked || r->remaining > 0 || apr_table_get(r->headers_in, "Content-Length"))) {
+        // Do not read a refused body just to throw it away: close after answering.
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    return send_json(r, refusal.status, refusal_json(refusal));
+}
+
+std::optional<std::string> bearer_token(request_rec* r) {
+    if (const char* header = apr_table_get(r->headers_in, "Authorization")) {
+        if (strncasecmp(header, "Bearer ", 7) == 0) {
+            const char* token = header + 7;
+            while (*token == ' ') {
+                ++token;
+            }
+            return std::string(token);
+        }
+    }
+    const RequestState* state = request_state(r);
+    if (state != nullptr && state->query_token != nullptr) {
+        return std::string(state->query_token);
+    }
+    return std::nullopt;
+}
+
+TokenClaims authorise(request_rec* r, const DirConfig* conf) {
+    const auto token = bearer_token(r);
+    if (!token) {
+        refuse(HTTP_UNAUTHORIZED, "invalid_token", "no token: send Authorization: Bearer <token> or ?token=");
+    }
+    VerifyOptions options;
+    options.now = apr_time_sec(r->request_time);
+    options.leeway = conf->leeway != -1 ? conf->leeway : kDefaultLeeway;
+    options.max_lifetime = conf->max_lifetime != -1 ? conf->max_lifetime : kDefaultMaxLifetime;
+    TokenCheck check = verify_token(*token, *conf->keys, options);
+    if (!check) {
+        throw Refused{invalid_token(check)};
+    }
+    if (auto refusal = check_client_address(check.claims, r->useragent_ip)) {
+        throw Refused{*refusal};
+    }
+    return std::move(check.claims);
+}
+
+void audit(const Upload& upload, const char* what, std::string_view relative, const StagedFile& file) {
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, upload.r,
+                  ARTF_LOGNO(0201) "%s %s (%" APR_UINT64_T_FMT " bytes, sha256 %s) jti=%s build=%s job=%s client=%s",
+                  what, std::string(relative).c_str(), static_cast<apr_uint64_t>(file.size), file.sha256.c_str(),
+                  upload.claims.jti.c_str(), upload.claims.build.c_str(), upload.claims.job.c_str(),
+                  upload.r->useragent_ip);
+}
+
+std::uint64_t max_file_size(const Upload& upload) {
+    return static_cast<std::uint64_t>(upload.conf->max_file_size != -1 ? upload.conf->max_file_size
+                                                                       : kDefaultMaxFileSize);
+}
+
+// The declared body length, refused early when it is already too much.
+std::optional<std::uint64_t> declared_length(const Upload& upload) {
+    const char* header = apr_table_get(upload.r->headers_in, "Content-Length");
+    if (header == nullptr || upload.r->read_chunked) {
+        return std::nullopt;
+    }
+    apr_off_t length = 0;
+    if (apr_strtoff(&length, header, nullptr, 10) != APR_SUCCESS || length < 0) {
+        return std::nullopt;  // HTTP_IN refuses it when the body is read
+    }
+    const auto bytes = static_cast<std::uint64_t>(length);
+    const apr_off_t body_limit = ap_get_limit_req_body(upload.r);
+    if (bytes > max_file_size(upload) || (body_limit > 0 && length > body_limit)) {
+        throw Refused{file_too_large(body_limit > 0 && static_cast<std::uint64_t>(body_limit) < max_file_size(upload)
+                                         ? static_cast<std::uint64_t>(body_limit)
+                                         : max_file_size(upload))};
+    }
+    return bytes;
+}
+
+// The checks that need no body: sealed, and quota when the size is declared.
+void check_ledger_early(Upload& upload, std::uint64_t bytes, std::uint64_t files) {
+    if (auto refusal = check_quota(upload.claims, upload.ledger.peek(upload.claims.jti), bytes, files)) {
+        throw Refused{*refusal};
+    }
+}
+
+struct Published {
+    std::vector<Existing> before;  // per file: Absent (new), Identical, Different (replaced)
+};
+
+// Under the token's ledger lock: conflicts, quota, then publish every file or none.
+Published publish_all(Upload& upload, std::vector<StagedFile>& files) {
+    const auto entry = upload.ledger.open(upload.claims.jti);
+    const LedgerUsage usage = entry->usage();
+    Published result;
+    std::uint64_t bytes = 0;
+    std::uint64_t new_files = 0;
+    for (StagedFile& file : files) {
+        const Existing existing = inspect_target(upload.store, file);
+        if (existing == Existing::Different && !upload.claims.overwrite) {
+            refuse(
+                HTTP_CONFLICT, "exists",
+                "'" + file.directory + file.name + "' already exists with other content (the token has no overwrite)");
+        }
+        bytes += existing == Existing::Identical ? 0 : file.size;
+        new_files += existing == Existing::Absent ? 1 : 0;
+    }
+    if (auto refusal = check_quota(upload.claims, usage, bytes, new_files)) {
+        throw Refused{*refusal};
+    }
+    bytes = 0;
+    new_files = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const Existing existing = publish(upload.store, files[i], upload.claims.overwrite);
+        if (existing == Existing::Different && !upload.claims.overwrite) {
+            // Lost a race with another upload of the same name: take back what this one published.
+            for (std::size_t j = 0; j < i; ++j) {
+                if (result.before[j] == Existing::Absent) {
+                    remove_file(upload.store, files[j].directory, files[j].name);
+                }
+            }
+            refuse(HTTP_CONFLICT, "exists",
+                   "'" + files[i].directory + files[i].name + "' was stored meanwhile with other content");
+        }
+        result.before.push_back(existing);
+        bytes += existing == Existing::Identical ? 0 : files[i].size;
+        new_files += existing == Existing::Absent ? 1 : 0;
+    }
+    entry->charge(bytes, new_files);
+    entry->commit();
+    return result;
+}
+
+struct SplitPath {
+    std::string directory;  // "" or ending with "/"
+    std::string name;
+};
+
+SplitPath split_path(std::string_view relative) {
+    const std::size_t slash = relative.rfind('/');
+    if (slash == std::string_view::npos) {
+        return {"", std::string(relative)};
+    }
+    return {std::string(relative.substr(0, slash + 1)), std::string(relative.substr(slash + 1))};
+}
+
+// Removes the directories an upload created when it stores nothing after all.
+class CreatedDirectories {
+public:
+    explicit CreatedDirectories(const FsStore& store) : store_(store) {}
+    ~CreatedDirectories() {
+        if (!kept_) {
+            store_.remove_empty_directories(paths);
+        }
+    }
+    void keep() { kept_ = true; }
+    std::vector<std::string> paths;
+
+private:
+    const FsStore& store_;
+    bool kept_ = false;
+};
+
+int put_file(Upload& upload) {
+    request_rec* r = upload.r;
+    const SplitPath target = split_path(upload.relative);
+    if (target.name.empty()) {
+        refuse(HTTP_BAD_REQUEST, "bad_path", "PUT needs a file name, not a directory path ending with '/'");
+    }
+    if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, upload.relative)) {
+        throw Refused{*refusal};
+    }
+    const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
+    const bool gzip = encoding != nullptr && (strcasecmp(encoding, "gzip") == 0 || strcasecmp(encoding, "x-gzip") == 0);
+    if (encoding != nullptr && !gzip && strcasecmp(encoding, "identity") != 0) {
+        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
+               std::string("Content-Encoding '") + encoding + "' is not supported (gzip or none)");
+    }
+    // A gzip upload is stored as name.gz and served as name, like a legacy compressed log.
+    const std::string stored_name = gzip ? target.name + ".gz" : target.name;
+    const std::string other_name = gzip ? target.name : target.name + ".gz";
+    const char* expected_sha = apr_table_get(r->headers_in, "X-Artifact-Sha256");
+    if (expected_sha != nullptr && !is_sha256_hex(expected_sha)) {
+        refuse(HTTP_BAD_REQUEST, "bad_checksum", "X-Artifact-Sha256 must be 64 hex digits");
+    }
+    const auto length = declared_length(upload);
+    const bool replacing = exists(upload.store, target.directory, stored_name);
+    check_ledger_early(upload, replacing ? 0 : length.value_or(0), 0);
+    if (!upload.claims.overwrite && exists(upload.store, target.directory, other_name)) {
+        refuse(HTTP_CONFLICT, "exists",
+               "'" + target.directory + other_name + "' already holds this file in the other encoding");
+    }
+
+    CreatedDirectories created(upload.store);
+    auto directory = std::make_shared<const UniqueFd>(upload.store.open_directory(target.directory, &created.paths));
+    FileWriter writer(std::move(directory), target.directory, stored_name);
+    const std::uint64_t limit = max_file_size(upload);
+    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
+    BodyReader body(r);
+    for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
+        if (gzip && writer.size() == 0 &&
+            (static_cast<unsigned char>(piece[0]) != 0x1F ||
+             (piece.size() > 1 && static_cast<unsigned char>(piece[1]) != 0x8B))) {
+            refuse(HTTP_BAD_REQUEST, "bad_encoding", "the body says Content-Encoding: gzip but is not gzip data");
+        }
+        if (writer.size() + piece.size() > limit) {
+            throw Refused{file_too_large(limit)};
+        }
+        if (upload.claims.max_bytes && usage.bytes + writer.size() + piece.size() > *upload.claims.max_bytes) {
+            throw Refused{*check_quota(upload.claims, usage, writer.size() + piece.size(), 0)};
+        }
+        writer.write(piece);
+    }
+    mark_body_read(r);
+    StagedFile staged = writer.finish();
+    if (expected_sha != nullptr && strcasecmp(expected_sha, staged.sha256.c_str()) != 0) {
+        discard(upload.store, staged);
+        refuse(HTTP_BAD_REQUEST, "checksum_mismatch",
+               "the body's SHA-256 is " + staged.sha256 + ", not the X-Artifact-Sha256 sent");
+    }
+    std::vector<StagedFile> files{std::move(staged)};
+    Published published;
+    try {
+        published = publish_all(upload, files);
+    } catch (...) {
+        discard(upload.store, files[0]);
+        throw;
+    }
+    created.keep();
+    if (upload.claims.overwrite && published.before[0] != Existing::Identical) {
+        remove_file(upload.store, target.directory, other_name);
+    }
+    const bool identical = published.before[0] == Existing::Identical;
+    audit(upload, identical ? "already stored" : "stored", target.directory + stored_name, files[0]);
+    std::string reply;
+    append_file_json(reply, upload, upload.relative, files[0]);
+    reply += "\n";
+    if (!identical) {
+        apr_table_setn(r->headers_out, "Location", apr_pstrdup(r->pool, url_for(upload, upload.relative).c_str()));
+    }
+    return send_json(r, identical ? HTTP_OK : HTTP_CREATED, reply);
+}
+
+int extract_archive(Upload& upload) {
+    request_rec* r = upload.r;
+    const std::string& directory = upload.relative;
+    if (!directory.empty() && directory.back() != '/') {
+        refuse(HTTP_BAD_REQUEST, "bad_path", "?extract takes a directory path ending with '/'");
+    }
+    if (auto refusal = check_directory_target(upload.claims, directory)) {
+        throw Refused{*refusal};
+    }
+    const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
+    if (encoding != nullptr && strcasecmp(encoding, "identity") != 0 && strcasecmp(encoding, "gzip") != 0) {
+        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
+               std::string("Content-Encoding '") + encoding + "' is not supported for archives (tar or tar.gz)");
+    }
+    declared_length(upload);
+    check_ledger_early(upload, 0, 0);
+    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
+    std::uint64_t declared_total = 0;
+    const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
+        if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
+            return refusal;
+        }
+        declared_total += size;
+        return check_quota(upload.claims, usage, declared_total, 0);
+    };
+    BodyReader body(r);
+    StagedArchive archive = stage_archive(
+        upload.store, directory, [&body] { return body.next(); }, check, max_file_size(upload), kMaxArchiveMembers);
+    CreatedDirectories created(upload.store);
+    created.paths = std::move(archive.created_directories);
+    if (archive.refusal) {
+        throw Refused{*archive.refusal};
+    }
+    body.drain();
+    mark_body_read(r);
+    Published published;
+    try {
+        published = publish_all(upload, archive.files);
+    } catch (...) {
+        for (StagedFile& file : archive.files) {
+            discard(upload.store, file);
+        }
+        throw;
+    }
+    created.keep();
+    bool any_new = false;
+    std::string reply = "{\"path\":";
+    append_json_string(reply, directory);
+    reply += ",\"files\":[";
+    for (std::size_t i = 0; i < archive.files.size(); ++i) {
+        const StagedFile& file = archive.files[i];
+        const bool identical = published.before[i] == Existing::Identical;
+        any_new = any_new || !identical;
+        audit(upload, identical ? "already stored" : "stored", file.directory + file.name, file);
+        reply += i == 0 ? "\n" : ",\n";
+        append_file_json(reply, upload, file.directory + file.name, file);
+    }
+    reply += "]}\n";
+    return send_json(r, any_new || archive.files.empty() ? HTTP_CREATED : HTTP_OK, reply);
+}
+
+// Buffers the manifest's small writes into 64 KiB blocks for the file.
+class WriterSink final : public Sink {
+public:
+    explicit WriterSink(FileWriter& writer) : writer_(writer) {}
+    void write(std::string_view bytes) override {
+        buffer_.append(bytes);
+        if (buffer_.size() >= 64 * 1024) {
+            flush();
+        }
+    }
+    void flush() {
+        writer_.write(buffer_);
+        buffer_.clear();
+    }
+
+private:
+    FileWriter& writer_;
+    std::string buffer_;
+};
+
+int seal_scope(Upload& upload) {
+    request_rec* r = upload.r;
+    if (upload.relative != upload.claims.scope) {
+        refuse(HTTP_FORBIDDEN, "out_of_scope",
+               "?seal takes the token's scope '" + upload.claims.scope + "', not '" + upload.relative + "'");
+    }
+    ap_discard_request_body(r);
+    mark_body_read(r);
+    const auto entry = upload.ledger.open(upload.claims.jti);
+    if (auto refusal = check_quota(upload.claims, entry->usage(), 0, 0)) {
+        throw Refused{*refusal};
+    }
+    CreatedDirectories created(upload.store);
+    auto directory = std::make_shared<const UniqueFd>(upload.store.open_directory(upload.relative, &created.paths));
+    FileWriter writer(std::move(directory), upload.relative, std::string(kManifestName));
+    WriterSink sink(writer);
+    ManifestWriter manifest(sink);
+    write_manifest(upload.store, upload.relative, manifest);
+    sink.flush();
+    StagedFile staged = writer.finish();
+    publish(upload.store, staged, true);
+    created.keep();
+    entry->seal(apr_time_sec(r->request_time));
+    entry->commit();
+    const std::string relative = upload.relative + std::string(kManifestName);
+    audit(upload, "sealed with", relative, staged);
+    std::string reply;
+    append_file_json(reply, upload, relative, staged);
+    reply.insert(reply.size() - 1, ",\"sealed\":true");
+    reply += "\n";
+    return send_json(r, HTTP_OK, reply);
+}
+
+Refusal store_refusal(const StoreError& error) {
+    switch (error.kind()) {
+    case StoreError::Kind::Symlink: return {HTTP_FORBIDDEN, "symlink", error.what()};
+    case StoreError::Kind::NotDirectory: return {HTTP_CONFLICT, "not_a_directory", error.what()};
+    case StoreError::Kind::NoSpace:
+        return {HTTP_INSUFFICIENT_STORAGE, "disk_full", "the artifact store is full; nothing was stored"};
+    case StoreError::Kind::TooLarge:
+        return {HTTP_INSUFFICIENT_STORAGE, "disk_full",
+                "the artifact store cannot hold a file this large; nothing was stored"};
+    case StoreError::Kind::Io: break;
+    }
+    return {HTTP_INTERNAL_SERVER_ERROR, "store_error", "the artifact store failed; nothing was stored"};
+}
+
+int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server) {
+    if (conf->keys == nullptr || conf->kinds == nullptr || server->state_dir == nullptr) {
+        refuse(HTTP_METHOD_NOT_ALLOWED, "uploads_disabled",
+               "uploads are not enabled here (ArtifactsTokenKey and ArtifactsKind configure them)");
+    }
+    TokenClaims claims = authorise(r, conf);
+    const RequestState* state = request_state(r);
+    if (state == nullptr || state->upload_path_problem != PathProblem::None) {
+        refuse(HTTP_BAD_REQUEST, "bad_path",
+               std::string(describe(state != nullptr ? state->upload_path_problem : PathProblem::InvalidUtf8)));
+    }
+    Upload upload{r,
+                  conf,
+                  std::move(claims),
+                  state->relative_path,
+                  FsStore(conf->root != nullptr ? conf->root : ap_document_root(r)),
+                  FsLedger(std::string(server->state_dir) + "/ledger")};
+    if (r->method_number == M_PUT) {
+        return put_file(upload);
+    }
+    const std::string_view query = r->args != nullptr ? r->args : "";
+    if (query_parameter(query, "extract")) {
+        return extract_archive(upload);
+    }
+    if (query_parameter(query, "seal")) {
+        return seal_scope(upload);
+    }
+    refuse(HTTP_BAD_REQUEST, "unknown_operation", "POST takes ?extract (a tar body) or ?seal");
+}
+
+}  // namespace
+
+int handle_upload(request_rec* r) {
+    if (r->handler == nullptr || strcmp(r->handler, kUploadHandler) != 0) {
+        return DECLINED;
+    }
+    r->allowed |= (AP_METHOD_BIT << M_PUT) | (AP_METHOD_BIT << M_POST);
+    const DirConfig* conf = dir_config(r);
+    try {
+        return run_upload(r, conf, server_config(r->server));
+    } catch (const Refused& refused) {
+        return send_refusal(r, refused.refusal);
+    } catch (const StoreError& error) {
+        return send_refusal(r, store_refusal(error));
+    } catch (const BodyError& error) {
+        if (error.status() == AP_FILTER_ERROR) {
+            return AP_FILTER_ERROR;  // an input filter has answered already
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, error.cause(), r,
+                      ARTF_LOGNO(0211) "upload of %s abandoned: the body could not be read; nothing was stored",
+                      r->uri);
+        return error.status();
+    } catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0212) "upload to %s failed: %s", r->uri, e.what());
+        return send_json(
+            r, HTTP_INTERNAL_SERVER_ERROR,
+            refusal_json({HTTP_INTERNAL_SERVER_ERROR, "internal", "the upload failed; nothing was stored"}));
+    }
+}
+
+}  // namespace artifacts::httpd

@@ -1,0 +1,339 @@
+#include <archive.h>
+#include <archive_entry.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../../mod_artifacts/backends/fs_ledger.h"
+#include "../../mod_artifacts/backends/fs_manifest.h"
+#include "../../mod_artifacts/backends/fs_store.h"
+#include "../../mod_artifacts/backends/tar_stager.h"
+
+using namespace artifacts;
+
+namespace {
+
+std::string make_temp_dir() {
+    char pattern[] = "/tmp/fs_store_test.XXXXXX";
+    return mkdtemp(pattern);
+}
+
+std::set<std::string> names_in(const std::string& directory) {
+    std::set<std::string> names;
+    if (DIR* stream = opendir(directory.c_str())) {
+        while (const dirent* entry = readdir(stream)) {
+            const std::string name = entry->d_name;
+            if (name != "." && name != "..") {
+                names.insert(name);
+            }
+        }
+        closedir(stream);
+    }
+    return names;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+StagedFile stage(const FsStore& store, const std::string& directory, const std::string& name, const std::string& data,
+                 std::vector<std::string>* created = nullptr) {
+    auto fd = std::make_shared<const UniqueFd>(store.open_directory(directory, created));
+    FileWriter writer(fd, directory, name);
+    writer.write(data);
+    return writer.finish();
+}
+
+struct Member {
+    std::string name;
+    std::string data;
+    mode_t type = AE_IFREG;
+    std::string link;
+};
+
+std::string make_tar(const std::vector<Member>& members, bool gzip) {
+    std::vector<char> buffer(1 << 20);
+    size_t used = 0;
+    archive* writer = archive_write_new();
+    archive_write_set_format_pax_restricted(writer);
+    if (gzip) {
+        archive_write_add_filter_gzip(writer);
+    }
+    archive_write_open_memory(writer, buffer.data(), buffer.size(), &used);
+    for (const Member& member : members) {
+        archive_entry* entry = archive_entry_new();
+        archive_entry_set_pathname(entry, member.name.c_str());
+        archive_entry_set_filetype(entry, member.type);
+        archive_entry_set_perm(entry, 0644);
+        archive_entry_set_size(entry, member.type == AE_IFREG ? static_cast<la_int64_t>(member.data.size()) : 0);
+        if (member.type == AE_IFLNK) {
+            archive_entry_set_symlink(entry, member.link.c_str());
+        } else if (!member.link.empty()) {
+            archive_entry_set_hardlink(entry, member.link.c_str());
+        }
+        archive_write_header(writer, entry);
+        if (member.type == AE_IFREG && member.link.empty()) {
+            archive_write_data(writer, member.data.data(), member.data.size());
+        }
+        archive_entry_free(entry);
+    }
+    archive_write_close(writer);
+    archive_write_free(writer);
+    return std::string(buffer.data(), used);
+}
+
+ArchiveSource pieces_of(const std::string& bytes) {
+    auto offset = std::make_shared<std::size_t>(0);
+    return [&bytes, offset]() {
+        const std::size_t size = std::min<std::size_t>(1000, bytes.size() - *offset);
+        const std::string_view piece(bytes.data() + *offset, size);
+        *offset += size;
+        return piece;
+    };
+}
+
+const MemberCheck kAllowAll = [](std::string_view, std::uint64_t) { return std::optional<Refusal>(); };
+
+}  // namespace
+
+class FsStoreTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(FsStoreTest);
+    CPPUNIT_TEST(file_is_invisible_until_published);
+    CPPUNIT_TEST(publish_never_replaces_without_overwrite);
+    CPPUNIT_TEST(symlinks_are_never_followed);
+    CPPUNIT_TEST(abandoned_writer_leaves_nothing);
+    CPPUNIT_TEST(ledger_counts_exactly_across_processes);
+    CPPUNIT_TEST(archive_members_are_staged);
+    CPPUNIT_TEST(bad_archives_leave_nothing);
+    CPPUNIT_TEST(manifest_walks_the_tree);
+    CPPUNIT_TEST_SUITE_END();
+
+public:
+    void setUp() override { root_ = make_temp_dir(); }
+    void tearDown() override { std::system(("rm -rf '" + root_ + "'").c_str()); }
+
+    void file_is_invisible_until_published() {
+        FsStore store(root_);
+        std::vector<std::string> created;
+        StagedFile staged = stage(store, "a/b/", "x.txt", "hello", &created);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, created.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("a"), created[0]);
+        const auto before = names_in(root_ + "/a/b");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, before.size());
+        CPPUNIT_ASSERT(before.begin()->rfind(".artifacts-tmp-", 0) == 0);
+        CPPUNIT_ASSERT_EQUAL(std::string("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+                             staged.sha256);
+        CPPUNIT_ASSERT(inspect_target(store, staged) == Existing::Absent);
+        CPPUNIT_ASSERT(publish(store, staged, false) == Existing::Absent);
+        CPPUNIT_ASSERT((names_in(root_ + "/a/b") == std::set<std::string>{"x.txt"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("hello"), read_file(root_ + "/a/b/x.txt"));
+    }
+
+    void publish_never_replaces_without_overwrite() {
+        FsStore store(root_);
+        StagedFile first = stage(store, "", "x.txt", "one");
+        publish(store, first, false);
+        StagedFile same = stage(store, "", "x.txt", "one");
+        CPPUNIT_ASSERT(inspect_target(store, same) == Existing::Identical);
+        CPPUNIT_ASSERT(publish(store, same, false) == Existing::Identical);
+        StagedFile other = stage(store, "", "x.txt", "two");
+        CPPUNIT_ASSERT(inspect_target(store, other) == Existing::Different);
+        CPPUNIT_ASSERT(publish(store, other, false) == Existing::Different);
+        CPPUNIT_ASSERT_EQUAL(std::string("one"), read_file(root_ + "/x.txt"));
+        discard(store, other);
+        CPPUNIT_ASSERT((names_in(root_) == std::set<std::string>{"x.txt"}));
+        StagedFile replacement = stage(store, "", "x.txt", "three");
+        CPPUNIT_ASSERT(publish(store, replacement, true) == Existing::Different);
+        CPPUNIT_ASSERT_EQUAL(std::string("three"), read_file(root_ + "/x.txt"));
+        CPPUNIT_ASSERT((names_in(root_) == std::set<std::string>{"x.txt"}));
+    }
+
+    void symlinks_are_never_followed() {
+        const std::string outside = make_temp_dir();
+        CPPUNIT_ASSERT_EQUAL(0, symlink(outside.c_str(), (root_ + "/escape").c_str()));
+        FsStore store(root_);
+        std::vector<std::string> created;
+        try {
+            store.open_directory("escape/sub/", &created);
+            CPPUNIT_FAIL("a symlinked directory was followed");
+        } catch (const StoreError& error) {
+            CPPUNIT_ASSERT(error.kind() == StoreError::Kind::Symlink);
+        }
+        CPPUNIT_ASSERT(names_in(outside).empty());
+        std::ofstream(root_ + "/file") << "x";
+        try {
+            store.open_directory("file/sub", &created);
+            CPPUNIT_FAIL("a file was taken for a directory");
+        } catch (const StoreError& error) {
+            CPPUNIT_ASSERT(error.kind() == StoreError::Kind::NotDirectory);
+        }
+        // A symlink at the target name is never replaced nor written through.
+        CPPUNIT_ASSERT_EQUAL(0, symlink((outside + "/victim").c_str(), (root_ + "/link.txt").c_str()));
+        StagedFile staged = stage(store, "", "link.txt", "data");
+        CPPUNIT_ASSERT(publish(store, staged, false) == Existing::Different);
+        discard(store, staged);
+        CPPUNIT_ASSERT(names_in(outside).empty());
+        std::system(("rm -rf '" + outside + "'").c_str());
+    }
+
+    void abandoned_writer_leaves_nothing() {
+        FsStore store(root_);
+        {
+            auto fd = std::make_shared<const UniqueFd>(store.open_directory("", nullptr));
+            FileWriter writer(fd, "", "x.txt");
+            writer.write("partial");
+        }
+        CPPUNIT_ASSERT(names_in(root_).empty());
+        std::vector<std::string> created;
+        StagedFile staged = stage(store, "p/q/", "y.txt", "z", &created);
+        discard(store, staged);
+        store.remove_empty_directories(created);
+        CPPUNIT_ASSERT(names_in(root_).empty());
+    }
+
+    void ledger_counts_exactly_across_processes() {
+        constexpr int kProcesses = 6;
+        constexpr int kCharges = 40;
+        std::vector<pid_t> children;
+        for (int p = 0; p < kProcesses; ++p) {
+            const pid_t pid = fork();
+            if (pid == 0) {
+                FsLedger ledger(root_);
+                for (int i = 0; i < kCharges; ++i) {
+                    auto entry = ledger.open("jti-shared");
+                    entry->charge(3, 1);
+                    entry->commit();
+                }
+                _exit(0);
+            }
+            children.push_back(pid);
+        }
+        for (const pid_t pid : children) {
+            int status = 0;
+            waitpid(pid, &status, 0);
+            CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        FsLedger reopened(root_);
+        const LedgerUsage usage = reopened.peek("jti-shared");
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{3 * kProcesses * kCharges}, usage.bytes);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{kProcesses * kCharges}, usage.files);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, usage.sealed_at);
+        {
+            auto entry = reopened.open("jti-shared");
+            entry->seal(1234);
+            entry->charge(1, 0);  // dropped: no commit
+        }
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, reopened.peek("jti-shared").sealed_at);
+        {
+            auto entry = reopened.open("jti-shared");
+            entry->seal(1234);
+            entry->commit();
+        }
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1234}, FsLedger(root_).peek("jti-shared").sealed_at);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, reopened.peek("another-jti").bytes);
+    }
+
+    void archive_members_are_staged() {
+        FsStore store(root_);
+        const std::string tar = make_tar({{"./", "", AE_IFDIR, ""},
+                                          {"./logs/", "", AE_IFDIR, ""},
+                                          {"./logs/a.txt", "alpha", AE_IFREG, ""},
+                                          {"b.txt", std::string(300000, 'b'), AE_IFREG, ""}},
+                                         true);
+        std::vector<std::string> seen;
+        const MemberCheck record = [&](std::string_view path, std::uint64_t) {
+            seen.emplace_back(path);
+            return std::optional<Refusal>();
+        };
+        StagedArchive archive = stage_archive(store, "job/", pieces_of(tar), record, 1 << 20, 100);
+        CPPUNIT_ASSERT(!archive.refusal);
+        CPPUNIT_ASSERT((seen == std::vector<std::string>{"job/logs/a.txt", "job/b.txt"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, archive.files.size());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{300000}, archive.files[1].size);
+        CPPUNIT_ASSERT(names_in(root_ + "/job/logs").size() == 1);  // only the temporary file
+        for (StagedFile& file : archive.files) {
+            CPPUNIT_ASSERT(publish(store, file, false) == Existing::Absent);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("alpha"), read_file(root_ + "/job/logs/a.txt"));
+    }
+
+    void bad_archives_leave_nothing() {
+        FsStore store(root_);
+        const std::vector<std::pair<std::vector<Member>, std::string>> cases = {
+            {{{"ok.txt", "x", AE_IFREG, ""}, {"link", "", AE_IFLNK, "/etc/passwd"}}, "symbolic link"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {"hard", "", AE_IFREG, "ok.txt"}}, "hard link"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {"dev", "", AE_IFCHR, ""}}, "character device"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {"fifo", "", AE_IFIFO, ""}}, "FIFO"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {"/etc/cron.d/x", "y", AE_IFREG, ""}}, "absolute"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {"a/../../x.txt", "y", AE_IFREG, ""}}, "'..'"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {"a//x.txt", "y", AE_IFREG, ""}}, "empty segment"},
+            {{{"sub/ok.txt", "x", AE_IFREG, ""}, {"sub/ok.txt", "y", AE_IFREG, ""}}, "twice"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {".artifacts-tmp-1", "y", AE_IFREG, ""}}, "reserved"},
+        };
+        for (const auto& [members, expected] : cases) {
+            const std::string tar = make_tar(members, false);
+            StagedArchive archive = stage_archive(store, "", pieces_of(tar), kAllowAll, 1 << 20, 100);
+            CPPUNIT_ASSERT_MESSAGE(expected, archive.refusal && archive.refusal->code == "bad_archive");
+            CPPUNIT_ASSERT_MESSAGE(expected + ": " + archive.refusal->message,
+                                   archive.refusal->message.find(expected) != std::string::npos);
+            CPPUNIT_ASSERT_MESSAGE(expected, archive.files.empty() && names_in(root_).empty());
+        }
+        const std::string garbage(5000, 'g');
+        StagedArchive damaged = stage_archive(store, "", pieces_of(garbage), kAllowAll, 1 << 20, 100);
+        CPPUNIT_ASSERT(damaged.refusal && damaged.refusal->status == 400);
+        const std::string big =
+            make_tar({{"a.txt", "x", AE_IFREG, ""}, {"b.txt", std::string(2000, 'b'), AE_IFREG, ""}}, false);
+        StagedArchive too_large = stage_archive(store, "", pieces_of(big), kAllowAll, 1000, 100);
+        CPPUNIT_ASSERT(too_large.refusal && too_large.refusal->status == 413 && names_in(root_).empty());
+        StagedArchive too_many = stage_archive(store, "", pieces_of(big), kAllowAll, 1 << 20, 1);
+        CPPUNIT_ASSERT(too_many.refusal && too_many.refusal->status == 413 && names_in(root_).empty());
+        const MemberCheck refuse_b = [](std::string_view path, std::uint64_t) {
+            return path == "b.txt" ? std::optional<Refusal>(Refusal{403, "wrong_kind", "no"}) : std::nullopt;
+        };
+        StagedArchive refused = stage_archive(store, "", pieces_of(big), refuse_b, 1 << 20, 100);
+        CPPUNIT_ASSERT(refused.refusal && refused.refusal->code == "wrong_kind" && names_in(root_).empty());
+    }
+
+    void manifest_walks_the_tree() {
+        FsStore store(root_);
+        for (const auto& [directory, name] :
+             std::vector<std::pair<std::string, std::string>>{{"s/", "b.txt"},
+                                                              {"s/", "zuul-manifest.json"},
+                                                              {"s/logs/", "a.log"},
+                                                              {"s/logs/", "zuul-manifest.json"}}) {
+            std::vector<std::string> created;
+            StagedFile staged = stage(store, directory, name, "data", &created);
+            publish(store, staged, false);
+        }
+        CPPUNIT_ASSERT_EQUAL(0, symlink("/etc", (root_ + "/s/etc").c_str()));
+        StagedFile pending = stage(store, "s/", "pending.txt", "not yet");
+        StringSink out;
+        ManifestWriter manifest(out);
+        write_manifest(store, "s/", manifest);
+        const std::string json = out.str();
+        CPPUNIT_ASSERT(json.find("\"name\":\"logs\"") < json.find("\"name\":\"a.log\""));
+        CPPUNIT_ASSERT(json.find("\"name\":\"a.log\"") < json.find("\"name\":\"b.txt\""));
+        // The top manifest is the file being written; a nested one is an ordinary upload.
+        CPPUNIT_ASSERT_EQUAL(json.rfind("zuul-manifest.json"), json.find("zuul-manifest.json"));
+        CPPUNIT_ASSERT(json.find("etc") == std::string::npos);
+        CPPUNIT_ASSERT(json.find("artifacts-tmp") == std::string::npos);
+        discard(store, pending);
+    }
+
+private:
+    std::string root_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(FsStoreTest);

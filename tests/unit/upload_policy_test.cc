@@ -1,0 +1,118 @@
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "../../mod_artifacts/core/manifest.h"
+#include "../../mod_artifacts/core/upload_policy.h"
+
+using namespace artifacts;
+
+class UploadPolicyTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(UploadPolicyTest);
+    CPPUNIT_TEST(scope_has_a_boundary);
+    CPPUNIT_TEST(kinds_match_file_names);
+    CPPUNIT_TEST(quotas_count_the_whole_life);
+    CPPUNIT_TEST(client_address_must_be_in_range);
+    CPPUNIT_TEST(manifest_is_zuuls_format);
+    CPPUNIT_TEST(refusal_is_json);
+    CPPUNIT_TEST_SUITE_END();
+
+    TokenClaims claims() {
+        TokenClaims c;
+        c.scope = "42/abc/";
+        c.kinds = {"logs"};
+        c.jti = "j";
+        return c;
+    }
+    KindTable kinds() {
+        KindTable table;
+        table.add("logs", "*.txt");
+        table.add("logs", "*.log");
+        table.add("tarballs", "*.tar.gz");
+        return table;
+    }
+
+public:
+    void scope_has_a_boundary() {
+        const KindTable table = kinds();
+        CPPUNIT_ASSERT(!check_file_target(claims(), table, "42/abc/job-output.txt"));
+        CPPUNIT_ASSERT(!check_file_target(claims(), table, "42/abc/deep/er/x.log"));
+        CPPUNIT_ASSERT_EQUAL(403, check_file_target(claims(), table, "42/abcd/x.txt")->status);
+        CPPUNIT_ASSERT_EQUAL(std::string("out_of_scope"), check_file_target(claims(), table, "42/x.txt")->code);
+        CPPUNIT_ASSERT_EQUAL(std::string("out_of_scope"), check_file_target(claims(), table, "42/abc/")->code);
+        CPPUNIT_ASSERT(!check_directory_target(claims(), "42/abc/"));
+        CPPUNIT_ASSERT(!check_directory_target(claims(), "42/abc/logs/"));
+        CPPUNIT_ASSERT(check_directory_target(claims(), "42/"));
+        CPPUNIT_ASSERT(check_directory_target(claims(), "42/ab/"));
+    }
+
+    void kinds_match_file_names() {
+        const KindTable table = kinds();
+        const auto wrong = check_file_target(claims(), table, "42/abc/dist.tar.gz");
+        CPPUNIT_ASSERT(wrong && wrong->code == "wrong_kind" && wrong->status == 403);
+        CPPUNIT_ASSERT(wrong->message.find("logs") != std::string::npos);
+        TokenClaims both = claims();
+        both.kinds = {"logs", "tarballs"};
+        CPPUNIT_ASSERT(!check_file_target(both, table, "42/abc/dist.tar.gz"));
+        TokenClaims unknown = claims();
+        unknown.kinds = {"nonexistent"};
+        CPPUNIT_ASSERT(check_file_target(unknown, table, "42/abc/x.txt"));
+        CPPUNIT_ASSERT(table.knows("tarballs") && !table.knows("nonexistent"));
+        // The glob is matched on the last segment only.
+        CPPUNIT_ASSERT(check_file_target(claims(), table, "42/abc/x.txt/y"));
+    }
+
+    void quotas_count_the_whole_life() {
+        TokenClaims limited = claims();
+        limited.max_bytes = 100;
+        limited.max_files = 2;
+        LedgerUsage usage;
+        usage.bytes = 60;
+        usage.files = 1;
+        CPPUNIT_ASSERT(!check_quota(limited, usage, 40, 1));
+        CPPUNIT_ASSERT_EQUAL(413, check_quota(limited, usage, 41, 1)->status);
+        CPPUNIT_ASSERT_EQUAL(std::string("quota_exceeded"), check_quota(limited, usage, 0, 2)->code);
+        CPPUNIT_ASSERT(check_quota(limited, usage, UINT64_MAX, 0));  // no overflow
+        usage.sealed_at = 5;
+        CPPUNIT_ASSERT_EQUAL(410, check_quota(limited, usage, 0, 0)->status);
+        CPPUNIT_ASSERT(!check_quota(claims(), LedgerUsage{}, UINT64_MAX, UINT64_MAX));
+    }
+
+    void client_address_must_be_in_range() {
+        TokenClaims ranged = claims();
+        CPPUNIT_ASSERT(!check_client_address(ranged, "203.0.113.1"));
+        ranged.ip = {"10.0.0.0/8", "2001:db8::/32"};
+        CPPUNIT_ASSERT(!check_client_address(ranged, "10.1.2.3"));
+        CPPUNIT_ASSERT(!check_client_address(ranged, "2001:db8::5"));
+        const auto refused = check_client_address(ranged, "127.0.0.1");
+        CPPUNIT_ASSERT(refused && refused->code == "ip_not_allowed" && refused->status == 403);
+    }
+
+    void manifest_is_zuuls_format() {
+        StringSink out;
+        ManifestWriter manifest(out);
+        manifest.begin_directory("logs");
+        manifest.file("a \"b\".txt.gz", 10, 1700000000);
+        manifest.begin_directory("empty");
+        manifest.end_directory();
+        manifest.end_directory();
+        manifest.file("job-output.json", 3, 5);
+        manifest.finish();
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"tree\":[\n"
+                                         "{\"name\":\"logs\",\"mimetype\":\"application/directory\",\"encoding\":null,"
+                                         "\"children\":[\n"
+                                         "{\"name\":\"a \\\"b\\\".txt.gz\",\"mimetype\":\"text/plain\",\"encoding\":"
+                                         "\"gzip\",\"last_modified\":1700000000,\"size\":10},\n"
+                                         "{\"name\":\"empty\",\"mimetype\":\"application/directory\",\"encoding\":"
+                                         "null,\"children\":[]}]},\n"
+                                         "{\"name\":\"job-output.json\",\"mimetype\":\"application/json\","
+                                         "\"encoding\":null,\"last_modified\":5,\"size\":3}\n"
+                                         "],\"index_links\":false}\n"),
+                             out.str());
+    }
+
+    void refusal_is_json() {
+        CPPUNIT_ASSERT_EQUAL(std::string("{\"error\":\"exists\",\"message\":\"a \\\"b\\\"\"}\n"),
+                             refusal_json({409, "exists", "a \"b\""}));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(UploadPolicyTest);
