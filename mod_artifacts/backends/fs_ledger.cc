@@ -9,7 +9,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 
 #include "../core/digest.h"
 #include "unique_fd.h"
@@ -22,7 +21,7 @@ namespace {
 constexpr std::size_t kRecordSize = 63;
 
 [[noreturn]] void fail(const std::string& what) {
-    throw std::runtime_error("ledger: " + what + ": " + std::strerror(errno));
+    throw LedgerUnavailable("ledger: " + what + ": " + std::strerror(errno));
 }
 
 void lock(int fd, int operation) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string_view>
 
 namespace artifacts {
@@ -18,6 +19,13 @@ struct LedgerUsage {
 
 // One token's record, held exclusively from open() until destruction, so that checking
 // a quota and publishing a file are one step for every process and server.
+// The ledger cannot be read or written (a full or read-only state directory, a database
+// away): uploads answer 503 and store nothing.
+class LedgerUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class LedgerEntry {
 public:
     virtual ~LedgerEntry() = default;
@@ -31,7 +39,7 @@ public:
 class Ledger {
 public:
     virtual ~Ledger() = default;
-    // Waits for the record of `jti` (a new token has an empty one). Throws on I/O errors.
+    // Waits for the record of `jti` (a new token has an empty one). Throws LedgerUnavailable.
     virtual std::unique_ptr<LedgerEntry> open(std::string_view jti) = 0;
     // The usage without taking the lock, for the cheap early checks before a body is read.
     virtual LedgerUsage peek(std::string_view jti) = 0;

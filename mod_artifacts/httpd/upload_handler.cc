@@ -309,7 +309,9 @@ int put_file(Upload& upload) {
         if (writer.size() + piece.size() > limit) {
             throw Refused{file_too_large(limit)};
         }
-        if (upload.claims.max_bytes && usage.bytes + writer.size() + piece.size() > *upload.claims.max_bytes) {
+        // A retry of a stored file may be charged nothing: the check under the ledger lock decides.
+        if (!replacing && upload.claims.max_bytes &&
+            usage.bytes + writer.size() + piece.size() > *upload.claims.max_bytes) {
             throw Refused{*check_quota(upload.claims, usage, writer.size() + piece.size(), 0)};
         }
         writer.write(piece);
@@ -515,7 +517,15 @@ int handle_upload(request_rec* r) {
     } catch (const Refused& refused) {
         return send_refusal(r, refused.refusal);
     } catch (const StoreError& error) {
+        if (error.kind() == StoreError::Kind::Io || error.kind() == StoreError::Kind::NoSpace) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(error.error_number()), r,
+                          ARTF_LOGNO(0214) "artifact store failure: %s", error.what());
+        }
         return send_refusal(r, store_refusal(error));
+    } catch (const LedgerUnavailable& error) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0213) "token ledger unavailable: %s", error.what());
+        return send_refusal(r, {HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                                "the token ledger is unavailable; nothing was stored, try again later"});
     } catch (const BodyError& error) {
         if (error.status() == AP_FILTER_ERROR) {
             return AP_FILTER_ERROR;  // an input filter has answered already
