@@ -26,9 +26,24 @@ def checker(workdir, request):
     ("<Directory /tmp>\nArtifactsEngine On\n</Directory>\n", "ArtifactsEngine cannot occur within <Directory"),
     ("ArtifactsIndexIgnore \"a/b\"\n", "ArtifactsIndexIgnore takes file name patterns without '/'"),
     ("ArtifactsIndex sometimes\n", "ArtifactsIndex must be On or Off"),
+    ("ArtifactsTokenKey k1 /does/not/exist\n", "ArtifactsTokenKey: cannot read the secret of key 'k1'"),
+    ("ArtifactsTokenKey k.1 /etc/hostname\n", "ArtifactsTokenKey: key id 'k.1' must be"),
+    ("ArtifactsTokenKey k1 {short_key}\n", "is shorter than 16 bytes"),
+    ("ArtifactsStateDir {state}\nArtifactsTokenKey k1 {good_key}\nArtifactsTokenKey k1 {good_key}\n",
+     "key id 'k1' is given twice"),
+    ("ArtifactsTokenKey k1 {good_key}\n", "ArtifactsTokenKey is set for"),
+    ("ArtifactsTokenLeeway soon\n", "ArtifactsTokenLeeway takes a duration"),
+    ("ArtifactsTokenMaxLifetime 0\n", "ArtifactsTokenMaxLifetime takes a duration"),
+    ("ArtifactsMaxFileSize 2GB\n", "ArtifactsMaxFileSize takes a size such as 2G"),
+    ("ArtifactsKind \"lo gs\" \"*.txt\"\n", "ArtifactsKind: kind name 'lo gs' must be"),
+    ("ArtifactsKind logs \"logs/*.txt\"\n", "ArtifactsKind takes file name patterns without '/'"),
+    ("<Location /x>\nArtifactsStateDir /tmp\n</Location>\n", "ArtifactsStateDir cannot occur within"),
 ])
-def test_bad_directive_fails_configtest(checker, body, message):
-    checker.write_config(body)
+def test_bad_directive_fails_configtest(checker, body, message, tmp_path):
+    (tmp_path / "short.key").write_text("tooshort\n")
+    (tmp_path / "good.key").write_text("a-long-enough-secret-0123456789\n")
+    checker.write_config(body.format(short_key=tmp_path / "short.key", good_key=tmp_path / "good.key",
+                                     state=tmp_path / "state"))
     result = checker.configtest()
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
