@@ -43,7 +43,13 @@ constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 }
 
 std::string random_suffix() {
-    thread_local std::mt19937_64 generator{std::random_device{}()};
+    // Reseeded after a fork, or parent and child would pick the same names.
+    thread_local std::mt19937_64 generator;
+    thread_local pid_t seeded_in = 0;
+    if (seeded_in != getpid()) {
+        seeded_in = getpid();
+        generator.seed(std::random_device{}());
+    }
     static constexpr char kHex[] = "0123456789abcdef";
     std::uint64_t bits = generator();
     std::string out(16, '0');
@@ -103,7 +109,7 @@ void sync_directory(int directory) {
 
 }  // namespace
 
-FsStore::FsStore(std::string root) : root_(std::move(root)) {}
+FsStore::FsStore(std::string root, const PendingJournal* journal) : root_(std::move(root)), journal_(journal) {}
 
 UniqueFd FsStore::open_directory(std::string_view relative, std::vector<std::string>* created) const {
     UniqueFd current(open(root_.c_str(), kDirectoryFlags));
@@ -149,14 +155,28 @@ void FsStore::remove_empty_directories(const std::vector<std::string>& created) 
     }
 }
 
-FileWriter::FileWriter(std::shared_ptr<const UniqueFd> directory, std::string directory_path, std::string name)
-    : directory_(std::move(directory)), directory_path_(std::move(directory_path)), name_(std::move(name)) {
+FileWriter::FileWriter(const FsStore& store, std::shared_ptr<const UniqueFd> directory, std::string directory_path,
+                       std::string name)
+    : store_(store),
+      directory_(std::move(directory)),
+      directory_path_(std::move(directory_path)),
+      name_(std::move(name)) {
     for (int attempt = 0; attempt < 8 && !file_; ++attempt) {
         temporary_name_ = std::string(kTemporaryFilePrefix) + random_suffix();
+        // Recorded before it exists: a crash in between leaves a record of nothing, never a file unrecorded.
+        if (store_.journal() != nullptr && !store_.journal()->add(store_.root(), directory_path_, temporary_name_)) {
+            continue;  // the name is taken
+        }
         file_.reset(openat(directory_->get(), temporary_name_.c_str(),
                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-        if (!file_ && errno != EEXIST) {
-            fail(errno, "cannot create a temporary file in '" + directory_path_ + "'");
+        if (!file_) {
+            const int error = errno;
+            if (store_.journal() != nullptr) {
+                store_.journal()->remove(temporary_name_);
+            }
+            if (error != EEXIST) {
+                fail(error, "cannot create a temporary file in '" + directory_path_ + "'");
+            }
         }
     }
     if (!file_) {
@@ -167,6 +187,9 @@ FileWriter::FileWriter(std::shared_ptr<const UniqueFd> directory, std::string di
 FileWriter::~FileWriter() {
     if (!temporary_name_.empty()) {
         unlinkat(directory_->get(), temporary_name_.c_str(), 0);
+        if (store_.journal() != nullptr) {
+            store_.journal()->remove(temporary_name_);
+        }
     }
 }
 
@@ -201,11 +224,22 @@ Existing inspect_target(const FsStore& store, StagedFile& staged) {
     return compare_existing(directory_of(store, staged)->get(), staged);
 }
 
+namespace {
+
+void forget_temporary(const FsStore& store, StagedFile& staged) {
+    if (store.journal() != nullptr) {
+        store.journal()->remove(staged.temporary_name);
+    }
+    staged.temporary_name.clear();
+}
+
+}  // namespace
+
 Existing publish(const FsStore& store, StagedFile& staged, bool overwrite) {
     const int directory = directory_of(store, staged)->get();
     if (renameat2(directory, staged.temporary_name.c_str(), directory, staged.name.c_str(), RENAME_NOREPLACE) == 0) {
+        forget_temporary(store, staged);
         sync_directory(directory);
-        staged.temporary_name.clear();
         return Existing::Absent;
     }
     if (errno != EEXIST) {
@@ -222,8 +256,8 @@ Existing publish(const FsStore& store, StagedFile& staged, bool overwrite) {
     if (renameat(directory, staged.temporary_name.c_str(), directory, staged.name.c_str()) != 0) {
         fail(errno, "cannot replace '" + staged.directory + staged.name + "'");
     }
+    forget_temporary(store, staged);
     sync_directory(directory);
-    staged.temporary_name.clear();
     return Existing::Different;
 }
 
@@ -235,7 +269,7 @@ void discard(const FsStore& store, StagedFile& staged) noexcept {
         unlinkat(directory_of(store, staged)->get(), staged.temporary_name.c_str(), 0);
     } catch (const StoreError&) {
     }
-    staged.temporary_name.clear();
+    forget_temporary(store, staged);
 }
 
 void remove_file(const FsStore& store, std::string_view directory, std::string_view name) noexcept {

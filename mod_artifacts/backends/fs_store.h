@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../core/digest.h"
+#include "pending_journal.h"
 #include "unique_fd.h"
 
 namespace artifacts {
@@ -49,7 +50,9 @@ struct StagedFile {
 
 class FsStore {
 public:
-    explicit FsStore(std::string root);
+    // With a journal, every temporary file is recorded there while it exists, so that a
+    // process that dies mid-upload leaves nothing sweep_pending() cannot find.
+    explicit FsStore(std::string root, const PendingJournal* journal = nullptr);
 
     // Opens directory `relative` ("" is the root; "a/b" or "a/b/") beneath the root,
     // creating what is missing when `created` is given (the paths it made are appended,
@@ -60,16 +63,19 @@ public:
     void remove_empty_directories(const std::vector<std::string>& created) const;
 
     const std::string& root() const { return root_; }
+    const PendingJournal* journal() const { return journal_; }
 
 private:
     std::string root_;
+    const PendingJournal* journal_;
 };
 
 // Writes one file to a temporary name in an open directory. Destroying it before
 // finish() removes the temporary file.
 class FileWriter {
 public:
-    FileWriter(std::shared_ptr<const UniqueFd> directory, std::string directory_path, std::string name);
+    FileWriter(const FsStore& store, std::shared_ptr<const UniqueFd> directory, std::string directory_path,
+               std::string name);
     ~FileWriter();
     FileWriter(const FileWriter&) = delete;
     FileWriter& operator=(const FileWriter&) = delete;
@@ -80,6 +86,7 @@ public:
     StagedFile finish();
 
 private:
+    const FsStore& store_;
     std::shared_ptr<const UniqueFd> directory_;
     std::string directory_path_;
     std::string name_;

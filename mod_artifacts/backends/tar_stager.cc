@@ -87,7 +87,7 @@ void stage_member(const FsStore& store, struct archive* reader, const std::strin
     const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash + 1);
     const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
     auto directory = std::make_shared<const UniqueFd>(store.open_directory(parent, &result.created_directories));
-    FileWriter writer(std::move(directory), parent, name);
+    FileWriter writer(store, std::move(directory), parent, name);
     const void* block = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;

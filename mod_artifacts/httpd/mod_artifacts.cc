@@ -1,5 +1,6 @@
 // The module record and hook registration: everything else lives in a file per concept.
 #include <http_core.h>
+#include <mpm_common.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <util_filter.h>
@@ -28,6 +29,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_check_config(check_upload_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(check_required_filters, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(prepare_state_dirs, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_monitor(sweep_abandoned_uploads, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(capture_upload_path, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_translate_name(translate_artifact_path, nullptr, nullptr, APR_HOOK_MIDDLE);
     static const char* const run_before_mod_dir[] = {"mod_dir.c", "mod_autoindex.c", nullptr};

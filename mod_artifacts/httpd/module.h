@@ -48,6 +48,10 @@ struct ServerConfig {
     bool has_keys = false;                           // some ArtifactsTokenKey in this host
 };
 
+// Below ArtifactsStateDir.
+constexpr const char* kLedgerDirectory = "ledger";
+constexpr const char* kPendingDirectory = "pending";
+
 inline ServerConfig* server_config(server_rec* s) {
     return static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &artifacts_module));
 }
@@ -92,5 +96,6 @@ int capture_upload_path(request_rec* r);
 int handle_upload(request_rec* r);
 int prepare_state_dirs(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int check_upload_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+int sweep_abandoned_uploads(apr_pool_t* pool, server_rec* s);
 
 }  // namespace artifacts::httpd

@@ -296,7 +296,7 @@ int put_file(Upload& upload) {
 
     CreatedDirectories created(upload.store);
     auto directory = std::make_shared<const UniqueFd>(upload.store.open_directory(target.directory, &created.paths));
-    FileWriter writer(std::move(directory), target.directory, stored_name);
+    FileWriter writer(upload.store, std::move(directory), target.directory, stored_name);
     const std::uint64_t limit = max_file_size(upload);
     const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
     BodyReader body(r);
@@ -441,7 +441,7 @@ int seal_scope(Upload& upload) {
     }
     CreatedDirectories created(upload.store);
     auto directory = std::make_shared<const UniqueFd>(upload.store.open_directory(upload.relative, &created.paths));
-    FileWriter writer(std::move(directory), upload.relative, std::string(kManifestName));
+    FileWriter writer(upload.store, std::move(directory), upload.relative, std::string(kManifestName));
     WriterSink sink(writer);
     ManifestWriter manifest(sink);
     write_manifest(upload.store, upload.relative, manifest);
@@ -485,12 +485,13 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
         refuse(HTTP_BAD_REQUEST, "bad_path",
                std::string(describe(state != nullptr ? state->upload_path_problem : PathProblem::InvalidUtf8)));
     }
+    const PendingJournal journal(std::string(server->state_dir) + "/" + kPendingDirectory);
     Upload upload{r,
                   conf,
                   std::move(claims),
                   state->relative_path,
-                  FsStore(conf->root != nullptr ? conf->root : ap_document_root(r)),
-                  FsLedger(std::string(server->state_dir) + "/ledger")};
+                  FsStore(conf->root != nullptr ? conf->root : ap_document_root(r), &journal),
+                  FsLedger(std::string(server->state_dir) + "/" + kLedgerDirectory)};
     if (r->method_number == M_PUT) {
         return put_file(upload);
     }

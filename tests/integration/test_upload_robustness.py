@@ -173,3 +173,22 @@ def test_uploads_are_405_where_not_configured(read_only_httpd, artifact_root):
     assert stored_files(artifact_root) == before
     assert requests.get(read_only_httpd.url + "/").status_code == 200
 
+
+
+def test_temporary_file_of_a_killed_child_is_swept(httpd, artifact_root):
+    scope = unique_scope()
+    head = (f"PUT /{scope}killed.log HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {mint(scope)}\r\n"
+            f"Content-Length: {10 * 1024 * 1024}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", httpd.port)) as sock:
+        sock.sendall(head + os.urandom(256 * 1024))
+        deadline = time.monotonic() + 10
+        while not temporary_files(artifact_root) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert temporary_files(artifact_root), "the upload never started"
+        for child in httpd.children():
+            os.kill(child, 9)
+        time.sleep(0.5)
+        assert temporary_files(artifact_root), "nothing to sweep: the killed child cleaned up after all"
+    httpd.reconfigure(httpd.body)  # a restart sweeps, as the parent does every minute
+    assert not temporary_files(artifact_root)
+    assert not os.path.exists(os.path.join(artifact_root, scope, "killed.log"))

@@ -51,7 +51,7 @@ std::string read_file(const std::string& path) {
 StagedFile stage(const FsStore& store, const std::string& directory, const std::string& name, const std::string& data,
                  std::vector<std::string>* created = nullptr) {
     auto fd = std::make_shared<const UniqueFd>(store.open_directory(directory, created));
-    FileWriter writer(fd, directory, name);
+    FileWriter writer(store, fd, directory, name);
     writer.write(data);
     return writer.finish();
 }
@@ -118,6 +118,7 @@ class FsStoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(archive_members_are_staged);
     CPPUNIT_TEST(bad_archives_leave_nothing);
     CPPUNIT_TEST(manifest_walks_the_tree);
+    CPPUNIT_TEST(temporary_files_of_dead_processes_are_swept);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -192,7 +193,7 @@ public:
         FsStore store(root_);
         {
             auto fd = std::make_shared<const UniqueFd>(store.open_directory("", nullptr));
-            FileWriter writer(fd, "", "x.txt");
+            FileWriter writer(store, fd, "", "x.txt");
             writer.write("partial");
         }
         CPPUNIT_ASSERT(names_in(root_).empty());
@@ -330,6 +331,36 @@ public:
         CPPUNIT_ASSERT(json.find("etc") == std::string::npos);
         CPPUNIT_ASSERT(json.find("artifacts-tmp") == std::string::npos);
         discard(store, pending);
+    }
+
+    void temporary_files_of_dead_processes_are_swept() {
+        const std::string state = make_temp_dir();
+        const PendingJournal journal(state);
+        const FsStore store(root_ + "/", &journal);
+        mkdir((root_ + "/job").c_str(), 0755);
+        const pid_t child = fork();
+        if (child == 0) {
+            // Dies mid-upload: no destructor runs.
+            auto fd = std::make_shared<const UniqueFd>(store.open_directory("job", nullptr));
+            auto* writer = new FileWriter(store, fd, "job/", "crash.txt");
+            writer->write("partial");
+            _exit(0);
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(root_ + "/job").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(state).size());
+        // A live writer's temporary file is left alone.
+        auto fd = std::make_shared<const UniqueFd>(store.open_directory("job", nullptr));
+        FileWriter live(store, fd, "job/", "live.txt");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, sweep_pending(state));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(root_ + "/job").size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(state).size());
+        StagedFile staged = live.finish();
+        publish(store, staged, false);
+        CPPUNIT_ASSERT((names_in(root_ + "/job") == std::set<std::string>{"live.txt"}));
+        CPPUNIT_ASSERT(names_in(state).empty());
+        std::system(("rm -rf '" + state + "'").c_str());
     }
 
 private:
