@@ -48,7 +48,7 @@ def test_extract_stores_every_member(httpd, artifact_root):
         assert listed[scope + name]["sha256"] == hashlib.sha256(data).hexdigest()
         assert listed[scope + name]["size"] == len(data)
         assert requests.get(listed[scope + name]["url"]).content == data
-    assert not temporary_files(artifact_root)
+    assert not temporary_files(os.path.join(artifact_root, scope))
     # The same archive again is an idempotent retry.
     assert extract(httpd, scope, body, mint(scope, kinds=["logs", "tarballs"])).status_code == 200
 

@@ -43,7 +43,7 @@ def test_put_stores_the_file_and_answers_its_checksum(httpd, artifact_root):
     assert requests.get(body["url"]).content == data
     with open(os.path.join(artifact_root, scope, "logs", "job-output.txt"), "rb") as stored:
         assert stored.read() == data
-    assert not temporary_files(artifact_root)
+    assert not temporary_files(os.path.join(artifact_root, scope))
 
 
 def test_identical_reupload_is_200_and_other_content_is_409(httpd, artifact_root):
@@ -64,7 +64,7 @@ def test_overwrite_token_replaces(httpd, artifact_root):
     assert put(httpd, scope + "a.txt", b"one", mint(scope)).status_code == 201
     assert put(httpd, scope + "a.txt", b"two", mint(scope, overwrite=True)).status_code == 201
     assert requests.get(f"{httpd.url}/{scope}a.txt").content == b"two"
-    assert not temporary_files(artifact_root)
+    assert not temporary_files(os.path.join(artifact_root, scope))
 
 
 def test_chunked_body(httpd, artifact_root):

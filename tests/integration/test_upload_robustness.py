@@ -36,7 +36,7 @@ def test_racing_uploads_of_one_path_leave_one_winner(httpd, artifact_root):
     winner = bodies[statuses.index(201)]
     with open(os.path.join(artifact_root, scope, "race.txt"), "rb") as stored:
         assert stored.read() == winner
-    assert not temporary_files(artifact_root)
+    assert not temporary_files(os.path.join(artifact_root, scope))
 
 
 def test_racing_identical_uploads_all_succeed_once(httpd, artifact_root):
@@ -44,7 +44,7 @@ def test_racing_identical_uploads_all_succeed_once(httpd, artifact_root):
     token = mint(scope, max_files=1)
     statuses = parallel(12, lambda i: put(httpd, scope + "same.txt", b"same bytes\n" * 1000, token).status_code)
     assert statuses.count(201) == 1 and statuses.count(200) == 11, statuses
-    assert not temporary_files(artifact_root)
+    assert not temporary_files(os.path.join(artifact_root, scope))
 
 
 def test_parallel_uploads_never_exceed_the_quota(httpd, artifact_root):
@@ -57,7 +57,7 @@ def test_parallel_uploads_never_exceed_the_quota(httpd, artifact_root):
     statuses = parallel(30, lambda i: put(httpd, f"{scope}bytes/{i}.txt", b"y" * 1000, bytes_token).status_code)
     assert statuses.count(201) == 10 and statuses.count(413) == 20, statuses
     assert len(os.listdir(os.path.join(artifact_root, scope, "bytes"))) == 10
-    assert not temporary_files(artifact_root)
+    assert not temporary_files(os.path.join(artifact_root, scope))
 
 
 def test_client_that_disconnects_mid_body_leaves_nothing_and_is_not_charged(httpd, artifact_root):
@@ -69,11 +69,11 @@ def test_client_that_disconnects_mid_body_leaves_nothing_and_is_not_charged(http
     with socket.create_connection(("127.0.0.1", httpd.port)) as sock:
         sock.sendall(head + os.urandom(1024 * 1024))
         deadline = time.monotonic() + 10
-        while not temporary_files(artifact_root) and time.monotonic() < deadline:
+        while not temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert temporary_files(artifact_root), "the upload never started"
+        assert temporary_files(os.path.join(artifact_root, scope)), "the upload never started"
     deadline = time.monotonic() + 10
-    while temporary_files(artifact_root) and time.monotonic() < deadline:
+    while temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stored_files(artifact_root) == before
     # The whole quota is still there.
@@ -182,13 +182,13 @@ def test_temporary_file_of_a_killed_child_is_swept(httpd, artifact_root):
     with socket.create_connection(("127.0.0.1", httpd.port)) as sock:
         sock.sendall(head + os.urandom(256 * 1024))
         deadline = time.monotonic() + 10
-        while not temporary_files(artifact_root) and time.monotonic() < deadline:
+        while not temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert temporary_files(artifact_root), "the upload never started"
+        assert temporary_files(os.path.join(artifact_root, scope)), "the upload never started"
         for child in httpd.children():
             os.kill(child, 9)
         time.sleep(0.5)
-        assert temporary_files(artifact_root), "nothing to sweep: the killed child cleaned up after all"
+        assert temporary_files(os.path.join(artifact_root, scope)), "nothing to sweep: the killed child cleaned up after all"
     httpd.reconfigure(httpd.body)  # a restart sweeps, as the parent does every minute
-    assert not temporary_files(artifact_root)
+    assert not temporary_files(os.path.join(artifact_root, scope))
     assert not os.path.exists(os.path.join(artifact_root, scope, "killed.log"))

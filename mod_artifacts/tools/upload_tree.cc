@@ -1,0 +1,72 @@
+#include "upload_tree.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace artifacts::tools {
+
+namespace {
+
+void walk(const std::string& directory, const std::string& relative, Tree& tree) {
+    DIR* stream = opendir(directory.c_str());
+    if (stream == nullptr) {
+        throw std::runtime_error("cannot read directory '" + directory + "': " + std::strerror(errno));
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = readdir(stream)) {
+        const std::string name = entry->d_name;
+        if (name != "." && name != "..") {
+            names.push_back(name);
+        }
+    }
+    closedir(stream);
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+        const std::string path = directory + "/" + name;
+        struct stat info;
+        if (lstat(path.c_str(), &info) != 0) {
+            continue;  // removed meanwhile
+        }
+        if (S_ISDIR(info.st_mode)) {
+            walk(path, relative + name + "/", tree);
+        } else if (S_ISREG(info.st_mode)) {
+            tree.files.push_back({path, relative + name, static_cast<std::uint64_t>(info.st_size)});
+            tree.total_bytes += static_cast<std::uint64_t>(info.st_size);
+        } else {
+            tree.skipped.push_back(path);
+        }
+    }
+}
+
+}  // namespace
+
+Tree collect_tree(const std::vector<std::string>& roots) {
+    Tree tree;
+    for (std::string root : roots) {
+        while (root.size() > 1 && root.back() == '/') {
+            root.pop_back();
+        }
+        struct stat info;
+        if (stat(root.c_str(), &info) != 0) {
+            throw std::runtime_error("cannot read '" + root + "': " + std::strerror(errno));
+        }
+        if (S_ISDIR(info.st_mode)) {
+            walk(root, "", tree);
+        } else if (S_ISREG(info.st_mode)) {
+            const std::size_t slash = root.rfind('/');
+            tree.files.push_back({root, slash == std::string::npos ? root : root.substr(slash + 1),
+                                  static_cast<std::uint64_t>(info.st_size)});
+            tree.total_bytes += static_cast<std::uint64_t>(info.st_size);
+        } else {
+            throw std::runtime_error("'" + root + "' is neither a directory nor a file");
+        }
+    }
+    return tree;
+}
+
+}  // namespace artifacts::tools

@@ -1,0 +1,28 @@
+// The files artifacts-upload sends: every regular file below the given directories, with
+// its path relative to the directory it was found in. Symbolic links are skipped (the
+// server stores no links), so are other special files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace artifacts::tools {
+
+struct LocalFile {
+    std::string path;      // on this machine
+    std::string relative;  // below the upload URL, "/"-separated
+    std::uint64_t size = 0;
+};
+
+struct Tree {
+    std::vector<LocalFile> files;
+    std::vector<std::string> skipped;  // links and special files, for a warning
+    std::uint64_t total_bytes = 0;
+};
+
+// A directory contributes its contents; a file contributes itself under its own name.
+// Throws std::runtime_error when a root cannot be read.
+Tree collect_tree(const std::vector<std::string>& roots);
+
+}  // namespace artifacts::tools
