@@ -1,5 +1,6 @@
 """Starts httpd with mod_artifacts on 127.0.0.1:8080 (DEMO_PORT to change) over a sample
-log tree, prints the URLs to open and stops cleanly on Ctrl-C."""
+log tree, with uploads enabled (a demo key, a token minted for one build), prints the URLs
+to open and the commands to upload, and stops cleanly on Ctrl-C."""
 import os
 import shutil
 import signal
@@ -9,12 +10,19 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scripts.services.httpd import Httpd, make_accessible  # noqa: E402
 from scripts.services.sample_tree import make_sample_tree  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import artifacts_token  # noqa: E402
 
 CONFIG = """
 <Directory "{root}">
     Require all granted
 </Directory>
 ArtifactsRoot "{root}"
+ArtifactsStateDir "{workdir}/state"
+ArtifactsTokenKey demo "{workdir}/demo.key"
+ArtifactsKind logs "*.txt" "*.log" "*.html" "*.json" "*.yaml" "*.xml" "*.gz"
+ArtifactsKind tarballs "*.tar.gz" "*.tgz" "*.whl"
+LimitRequestBody 0
 <Location "/">
     ArtifactsEngine On
     ArtifactsCORS *
@@ -30,8 +38,13 @@ def main():
     os.makedirs(root)
     make_accessible(root)
     build = make_sample_tree(root)
+    secret = os.urandom(32).hex().encode()
+    with open(os.path.join(workdir, "demo.key"), "wb") as key:
+        key.write(secret)
+    token = artifacts_token.mint(secret, "demo", "uploads/1/", ["logs", "tarballs"], ttl=3600)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     server = Httpd(workdir, root, port=port)
-    server.write_config(CONFIG.format(root=root))
+    server.write_config(CONFIG.format(root=root, workdir=workdir))
     stopping = []
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -47,6 +60,12 @@ mod_artifacts demo: httpd (pid {server.process.pid}) on {url}, serving {root}
   {url}/{build}/controller/logs/screen-nova-api.txt   compressed on disk, sent as gzip or inflated
   {url}/{build}/testr_results/                 a directory with index.html
   curl -s {url}/{build}/job-output.txt | head
+
+Uploads below {url}/uploads/1/ with this token (valid for an hour):
+  export ARTIFACTS_TOKEN={token}
+  curl -T README.md -H "Authorization: Bearer $ARTIFACTS_TOKEN" {url}/uploads/1/readme.txt
+  {repo}/build/artifacts-upload --gzip {url}/uploads/1/ {repo}/scripts
+  curl -X POST -H "Authorization: Bearer $ARTIFACTS_TOKEN" "{url}/uploads/1/?seal"
 
 Error log: {server.error_log}
 Press Ctrl-C to stop.""", flush=True)
