@@ -64,7 +64,10 @@ public:
         usage_.bytes += bytes;
         usage_.files += files;
     }
-    void seal(std::int64_t when) override { usage_.sealed_at = when; }
+    void seal(std::int64_t when) override {
+        usage_.sealed_at = when;
+        sealing_ = true;
+    }
     void commit() override {
         char record[kRecordSize + 1];
         std::snprintf(record, sizeof record, "%020" PRIu64 " %020" PRIu64 " %020" PRId64 "\n", usage_.bytes,
@@ -72,7 +75,9 @@ public:
         if (pwrite(fd_.get(), record, kRecordSize, 0) != static_cast<ssize_t>(kRecordSize)) {
             fail("cannot write a record");
         }
-        if (fdatasync(fd_.get()) != 0) {
+        // Charges live in the page cache, which every process sees at once and a restart of
+        // httpd keeps; only the seal, which must never be undone, waits for the disk.
+        if (sealing_ && fdatasync(fd_.get()) != 0) {
             fail("cannot sync a record");
         }
     }
@@ -80,26 +85,31 @@ public:
 private:
     UniqueFd fd_;  // holds the flock until destruction
     LedgerUsage usage_;
+    bool sealing_ = false;
 };
 
 }  // namespace
 
 FsLedger::FsLedger(std::string directory) : directory_(std::move(directory)) {}
 
-std::string FsLedger::record_path(std::string_view jti, bool create_shard) const {
+std::string FsLedger::record_path(std::string_view jti) const {
     Sha256 sha;
     sha.update(jti);
     const std::string name = sha.hex_digest();
-    const std::string shard = directory_ + "/" + name.substr(0, 2);
-    if (create_shard && mkdir(shard.c_str(), 0700) != 0 && errno != EEXIST) {
-        fail("cannot create '" + shard + "'");
-    }
-    return shard + "/" + name;
+    return directory_ + "/" + name.substr(0, 2) + "/" + name;
 }
 
 std::unique_ptr<LedgerEntry> FsLedger::open(std::string_view jti) {
-    const std::string path = record_path(jti, true);
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    const std::string path = record_path(jti);
+    constexpr int kFlags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+    UniqueFd fd(::open(path.c_str(), kFlags, 0600));
+    if (!fd && errno == ENOENT) {  // the first token of its shard
+        const std::string shard = path.substr(0, path.rfind('/'));
+        if (mkdir(shard.c_str(), 0700) != 0 && errno != EEXIST) {
+            fail("cannot create '" + shard + "'");
+        }
+        fd.reset(::open(path.c_str(), kFlags, 0600));
+    }
     if (!fd) {
         fail("cannot open '" + path + "'");
     }
@@ -109,7 +119,7 @@ std::unique_ptr<LedgerEntry> FsLedger::open(std::string_view jti) {
 }
 
 LedgerUsage FsLedger::peek(std::string_view jti) {
-    const std::string path = record_path(jti, false);
+    const std::string path = record_path(jti);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) {
         if (errno == ENOENT) {

@@ -1,7 +1,7 @@
 // The embedded ledger under ArtifactsStateDir: one small file per token (named by the
 // SHA-256 of its jti, in 256 shard directories), locked with flock() while a request
 // checks and charges it, so every httpd child and thread of one host agrees. The record
-// has a fixed width and is rewritten in place, then fdatasync'ed.
+// has a fixed width and is rewritten in place; a seal is fdatasync'ed before it counts.
 #pragma once
 
 #include <memory>
@@ -19,7 +19,7 @@ public:
     LedgerUsage peek(std::string_view jti) override;
 
 private:
-    std::string record_path(std::string_view jti, bool create_shard) const;
+    std::string record_path(std::string_view jti) const;
     std::string directory_;
 };
 

@@ -101,15 +101,16 @@ Existing compare_existing(int directory, const StagedFile& staged) {
     return sha256_of(existing.get()) == staged.sha256 ? Existing::Identical : Existing::Different;
 }
 
-void sync_directory(int directory) {
-    if (fsync(directory) != 0) {
+void sync_directory(const FsStore& store, int directory) {
+    if (store.syncs() && fsync(directory) != 0) {
         fail(errno, "cannot fsync a directory");
     }
 }
 
 }  // namespace
 
-FsStore::FsStore(std::string root, const PendingJournal* journal) : root_(std::move(root)), journal_(journal) {}
+FsStore::FsStore(std::string root, const PendingJournal* journal, bool sync)
+    : root_(std::move(root)), journal_(journal), sync_(sync) {}
 
 UniqueFd FsStore::open_directory(std::string_view relative, std::vector<std::string>* created) const {
     UniqueFd current(open(root_.c_str(), kDirectoryFlags));
@@ -142,6 +143,17 @@ UniqueFd FsStore::open_directory(std::string_view relative, std::vector<std::str
     return current;
 }
 
+UniqueFd FsStore::open_existing_directory(std::string_view relative) const {
+    try {
+        return open_directory(relative, nullptr);
+    } catch (const StoreError& error) {
+        if (error.kind() == StoreError::Kind::Io && error.error_number() == ENOENT) {
+            return UniqueFd();
+        }
+        throw;
+    }
+}
+
 void FsStore::remove_empty_directories(const std::vector<std::string>& created) const {
     for (auto path = created.rbegin(); path != created.rend(); ++path) {
         const std::size_t slash = path->rfind('/');
@@ -164,8 +176,8 @@ FileWriter::FileWriter(const FsStore& store, std::shared_ptr<const UniqueFd> dir
     for (int attempt = 0; attempt < 8 && !file_; ++attempt) {
         temporary_name_ = std::string(kTemporaryFilePrefix) + random_suffix();
         // Recorded before it exists: a crash in between leaves a record of nothing, never a file unrecorded.
-        if (store_.journal() != nullptr && !store_.journal()->add(store_.root(), directory_path_, temporary_name_)) {
-            continue;  // the name is taken
+        if (store_.journal() != nullptr) {
+            store_.journal()->add(store_.root(), directory_path_, temporary_name_);
         }
         file_.reset(openat(directory_->get(), temporary_name_.c_str(),
                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -195,6 +207,26 @@ FileWriter::~FileWriter() {
 
 void FileWriter::write(std::string_view bytes) {
     sha_.update(bytes);
+    size_ += bytes.size();
+    // Bodies arrive in socket-sized pieces (8 KiB): gathered into larger writes.
+    if (pending_.size() + bytes.size() <= kWriteBuffer) {
+        pending_.append(bytes);
+        return;
+    }
+    flush();
+    if (bytes.size() >= kWriteBuffer) {
+        write_all(bytes);
+    } else {
+        pending_.append(bytes);
+    }
+}
+
+void FileWriter::flush() {
+    write_all(pending_);
+    pending_.clear();
+}
+
+void FileWriter::write_all(std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t written = ::write(file_.get(), bytes.data(), bytes.size());
         if (written < 0) {
@@ -204,12 +236,12 @@ void FileWriter::write(std::string_view bytes) {
             fail(errno, "cannot write '" + directory_path_ + name_ + "'");
         }
         bytes.remove_prefix(static_cast<std::size_t>(written));
-        size_ += static_cast<std::uint64_t>(written);
     }
 }
 
 StagedFile FileWriter::finish() {
-    if (fsync(file_.get()) != 0) {
+    flush();
+    if (store_.syncs() && fsync(file_.get()) != 0) {
         fail(errno, "cannot fsync '" + directory_path_ + name_ + "'");
     }
     if (close(file_.release()) != 0) {
@@ -239,7 +271,7 @@ Existing publish(const FsStore& store, StagedFile& staged, bool overwrite) {
     const int directory = directory_of(store, staged)->get();
     if (renameat2(directory, staged.temporary_name.c_str(), directory, staged.name.c_str(), RENAME_NOREPLACE) == 0) {
         forget_temporary(store, staged);
-        sync_directory(directory);
+        sync_directory(store, directory);
         return Existing::Absent;
     }
     if (errno != EEXIST) {
@@ -257,7 +289,7 @@ Existing publish(const FsStore& store, StagedFile& staged, bool overwrite) {
         fail(errno, "cannot replace '" + staged.directory + staged.name + "'");
     }
     forget_temporary(store, staged);
-    sync_directory(directory);
+    sync_directory(store, directory);
     return Existing::Different;
 }
 
@@ -284,14 +316,9 @@ void remove_file(const FsStore& store, std::string_view directory, std::string_v
     }
 }
 
-bool exists(const FsStore& store, std::string_view directory, std::string_view name) {
-    try {
-        const UniqueFd parent = store.open_directory(directory, nullptr);
-        struct stat info;
-        return fstatat(parent.get(), std::string(name).c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0;
-    } catch (const StoreError&) {
-        return false;
-    }
+bool has_entry(int directory, const std::string& name) {
+    struct stat info;
+    return fstatat(directory, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 }  // namespace artifacts

@@ -51,23 +51,30 @@ struct StagedFile {
 class FsStore {
 public:
     // With a journal, every temporary file is recorded there while it exists, so that a
-    // process that dies mid-upload leaves nothing sweep_pending() cannot find.
-    explicit FsStore(std::string root, const PendingJournal* journal = nullptr);
+    // process that dies mid-upload leaves nothing sweep_pending() cannot find. With `sync`
+    // (the default), a file is fsynced before it is published and its directory after, so
+    // that what was answered 201 survives a power failure.
+    explicit FsStore(std::string root, const PendingJournal* journal = nullptr, bool sync = true);
 
     // Opens directory `relative` ("" is the root; "a/b" or "a/b/") beneath the root,
     // creating what is missing when `created` is given (the paths it made are appended,
     // parents first, so a failed upload can remove them again).
     UniqueFd open_directory(std::string_view relative, std::vector<std::string>* created) const;
 
+    // The same without creating anything: an empty UniqueFd when a component is missing.
+    UniqueFd open_existing_directory(std::string_view relative) const;
+
     // Removes the directories listed (deepest first) if they are empty.
     void remove_empty_directories(const std::vector<std::string>& created) const;
 
     const std::string& root() const { return root_; }
     const PendingJournal* journal() const { return journal_; }
+    bool syncs() const { return sync_; }
 
 private:
     std::string root_;
     const PendingJournal* journal_;
+    bool sync_;
 };
 
 // Writes one file to a temporary name in an open directory. Destroying it before
@@ -80,12 +87,18 @@ public:
     FileWriter(const FileWriter&) = delete;
     FileWriter& operator=(const FileWriter&) = delete;
 
+    // Throws StoreError; the bytes may be buffered until finish().
     void write(std::string_view bytes);
     std::uint64_t size() const { return size_; }
-    // fsyncs and closes the file; the staged file still has to be published or discarded.
+    // Writes what is buffered, fsyncs (when the store syncs) and closes the file; the
+    // staged file still has to be published or discarded.
     StagedFile finish();
 
 private:
+    static constexpr std::size_t kWriteBuffer = 64 * 1024;
+    void flush();
+    void write_all(std::string_view bytes);
+
     const FsStore& store_;
     std::shared_ptr<const UniqueFd> directory_;
     std::string directory_path_;
@@ -93,6 +106,7 @@ private:
     std::string temporary_name_;
     UniqueFd file_;
     std::uint64_t size_ = 0;
+    std::string pending_;  // written bytes not yet handed to the kernel
     Sha256 sha_;
 };
 
@@ -112,7 +126,7 @@ void discard(const FsStore& store, StagedFile& staged) noexcept;
 // replaced upload). Never throws.
 void remove_file(const FsStore& store, std::string_view directory, std::string_view name) noexcept;
 
-// True when `name` exists in `directory` (of any type, not following a symlink).
-bool exists(const FsStore& store, std::string_view directory, std::string_view name);
+// True when the open directory has an entry `name` (of any type; a symlink is not followed).
+bool has_entry(int directory, const std::string& name);
 
 }  // namespace artifacts

@@ -1,7 +1,11 @@
-// Temporary upload files in flight, one small record each under ArtifactsStateDir/pending,
-// naming the process that writes it. A request that fails removes its temporary file
-// itself; the records are for the process that dies mid-upload (a crash, a kill -9):
-// sweep_pending() removes the temporary files of processes that are gone.
+// Temporary upload files in flight, so that those of a process that dies mid-upload (a
+// crash, a kill -9) can be found and removed: a request that fails removes its temporary
+// file itself, a dead process cannot. Each process appends one line per temporary file it
+// creates to its own record, ArtifactsStateDir/pending/<pid>-<start time>: one write() per
+// upload, no file created or removed per upload. The record is rewritten from the files
+// still in flight when it grows past 256 KiB. sweep_pending() reads the records of
+// processes that are gone and removes what they list (a published file's temporary name
+// no longer exists, so nothing else is touched).
 #pragma once
 
 #include <cstddef>
@@ -13,9 +17,9 @@ namespace artifacts {
 class PendingJournal {
 public:
     explicit PendingJournal(std::string directory);
-    // Records that this process writes `temporary_name` in `directory` (relative to `root`);
-    // false when a record of that name exists already. Throws StoreError.
-    bool add(const std::string& root, std::string_view directory, std::string_view temporary_name) const;
+    // Records that this process creates `temporary_name` in `directory` (relative to
+    // `root`). Throws StoreError.
+    void add(const std::string& root, std::string_view directory, std::string_view temporary_name) const;
     // The temporary file was published or removed. Never throws.
     void remove(std::string_view temporary_name) const noexcept;
     const std::string& directory() const { return directory_; }
@@ -24,8 +28,8 @@ private:
     std::string directory_;
 };
 
-// Removes the temporary files (and records) of processes that no longer run; returns how
-// many files it removed. Never follows a symlink; never throws.
+// Removes the temporary files listed by processes that no longer run, and their records;
+// returns how many files it removed. Never follows a symlink; never throws.
 std::size_t sweep_pending(const std::string& journal_directory) noexcept;
 
 }  // namespace artifacts

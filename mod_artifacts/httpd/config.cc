@@ -199,6 +199,11 @@ const char* set_max_file_size(cmd_parms* cmd, void* config, const char* value) {
     return nullptr;
 }
 
+const char* set_sync(cmd_parms*, void* config, int on) {
+    static_cast<DirConfig*>(config)->sync = on ? 1 : 0;
+    return nullptr;
+}
+
 const char* add_kind(cmd_parms* cmd, void* config, const char* name, const char* pattern) {
     auto* conf = static_cast<DirConfig*>(config);
     if (!is_valid_kid(name)) {
@@ -340,6 +345,7 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     merged->leeway = add->leeway != -1 ? add->leeway : base->leeway;
     merged->max_lifetime = add->max_lifetime != -1 ? add->max_lifetime : base->max_lifetime;
     merged->max_file_size = add->max_file_size != -1 ? add->max_file_size : base->max_file_size;
+    merged->sync = add->sync != -1 ? add->sync : base->sync;
     return merged;
 }
 
@@ -366,6 +372,8 @@ const command_rec directives[] = {
                      "A kind of artifact a token may name, and the file name patterns it covers"),
     AP_INIT_TAKE1("ArtifactsMaxFileSize", as_cmd_func(set_max_file_size), nullptr, RSRC_CONF | ACCESS_CONF,
                   "Largest file one upload may store (default 2G)"),
+    AP_INIT_FLAG("ArtifactsSync", as_cmd_func(set_sync), nullptr, RSRC_CONF | ACCESS_CONF,
+                 "On (default) to fsync each stored file and its directory before answering"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

@@ -34,6 +34,7 @@ struct DirConfig {
     apr_int64_t leeway = -1;         // ArtifactsTokenLeeway, seconds (-1 unset: 60)
     apr_int64_t max_lifetime = -1;   // ArtifactsTokenMaxLifetime, seconds (-1 unset: 24 h)
     apr_int64_t max_file_size = -1;  // ArtifactsMaxFileSize, bytes (-1 unset: 2 GiB)
+    int sync = -1;                   // ArtifactsSync: -1 unset (On), 0 Off, 1 On
 };
 
 constexpr apr_int64_t kDefaultLeeway = 60;

@@ -180,11 +180,14 @@ std::optional<std::uint64_t> declared_length(const Upload& upload) {
     return bytes;
 }
 
-// The checks that need no body: sealed, and quota when the size is declared.
-void check_ledger_early(Upload& upload, std::uint64_t bytes, std::uint64_t files) {
-    if (auto refusal = check_quota(upload.claims, upload.ledger.peek(upload.claims.jti), bytes, files)) {
+// The checks that need no body: sealed, and quota when the size is declared. Returns the
+// usage seen, for the checks while the body arrives (the last word is publish_all's).
+LedgerUsage check_ledger_early(Upload& upload, std::uint64_t bytes) {
+    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
+    if (auto refusal = check_quota(upload.claims, usage, bytes, 0)) {
         throw Refused{*refusal};
     }
+    return usage;
 }
 
 struct Published {
@@ -287,18 +290,21 @@ int put_file(Upload& upload) {
         refuse(HTTP_BAD_REQUEST, "bad_checksum", "X-Artifact-Sha256 must be 64 hex digits");
     }
     const auto length = declared_length(upload);
-    const bool replacing = exists(upload.store, target.directory, stored_name);
-    check_ledger_early(upload, replacing ? 0 : length.value_or(0), 0);
-    if (!upload.claims.overwrite && exists(upload.store, target.directory, other_name)) {
+    // The directory when it exists already: the name checks look there, the body goes there.
+    UniqueFd existing_directory = upload.store.open_existing_directory(target.directory);
+    const bool replacing = existing_directory && has_entry(existing_directory.get(), stored_name);
+    const LedgerUsage usage = check_ledger_early(upload, replacing ? 0 : length.value_or(0));
+    if (!upload.claims.overwrite && existing_directory && has_entry(existing_directory.get(), other_name)) {
         refuse(HTTP_CONFLICT, "exists",
                "'" + target.directory + other_name + "' already holds this file in the other encoding");
     }
 
     CreatedDirectories created(upload.store);
-    auto directory = std::make_shared<const UniqueFd>(upload.store.open_directory(target.directory, &created.paths));
+    auto directory = std::make_shared<const UniqueFd>(
+        existing_directory ? std::move(existing_directory)
+                           : upload.store.open_directory(target.directory, &created.paths));
     FileWriter writer(upload.store, std::move(directory), target.directory, stored_name);
     const std::uint64_t limit = max_file_size(upload);
-    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
     BodyReader body(r);
     for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
         if (gzip && writer.size() == 0 &&
@@ -361,8 +367,7 @@ int extract_archive(Upload& upload) {
                std::string("Content-Encoding '") + encoding + "' is not supported for archives (tar or tar.gz)");
     }
     declared_length(upload);
-    check_ledger_early(upload, 0, 0);
-    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
+    const LedgerUsage usage = check_ledger_early(upload, 0);
     std::uint64_t declared_total = 0;
     const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
         if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
@@ -490,7 +495,7 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
                   conf,
                   std::move(claims),
                   state->relative_path,
-                  FsStore(conf->root != nullptr ? conf->root : ap_document_root(r), &journal),
+                  FsStore(conf->root != nullptr ? conf->root : ap_document_root(r), &journal, conf->sync != 0),
                   FsLedger(std::string(server->state_dir) + "/" + kLedgerDirectory)};
     if (r->method_number == M_PUT) {
         return put_file(upload);

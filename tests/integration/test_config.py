@@ -38,6 +38,7 @@ def checker(workdir, request):
     ("ArtifactsKind \"lo gs\" \"*.txt\"\n", "ArtifactsKind: kind name 'lo gs' must be"),
     ("ArtifactsKind logs \"logs/*.txt\"\n", "ArtifactsKind takes file name patterns without '/'"),
     ("<Location /x>\nArtifactsStateDir /tmp\n</Location>\n", "ArtifactsStateDir cannot occur within"),
+    ("ArtifactsSync sometimes\n", "ArtifactsSync must be On or Off"),
 ])
 def test_bad_directive_fails_configtest(checker, body, message, tmp_path):
     (tmp_path / "short.key").write_text("tooshort\n")

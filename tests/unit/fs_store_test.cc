@@ -119,6 +119,7 @@ class FsStoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(bad_archives_leave_nothing);
     CPPUNIT_TEST(manifest_walks_the_tree);
     CPPUNIT_TEST(temporary_files_of_dead_processes_are_swept);
+    CPPUNIT_TEST(journal_record_stays_small);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -340,26 +341,49 @@ public:
         mkdir((root_ + "/job").c_str(), 0755);
         const pid_t child = fork();
         if (child == 0) {
-            // Dies mid-upload: no destructor runs.
+            // Publishes one file, then dies mid-upload of another: no destructor runs.
             auto fd = std::make_shared<const UniqueFd>(store.open_directory("job", nullptr));
+            FileWriter done(store, fd, "job/", "done.txt");
+            done.write("complete");
+            StagedFile staged = done.finish();
+            publish(store, staged, false);
             auto* writer = new FileWriter(store, fd, "job/", "crash.txt");
             writer->write("partial");
             _exit(0);
         }
         int status = 0;
         waitpid(child, &status, 0);
-        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(root_ + "/job").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(state).size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, names_in(root_ + "/job").size());  // done.txt and a temporary file
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(state).size());           // the child's record
         // A live writer's temporary file is left alone.
         auto fd = std::make_shared<const UniqueFd>(store.open_directory("job", nullptr));
         FileWriter live(store, fd, "job/", "live.txt");
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, sweep_pending(state));
-        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(root_ + "/job").size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(state).size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, names_in(root_ + "/job").size());  // done.txt and live's temporary file
+        CPPUNIT_ASSERT(names_in(root_ + "/job").count("done.txt") == 1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names_in(state).size());  // this process's record
         StagedFile staged = live.finish();
         publish(store, staged, false);
-        CPPUNIT_ASSERT((names_in(root_ + "/job") == std::set<std::string>{"live.txt"}));
-        CPPUNIT_ASSERT(names_in(state).empty());
+        CPPUNIT_ASSERT((names_in(root_ + "/job") == std::set<std::string>{"done.txt", "live.txt"}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{0}, sweep_pending(state));
+        std::system(("rm -rf '" + state + "'").c_str());
+    }
+
+    void journal_record_stays_small() {
+        const std::string state = make_temp_dir();
+        const PendingJournal journal(state);
+        const std::string long_root = root_ + "/" + std::string(200, 'r');
+        for (int i = 0; i < 5000; ++i) {
+            const std::string name = ".artifacts-tmp-" + std::to_string(i);
+            journal.add(long_root, "some/directory/", name);
+            journal.remove(name);
+        }
+        journal.add(long_root, "some/directory/", ".artifacts-tmp-last");
+        const auto names = names_in(state);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names.size());
+        struct stat info;
+        CPPUNIT_ASSERT_EQUAL(0, stat((state + "/" + *names.begin()).c_str(), &info));
+        CPPUNIT_ASSERT(info.st_size < 300 * 1024);  // 5001 lines of ~250 bytes would be 1.2 MB
         std::system(("rm -rf '" + state + "'").c_str());
     }
 
