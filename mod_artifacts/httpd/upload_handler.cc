@@ -30,6 +30,8 @@ namespace artifacts::httpd {
 namespace {
 
 constexpr std::size_t kMaxArchiveMembers = 100000;
+// Bodies up to this size are read before the ledger is first consulted.
+constexpr std::uint64_t kSmallBody = 64 * 1024;
 
 // A refusal raised from deep inside an operation.
 struct Refused {
@@ -293,7 +295,10 @@ int put_file(Upload& upload) {
     // The directory when it exists already: the name checks look there, the body goes there.
     UniqueFd existing_directory = upload.store.open_existing_directory(target.directory);
     const bool replacing = existing_directory && has_entry(existing_directory.get(), stored_name);
-    const LedgerUsage usage = check_ledger_early(upload, replacing ? 0 : length.value_or(0));
+    // A small declared body costs less to read than the early look at the ledger.
+    const bool worth_checking_early = !length || *length > kSmallBody;
+    const LedgerUsage usage =
+        worth_checking_early ? check_ledger_early(upload, replacing ? 0 : length.value_or(0)) : LedgerUsage{};
     if (!upload.claims.overwrite && existing_directory && has_entry(existing_directory.get(), other_name)) {
         refuse(HTTP_CONFLICT, "exists",
                "'" + target.directory + other_name + "' already holds this file in the other encoding");
