@@ -110,6 +110,14 @@ const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) 
     return nullptr;
 }
 
+// The enclosing list followed by the nested one; either may be missing.
+apr_array_header_t* concatenated(apr_pool_t* pool, apr_array_header_t* base, apr_array_header_t* add) {
+    if (base != nullptr && add != nullptr) {
+        return apr_array_append(pool, base, add);
+    }
+    return add != nullptr ? add : base;
+}
+
 // C++ objects owned by the configuration pool: destroyed when httpd drops the configuration.
 template <typename T>
 T* pool_owned(apr_pool_t* pool) {
@@ -313,11 +321,7 @@ void* merge_server_config(apr_pool_t* pool, void* base_config, void* add_config)
     merged->state_dir = add->state_dir != nullptr ? add->state_dir : base->state_dir;
     merged->has_keys = base->has_keys || add->has_keys;
     // <Location> sections of the main server apply to every virtual host too.
-    if (base->engine_locations != nullptr && add->engine_locations != nullptr) {
-        merged->engine_locations = apr_array_append(pool, base->engine_locations, add->engine_locations);
-    } else {
-        merged->engine_locations = add->engine_locations != nullptr ? add->engine_locations : base->engine_locations;
-    }
+    merged->engine_locations = concatenated(pool, base->engine_locations, add->engine_locations);
     return merged;
 }
 
@@ -335,11 +339,7 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     merged->root = add->root != nullptr ? add->root : base->root;
     merged->cors_origin = add->cors_origin != nullptr ? add->cors_origin : base->cors_origin;
     merged->index = add->index != -1 ? add->index : base->index;
-    if (base->index_ignore != nullptr && add->index_ignore != nullptr) {
-        merged->index_ignore = apr_array_append(pool, base->index_ignore, add->index_ignore);
-    } else {
-        merged->index_ignore = add->index_ignore != nullptr ? add->index_ignore : base->index_ignore;
-    }
+    merged->index_ignore = concatenated(pool, base->index_ignore, add->index_ignore);
     merged->keys = add->keys != nullptr ? add->keys : base->keys;
     merged->kinds = add->kinds != nullptr ? add->kinds : base->kinds;
     merged->leeway = add->leeway != -1 ? add->leeway : base->leeway;

@@ -60,24 +60,32 @@ def test_parallel_uploads_never_exceed_the_quota(httpd, artifact_root):
     assert not temporary_files(os.path.join(artifact_root, scope))
 
 
+def start_partial_upload(httpd, artifact_root, scope, token, declared, sent):
+    """A PUT declaring `declared` bytes that sends only `sent`: returns the open socket once
+    the server has created the upload's temporary file."""
+    head = (f"PUT /{scope}partial.log HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Length: {declared}\r\n\r\n").encode()
+    sock = socket.create_connection(("127.0.0.1", httpd.port))
+    sock.sendall(head + os.urandom(sent))
+    deadline = time.monotonic() + 10
+    while not temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert temporary_files(os.path.join(artifact_root, scope)), "the upload never started"
+    return sock
+
+
 def test_client_that_disconnects_mid_body_leaves_nothing_and_is_not_charged(httpd, artifact_root):
     scope = unique_scope()
     token = mint(scope, max_bytes=3 * 1024 * 1024)
     before = stored_files(artifact_root)
-    head = (f"PUT /{scope}cut.log HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Length: {3 * 1024 * 1024}\r\n\r\n").encode()
-    with socket.create_connection(("127.0.0.1", httpd.port)) as sock:
-        sock.sendall(head + os.urandom(1024 * 1024))
-        deadline = time.monotonic() + 10
-        while not temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert temporary_files(os.path.join(artifact_root, scope)), "the upload never started"
+    with start_partial_upload(httpd, artifact_root, scope, token, 3 * 1024 * 1024, 1024 * 1024):
+        pass
     deadline = time.monotonic() + 10
     while temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stored_files(artifact_root) == before
     # The whole quota is still there.
-    assert put(httpd, scope + "cut.log", b"z" * (3 * 1024 * 1024), token).status_code == 201
+    assert put(httpd, scope + "partial.log", b"z" * (3 * 1024 * 1024), token).status_code == 201
 
 
 @pytest.fixture
@@ -177,18 +185,11 @@ def test_uploads_are_405_where_not_configured(read_only_httpd, artifact_root):
 
 def test_temporary_file_of_a_killed_child_is_swept(httpd, artifact_root):
     scope = unique_scope()
-    head = (f"PUT /{scope}killed.log HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {mint(scope)}\r\n"
-            f"Content-Length: {10 * 1024 * 1024}\r\n\r\n").encode()
-    with socket.create_connection(("127.0.0.1", httpd.port)) as sock:
-        sock.sendall(head + os.urandom(256 * 1024))
-        deadline = time.monotonic() + 10
-        while not temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert temporary_files(os.path.join(artifact_root, scope)), "the upload never started"
+    with start_partial_upload(httpd, artifact_root, scope, mint(scope), 10 * 1024 * 1024, 256 * 1024):
         for child in httpd.children():
             os.kill(child, 9)
         time.sleep(0.5)
         assert temporary_files(os.path.join(artifact_root, scope)), "nothing to sweep: the killed child cleaned up after all"
     httpd.reconfigure(httpd.body)  # a restart sweeps, as the parent does every minute
     assert not temporary_files(os.path.join(artifact_root, scope))
-    assert not os.path.exists(os.path.join(artifact_root, scope, "killed.log"))
+    assert not os.path.exists(os.path.join(artifact_root, scope, "partial.log"))
