@@ -64,7 +64,7 @@ mod_artifacts demo: httpd (pid {server.process.pid}) on {url}, serving {root}
 Uploads below {url}/uploads/1/ with this token (valid for an hour):
   export ARTIFACTS_TOKEN={token}
   curl -T README.md -H "Authorization: Bearer $ARTIFACTS_TOKEN" {url}/uploads/1/readme.txt
-  {repo}/build/artifacts-upload --gzip {url}/uploads/1/ {repo}/scripts
+  {repo}/build/artifacts-upload --gzip {url}/uploads/1/ {root}/{build}
   curl -X POST -H "Authorization: Bearer $ARTIFACTS_TOKEN" "{url}/uploads/1/?seal"
 
 Error log: {server.error_log}
