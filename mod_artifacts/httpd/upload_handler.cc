@@ -165,24 +165,31 @@ Published publish_all(Upload& upload, std::vector<StagedFile>& files) {
     }
     bytes = 0;
     new_files = 0;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        const Existing existing = publish(upload.store, files[i], upload.claims.overwrite);
-        if (existing == Existing::Different && !upload.claims.overwrite) {
-            // Lost a race with another upload of the same name: take back what this one published.
-            for (std::size_t j = 0; j < i; ++j) {
-                if (result.before[j] == Existing::Absent) {
-                    remove_file(upload.store, files[j].directory, files[j].name);
-                }
+    // Takes back what this request published when it cannot publish and charge everything.
+    const auto unpublish = [&] {
+        for (std::size_t j = 0; j < result.before.size(); ++j) {
+            if (result.before[j] == Existing::Absent) {
+                remove_file(upload.store, files[j].directory, files[j].name);
             }
-            refuse(HTTP_CONFLICT, "exists",
-                   "'" + files[i].directory + files[i].name + "' was stored meanwhile with other content");
         }
-        result.before.push_back(existing);
-        bytes += existing == Existing::Identical ? 0 : files[i].size;
-        new_files += existing == Existing::Absent ? 1 : 0;
+    };
+    try {
+        for (StagedFile& file : files) {
+            const Existing existing = publish(upload.store, file, upload.claims.overwrite);
+            if (existing == Existing::Different && !upload.claims.overwrite) {
+                refuse(HTTP_CONFLICT, "exists",
+                       "'" + file.directory + file.name + "' was stored meanwhile with other content");
+            }
+            result.before.push_back(existing);
+            bytes += existing == Existing::Identical ? 0 : file.size;
+            new_files += existing == Existing::Absent ? 1 : 0;
+        }
+        entry->charge(bytes, new_files);
+        entry->commit();
+    } catch (...) {
+        unpublish();
+        throw;
     }
-    entry->charge(bytes, new_files);
-    entry->commit();
     return result;
 }
 
