@@ -328,11 +328,19 @@ int extract_archive(Upload& upload) {
     declared_length(upload);
     const LedgerUsage usage = check_ledger_early(upload, 0);
     std::uint64_t declared_total = 0;
+    // A member already stored may be a retry, charged nothing: only the others count early.
+    const auto already_stored = [&](std::string_view path) {
+        const SplitPath member = split_path(path);
+        const UniqueFd parent = upload.store.open_existing_directory(member.directory);
+        return parent && has_entry(parent.get(), member.name);
+    };
     const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
         if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
             return refusal;
         }
-        declared_total += size;
+        if (upload.claims.max_bytes && !already_stored(path)) {
+            declared_total += size;
+        }
         return check_quota(upload.claims, usage, declared_total, 0);
     };
     BodyReader body(r);

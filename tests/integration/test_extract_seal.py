@@ -99,6 +99,18 @@ def test_archive_over_quota_or_out_of_scope_stores_nothing(httpd, artifact_root)
     assert stored_files(artifact_root) == before
 
 
+def test_archive_retry_at_a_full_quota_is_200(httpd, artifact_root):
+    scope = unique_scope()
+    body = make_tar([("a.txt", b"a" * 600), ("sub/b.txt", b"b" * 400)])
+    token = mint(scope, max_bytes=1000, max_files=2)
+    assert extract(httpd, scope, body, token).status_code == 201
+    again = extract(httpd, scope, body, token)
+    assert again.status_code == 200, again.text
+    assert [entry["path"] for entry in again.json()["files"]] == [scope + "a.txt", scope + "sub/b.txt"]
+    over = extract(httpd, scope, make_tar([("c.txt", b"c")]), token)
+    assert over.status_code == 413 and over.json()["error"] == "quota_exceeded"
+
+
 def test_archive_conflicting_with_a_stored_file_stores_nothing(httpd, artifact_root):
     scope = unique_scope()
     token = mint(scope)
