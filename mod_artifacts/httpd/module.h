@@ -4,6 +4,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_log.h>
 
 #include <cstdint>
@@ -81,6 +82,11 @@ inline RequestState* request_state(request_rec* r) {
 
 inline DirConfig* dir_config(request_rec* r) {
     return static_cast<DirConfig*>(ap_get_module_config(r->per_dir_config, &artifacts_module));
+}
+
+// ArtifactsRoot, or the vhost's DocumentRoot when it is not set.
+inline const char* artifact_root(request_rec* r, const DirConfig* conf) {
+    return conf->root != nullptr ? conf->root : ap_document_root(r);
 }
 
 void* create_dir_config(apr_pool_t* pool, char* context);

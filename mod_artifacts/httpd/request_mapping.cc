@@ -101,7 +101,7 @@ int translate_artifact_path(request_rec* r) {
     if (names_temporary_file(*relative)) {
         return HTTP_NOT_FOUND;
     }
-    const char* root = conf->root != nullptr ? conf->root : ap_document_root(r);
+    const char* root = artifact_root(r, conf);
     RequestState* state = ensure_request_state(r);
     // relative is a suffix of r->uri, so it is NUL-terminated.
     state->relative_path = relative->data();

@@ -448,7 +448,7 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
                   conf,
                   std::move(claims),
                   state->relative_path,
-                  FsStore(conf->root != nullptr ? conf->root : ap_document_root(r), &journal, conf->sync != 0),
+                  FsStore(artifact_root(r, conf), &journal, conf->sync != 0),
                   FsLedger(std::string(server->state_dir) + "/" + kLedgerDirectory)};
     if (r->method_number == M_PUT) {
         return put_file(upload);

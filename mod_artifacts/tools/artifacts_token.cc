@@ -5,7 +5,6 @@
 #include <sys/random.h>
 
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,8 +14,11 @@
 #include "../core/cidr.h"
 #include "../core/token.h"
 #include "../core/units.h"
+#include "command_line.h"
 
 using namespace artifacts;
+using artifacts::tools::read_trimmed_file;
+using artifacts::tools::UsageError;
 
 namespace {
 
@@ -30,22 +32,15 @@ constexpr const char* kUsage =
     "  artifacts-token verify --key KID=FILE [--key KID=FILE...] [--leeway DURATION]\n"
     "                         [--max-lifetime DURATION] [--now UNIX] TOKEN|-\n";
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 std::string read_secret(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const auto secret = read_trimmed_file(path);
+    if (!secret) {
         throw std::runtime_error("cannot read key file '" + path + "'");
     }
-    std::ostringstream content;
-    content << in.rdbuf();
-    const std::string secret(key_file_secret(content.str()));
-    if (secret.size() < kMinSecretLength) {
+    if (secret->size() < kMinSecretLength) {
         throw std::runtime_error("the secret in '" + path + "' is shorter than 16 bytes");
     }
-    return secret;
+    return *secret;
 }
 
 std::string random_jti() {

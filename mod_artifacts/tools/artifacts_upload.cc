@@ -6,13 +6,12 @@
 #include <curl/curl.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "../core/token.h"
+#include "command_line.h"
 #include "parallel_upload.h"
 #include "upload_tree.h"
 
@@ -32,18 +31,12 @@ constexpr const char* kUsage =
     "  --retries N          attempts per file on 5xx or connection errors (default 5)\n"
     "  --quiet              no progress output\n";
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 std::string read_token_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
+    auto token = read_trimmed_file(path);
+    if (!token) {
         throw UsageError("cannot read token file '" + path + "'");
     }
-    std::stringstream content;
-    content << in.rdbuf();
-    return std::string(key_file_secret(content.str()));
+    return *token;
 }
 
 int positive(const std::string& option, const std::string& value, int maximum) {
