@@ -99,6 +99,34 @@ bool prefers_json(std::string_view accept) {
     return json > 0 && json > html;
 }
 
+bool accepts_html(std::string_view accept) {
+    double html = 0;
+    for_each_element(accept, [&](const Weighted& element) {
+        if (iequals(element.token, "text/html") || iequals(element.token, "application/xhtml+xml")) {
+            html = std::max(html, element.quality);
+        }
+    });
+    return html > 0;
+}
+
+std::string form_decode(std::string_view value) {
+    std::string decoded;
+    decoded.reserve(value.size());
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const char c = value[i];
+        if (c == '+') {
+            decoded.push_back(' ');
+        } else if (c == '%' && i + 2 < value.size() && std::isxdigit(static_cast<unsigned char>(value[i + 1])) &&
+                   std::isxdigit(static_cast<unsigned char>(value[i + 2]))) {
+            decoded.push_back(static_cast<char>(std::stoi(std::string(value.substr(i + 1, 2)), nullptr, 16)));
+            i += 2;
+        } else {
+            decoded.push_back(c);
+        }
+    }
+    return decoded;
+}
+
 std::optional<std::string_view> query_parameter(std::string_view query, std::string_view name) {
     while (!query.empty()) {
         const std::size_t end = query.find_first_of("&;");

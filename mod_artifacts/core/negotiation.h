@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace artifacts {
@@ -13,6 +14,14 @@ bool accepts_gzip(std::string_view accept_encoding);
 // True when Accept ranks application/json above text/html (a JSON client), false for
 // browsers and for */* clients.
 bool prefers_json(std::string_view accept);
+
+// True when Accept names text/html (or XHTML) itself with a q-value above 0: browsers.
+// Clients that send only */* (curl, wget, scripts) or nothing are not asking for a page.
+bool accepts_html(std::string_view accept);
+
+// A query value as an HTML form sends it: "+" is a space, %XX a byte; a malformed escape
+// stays as written.
+std::string form_decode(std::string_view value);
 
 // The value of `name` in a query string whose parameters are separated by "&" or ";"
 // (mod_autoindex's ?C=N;O=D). A parameter without "=" has an empty value. Values are

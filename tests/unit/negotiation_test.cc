@@ -10,6 +10,8 @@ class NegotiationTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(gzip_refused);
     CPPUNIT_TEST(json_preference);
     CPPUNIT_TEST(query_parameters);
+    CPPUNIT_TEST(html_wanted);
+    CPPUNIT_TEST(form_values);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -45,6 +47,25 @@ public:
         CPPUNIT_ASSERT(query_parameter("raw", "raw") == std::optional<std::string_view>(""));
         CPPUNIT_ASSERT(!query_parameter("Cx=N", "C"));
         CPPUNIT_ASSERT(!query_parameter("", "C"));
+    }
+
+    void html_wanted() {
+        CPPUNIT_ASSERT(accepts_html("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        CPPUNIT_ASSERT(accepts_html("application/xhtml+xml"));
+        CPPUNIT_ASSERT(accepts_html("TEXT/HTML;q=0.1"));
+        CPPUNIT_ASSERT(!accepts_html("*/*"));
+        CPPUNIT_ASSERT(!accepts_html(""));
+        CPPUNIT_ASSERT(!accepts_html("text/*"));
+        CPPUNIT_ASSERT(!accepts_html("text/html;q=0, */*"));
+        CPPUNIT_ASSERT(!accepts_html("application/json"));
+    }
+
+    void form_values() {
+        CPPUNIT_ASSERT_EQUAL(std::string("a b/c"), form_decode("a+b%2Fc"));
+        CPPUNIT_ASSERT_EQUAL(std::string("100%"), form_decode("100%"));
+        CPPUNIT_ASSERT_EQUAL(std::string("%zz"), form_decode("%zz"));
+        CPPUNIT_ASSERT_EQUAL(std::string("<x>"), form_decode("%3cx%3E"));
+        CPPUNIT_ASSERT_EQUAL(std::string("a\0b", 3), form_decode("a%00b"));
     }
 };
 

@@ -1,0 +1,77 @@
+#include "gunzip.h"
+
+#include <zlib.h>
+
+#include <string>
+
+namespace artifacts {
+
+namespace {
+constexpr std::size_t kBlock = 64 * 1024;
+}
+
+struct GzipDecoder::State {
+    z_stream stream{};
+    std::unique_ptr<unsigned char[]> block{new unsigned char[kBlock]};
+};
+
+bool looks_like_gzip(std::string_view bytes) {
+    return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+           static_cast<unsigned char>(bytes[1]) == 0x8b && bytes[2] == 8;
+}
+
+GzipDecoder::GzipDecoder() : state_(new State) {
+    // 16 + MAX_WBITS: gzip framing only, so a damaged header is an error, not raw deflate.
+    if (inflateInit2(&state_->stream, 16 + MAX_WBITS) != Z_OK) {
+        throw GzipError("zlib could not start a decoder");
+    }
+}
+
+GzipDecoder::~GzipDecoder() {
+    inflateEnd(&state_->stream);
+}
+
+void GzipDecoder::feed(std::string_view input, const Output& out) {
+    z_stream& stream = state_->stream;
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    stream.avail_in = static_cast<uInt>(input.size());
+    // Runs until the input is used up and zlib has no output left (a full block may hide more).
+    bool block_full = false;
+    while (stream.avail_in > 0 || block_full) {
+        if (!in_member_) {
+            // A new member starts: the previous one ended, or this is the first.
+            if (inflateReset(&stream) != Z_OK) {
+                throw GzipError("zlib could not restart the decoder");
+            }
+            in_member_ = true;
+        }
+        stream.next_out = state_->block.get();
+        stream.avail_out = kBlock;
+        const uInt before = stream.avail_in;
+        const int status = inflate(&stream, Z_NO_FLUSH);
+        consumed_ += before - stream.avail_in;
+        if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR) {
+            throw GzipError(std::string("the gzip data is damaged after ") + std::to_string(consumed_) +
+                            " compressed bytes" + (stream.msg != nullptr ? std::string(" (") + stream.msg + ")" : ""));
+        }
+        const std::size_t produced = kBlock - stream.avail_out;
+        if (produced > 0) {
+            out(std::string_view(reinterpret_cast<const char*>(state_->block.get()), produced));
+        }
+        block_full = stream.avail_out == 0;
+        if (status == Z_STREAM_END) {
+            in_member_ = false;
+            block_full = false;
+        } else if (status == Z_BUF_ERROR && produced == 0) {
+            break;
+        }
+    }
+}
+
+void GzipDecoder::finish() const {
+    if (in_member_) {
+        throw GzipError("the gzip data ends early, after " + std::to_string(consumed_) + " compressed bytes");
+    }
+}
+
+}  // namespace artifacts

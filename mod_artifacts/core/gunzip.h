@@ -1,0 +1,45 @@
+// Streaming gzip decoding (zlib) for HTMLIFY: compressed logs are decoded block by block,
+// never whole, and a file of several gzip members (as `cat a.gz b.gz` makes) decodes whole.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+
+namespace artifacts {
+
+class GzipError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// True when bytes start like a gzip member (magic and the deflate method).
+bool looks_like_gzip(std::string_view bytes);
+
+class GzipDecoder {
+public:
+    using Output = std::function<void(std::string_view)>;
+
+    GzipDecoder();
+    ~GzipDecoder();
+    GzipDecoder(const GzipDecoder&) = delete;
+    GzipDecoder& operator=(const GzipDecoder&) = delete;
+
+    // Decodes what input holds, handing each decoded block (at most 64 KiB) to out.
+    // Throws GzipError for data that is not gzip or is damaged.
+    void feed(std::string_view input, const Output& out);
+    // Throws GzipError when the input ended inside a member (a truncated file).
+    void finish() const;
+    // Compressed bytes consumed so far.
+    std::uint64_t consumed() const { return consumed_; }
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+    std::uint64_t consumed_ = 0;
+    bool in_member_ = false;
+};
+
+}  // namespace artifacts

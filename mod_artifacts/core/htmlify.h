@@ -1,0 +1,77 @@
+// HTMLIFY's engine: a log arrives in blocks of any size (bucket boundaries fall anywhere),
+// is decoded when it is gzip, passed through when it is already HTML, and otherwise split
+// into lines for the LogPage. Only the partial last line is kept between blocks, and an
+// over-long line is handed on in pieces, so memory stays flat whatever the file.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gunzip.h"
+#include "log_page.h"
+#include "sink.h"
+
+namespace artifacts {
+
+enum class HtmlifyResult {
+    Page,  // a rendered log page (text/html)
+    Html,  // the file is already HTML: its bytes, unchanged (decoded when it was gzip)
+};
+
+class Htmlifier {
+public:
+    // Called once, before the first byte reaches the sink, so the caller can set headers.
+    using Decided = std::function<void(HtmlifyResult result, bool decoded_gzip)>;
+
+    // Output is gathered into blocks of about this size before reaching the sink.
+    static constexpr std::size_t kOutputBlock = 64 * 1024;
+    // A line longer than this is rendered in pieces of this size.
+    static constexpr std::size_t kMaxPiece = 64 * 1024;
+
+    Htmlifier(HtmlifyOptions options, Sink& sink, Decided decided);
+
+    void feed(std::string_view bytes);
+    // Hands what is ready to the sink (a FLUSH from upstream).
+    void flush();
+    // The end of the file: renders the partial last line and the footer, then flushes.
+    void finish();
+    // True once ?limit= was reached or the compressed input was found damaged: what follows
+    // need not be read.
+    bool done() const { return done_; }
+    // Why the output stopped early ("" when it did not): for the error log.
+    const std::string& damage() const { return damage_; }
+
+private:
+    void take_raw(std::string_view bytes);
+    void take_decoded(std::string_view bytes);
+    void decide(bool at_end);
+    void take_lines(std::string_view text);
+    void emit_piece();
+    void stop_on_damage(const GzipError& error);
+    void drain_if_full() {
+        if (out_.size() >= kOutputBlock) {
+            flush();
+        }
+    }
+
+    HtmlifyOptions options_;
+    Sink& sink_;
+    Decided decided_;
+    std::string out_;
+    LogPage page_;
+    std::unique_ptr<GzipDecoder> gzip_;
+    bool gzip_decided_ = false;
+    bool decided_once_ = false;
+    bool passthrough_ = false;
+    bool done_ = false;
+    bool finished_ = false;
+    bool in_long_line_ = false;
+    std::string sniff_;    // the first bytes, until the kind of input is known
+    std::string partial_;  // the incomplete last line
+    std::string damage_;
+};
+
+}  // namespace artifacts

@@ -1,0 +1,318 @@
+#include "log_page.h"
+
+#include <charconv>
+#include <cstring>
+
+#include "escape.h"
+#include "negotiation.h"
+#include "utf8.h"
+
+namespace artifacts {
+
+namespace {
+
+// Small and self-contained (the Content-Security-Policy allows no other source). Lines
+// wrap on narrow screens; line numbers stay out of copied text.
+constexpr std::string_view kStyle =
+    "body{margin:0;font-family:system-ui,sans-serif;background:#fff;color:#222}"
+    "nav{position:sticky;top:0;z-index:1;display:flex;flex-wrap:wrap;gap:.3em .8em;align-items:center;"
+    "padding:.4em .6em;background:#f3f3f3;border-bottom:1px solid #ccc;font-size:14px}"
+    "nav .f{font-weight:600;overflow-wrap:anywhere}nav a{text-decoration:none;padding:0 .2em}"
+    "nav a.on{outline:1px solid #888}nav form{display:flex;gap:.3em}nav input{width:12em}"
+    "nav .x{color:#a00}"
+    "pre{margin:0;padding:.3em 0;font:12px/1.45 ui-monospace,monospace;white-space:pre-wrap;"
+    "overflow-wrap:anywhere}"
+    "pre>span{display:block;padding-left:5.5em;text-indent:-5.5em}"
+    "a.n{display:inline-block;width:4.8em;margin-right:.7em;text-indent:0;text-align:right;color:#999;"
+    "text-decoration:none;user-select:none}"
+    "a.t{color:inherit;text-decoration:none}a.r{color:inherit}"
+    ".DEBUG{color:#666}.INFO{color:#111}.AUDIT{color:#05a}.TRACE{color:#950}"
+    ".WARNING{color:#850;background:#fff6dd}.ERROR{color:#b00;background:#ffecec}"
+    ".CRITICAL{color:#fff;background:#b00}.CRITICAL a.n{color:#fcc}.m{color:#555;font-style:italic}"
+    "pre>span:target,pre>span:has(a.t:target){background:#ffef7a;color:#000}"
+    "footer{padding:.5em .6em;border-top:1px solid #ccc;font-size:13px;color:#555}";
+
+constexpr Level kFilterLevels[] = {Level::Debug,   Level::Info,  Level::Audit,   Level::Trace,
+                                   Level::Warning, Level::Error, Level::Critical};
+
+void append_number(std::string& out, std::uint64_t number) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, number);
+    out.append(digits, result.ptr);
+}
+
+// Bytes that need more than a copy in page text: markup characters, controls, and
+// everything above ASCII (checked as UTF-8).
+struct SpecialBytes {
+    bool table[256] = {};
+    constexpr SpecialBytes() {
+        for (int byte = 0; byte < 0x20; ++byte) {
+            table[byte] = byte != '\t';
+        }
+        for (int byte = 0x7F; byte < 256; ++byte) {
+            table[byte] = true;
+        }
+        table[static_cast<unsigned char>('&')] = true;
+        table[static_cast<unsigned char>('<')] = true;
+        table[static_cast<unsigned char>('>')] = true;
+    }
+};
+constexpr SpecialBytes kSpecial;
+
+// Text content: & < > escaped, a control character shown as its Unicode "control picture"
+// (so an ESC of a colour code is visible and inert), invalid UTF-8 as U+FFFD.
+void append_log_text(std::string& out, std::string_view text) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
+        const char* run = p;
+        while (p < end && !kSpecial.table[static_cast<unsigned char>(*p)]) {
+            ++p;
+        }
+        out.append(run, p);
+        if (p == end) {
+            return;
+        }
+        const auto byte = static_cast<unsigned char>(*p);
+        if (byte >= 0x80) {
+            char32_t code_point;
+            const std::size_t used = utf8::decode(text, p - text.data(), code_point);
+            if (code_point == utf8::kReplacement && used == 1) {
+                out.append("\xEF\xBF\xBD");
+            } else {
+                out.append(p, used);
+            }
+            p += used;
+            continue;
+        }
+        switch (byte) {
+        case '&': out.append("&amp;"); break;
+        case '<': out.append("&lt;"); break;
+        case '>': out.append("&gt;"); break;
+        case 0x7F: out.append("\xE2\x90\xA1"); break;  // U+2421
+        default:                                       // U+2400 + byte
+            out.push_back('\xE2');
+            out.push_back('\x90');
+            out.push_back(static_cast<char>(0x80 + byte));
+        }
+        ++p;
+    }
+}
+
+void append_query_link(std::string& out, std::string_view query, std::string_view label, bool on,
+                       std::string_view css_class = {}) {
+    out.append("<a href=\"?");
+    out.append(query);
+    out.append("\"");
+    if (on || !css_class.empty()) {
+        out.append(" class=\"");
+        out.append(css_class);
+        out.append(on ? (css_class.empty() ? "on" : " on") : "");
+        out.append("\"");
+    }
+    out.append(">");
+    out.append(label);
+    out.append("</a>");
+}
+
+}  // namespace
+
+HtmlifyOptions htmlify_options_from_query(std::string_view query) {
+    HtmlifyOptions options;
+    if (auto level = query_parameter(query, "level"); level && !level->empty()) {
+        const std::string name = form_decode(*level);
+        options.min_level = parse_level(name);
+        if (!options.min_level) {
+            options.notice =
+                "unknown level '" + name + "' ignored (DEBUG, INFO, AUDIT, TRACE, WARNING, ERROR, CRITICAL)";
+        }
+    }
+    if (auto grep = query_parameter(query, "grep")) {
+        options.grep = form_decode(*grep);
+    }
+    if (auto limit = query_parameter(query, "limit"); limit && !limit->empty()) {
+        std::uint64_t value = 0;
+        const auto result = std::from_chars(limit->data(), limit->data() + limit->size(), value);
+        if (result.ec != std::errc() || result.ptr != limit->data() + limit->size() || value == 0) {
+            if (!options.notice.empty()) {
+                options.notice += "; ";
+            }
+            options.notice += "limit must be a positive number of lines; ignored";
+        } else {
+            options.limit = value;
+        }
+    }
+    return options;
+}
+
+LogPage::LogPage(const HtmlifyOptions& options, std::string& out) : options_(options), out_(out) {}
+
+void LogPage::begin() {
+    out_.append(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
+    append_html_escaped(out_, options_.title);
+    out_.append("</title><style>");
+    out_.append(kStyle);
+    out_.append("</style></head>\n<body><nav><span class=\"f\">");
+    append_html_escaped(out_, options_.title);
+    out_.append("</span><span>");
+    // Level links keep the grep text, the form keeps the level.
+    std::string grep_query;
+    if (!options_.grep.empty()) {
+        grep_query = "grep=";
+        append_url_encoded_segment(grep_query, options_.grep);
+    }
+    append_query_link(out_, grep_query, "all", !options_.min_level);
+    for (const Level level : kFilterLevels) {
+        std::string query = "level=";
+        query += level_name(level);
+        if (!grep_query.empty()) {
+            query += "&amp;" + grep_query;
+        }
+        append_query_link(out_, query, level_name(level), options_.min_level == level, level_name(level));
+    }
+    out_.append("</span><form method=\"get\">");
+    if (options_.min_level) {
+        out_.append("<input type=\"hidden\" name=\"level\" value=\"");
+        out_.append(level_name(*options_.min_level));
+        out_.append("\">");
+    }
+    out_.append("<input type=\"search\" name=\"grep\" placeholder=\"text to keep\" value=\"");
+    append_html_escaped(out_, options_.grep);
+    out_.append("\"><button>grep</button></form><a href=\"?raw\">raw</a>");
+    if (!options_.notice.empty()) {
+        out_.append("<span class=\"x\">");
+        append_html_escaped(out_, options_.notice);
+        out_.append("</span>");
+    }
+    out_.append("</nav>\n<pre>");
+}
+
+bool LogPage::keep(const LogLine& line, Level effective, std::string_view text) {
+    bool by_level = true;
+    if (options_.min_level) {
+        const bool continuation = line.level == Level::None || line.level == Level::Trace;
+        // DEBUG is the lowest level a query can ask for, so ?level=DEBUG shows every line.
+        const Level judged = effective == Level::None ? Level::Debug : effective;
+        by_level = (continuation && previous_kept_) || judged >= *options_.min_level;
+    }
+    previous_kept_ = by_level;
+    return by_level && (options_.grep.empty() || text.find(options_.grep) != std::string_view::npos);
+}
+
+void LogPage::open_line(std::string_view first_piece) {
+    ++line_number_;
+    if (!first_piece.empty() && first_piece.back() == '\r') {
+        first_piece.remove_suffix(1);
+    }
+    const LogLine line = classify_log_line(first_piece);
+    const Level effective = line.level != Level::None ? line.level : previous_level_;
+    previous_level_ = effective;
+    if (limit_reached() || !keep(line, effective, first_piece)) {
+        line_open_ = false;
+        return;
+    }
+    line_open_ = true;
+    ++shown_;
+    out_.append("<span");
+    if (effective != Level::None) {
+        out_.append(" class=\"");
+        out_.append(level_name(effective));
+        out_.append("\"");
+    }
+    out_.append(" id=\"L");
+    append_number(out_, line_number_);
+    out_.append("\"><a class=\"n\" href=\"#L");
+    append_number(out_, line_number_);
+    out_.append("\">");
+    append_number(out_, line_number_);
+    out_.append("</a>");
+    std::string_view rest = first_piece;
+    if (line.timestamp_count > 0) {
+        render_text(rest.substr(0, line.timestamp_begin));
+        const std::string_view stamp = rest.substr(line.timestamp_begin, line.timestamp_count);
+        const bool owns_anchor =
+            line.has_anchor &&
+            (!has_anchor_ || std::memcmp(line.anchor.data(), last_anchor_.data(), line.anchor.size()) > 0);
+        if (owns_anchor) {
+            last_anchor_ = line.anchor;
+            has_anchor_ = true;
+            const std::string_view anchor(line.anchor.data(), line.anchor.size());
+            out_.append("<a class=\"t\" id=\"");
+            out_.append(anchor);
+            out_.append("\" href=\"#");
+            out_.append(anchor);
+            out_.append("\">");
+            append_log_text(out_, stamp);
+            out_.append("</a>");
+        } else {
+            append_log_text(out_, stamp);
+        }
+        rest.remove_prefix(line.timestamp_begin + line.timestamp_count);
+    }
+    render_text(rest);
+}
+
+void LogPage::continue_line(std::string_view piece) {
+    if (line_open_) {
+        render_text(piece);
+    }
+}
+
+void LogPage::close_line() {
+    if (line_open_) {
+        out_.append("\n</span>");
+        line_open_ = false;
+    }
+}
+
+// Page text with every "req-<uuid>" made a link that greps for it.
+void LogPage::render_text(std::string_view text) {
+    std::size_t pos = 0;
+    while (true) {
+        const std::size_t found = text.find("req-", pos);
+        if (found == std::string_view::npos) {
+            break;
+        }
+        if (!is_request_id_at(text, found)) {
+            append_log_text(out_, text.substr(pos, found + 4 - pos));
+            pos = found + 4;
+            continue;
+        }
+        append_log_text(out_, text.substr(pos, found - pos));
+        const std::string_view id = text.substr(found, kRequestIdLength);
+        out_.append("<a class=\"r\" href=\"?grep=");
+        out_.append(id);  // letters, digits and dashes only
+        out_.append("\">");
+        out_.append(id);
+        out_.append("</a>");
+        pos = found + kRequestIdLength;
+    }
+    append_log_text(out_, text.substr(pos));
+}
+
+void LogPage::notice(std::string_view text) {
+    close_line();
+    out_.append("<span class=\"m\">");
+    append_log_text(out_, text);
+    out_.append("\n</span>");
+}
+
+void LogPage::end() {
+    close_line();
+    out_.append("</pre>\n<footer>");
+    append_number(out_, shown_);
+    out_.append(shown_ == 1 ? " line shown of " : " lines shown of ");
+    append_number(out_, line_number_);
+    if (limit_reached()) {
+        out_.append(" read: stopped at the limit of ");
+        append_number(out_, options_.limit);
+        out_.append(" lines");
+    } else if (shown_ == 0 && line_number_ > 0) {
+        out_.append(": no line matched");
+    }
+    out_.append(". <a href=\"?raw\">Raw file</a></footer>\n</body></html>\n");
+}
+
+}  // namespace artifacts

@@ -1,0 +1,31 @@
+// Makes gzip data for the unit tests (zlib), independently of the decoder under test.
+#pragma once
+
+#include <zlib.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace artifacts::testing {
+
+inline std::string gzip(std::string_view text) {
+    z_stream stream{};
+    if (deflateInit2(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        throw std::runtime_error("deflateInit2");
+    }
+    std::string out(deflateBound(&stream, text.size()), '\0');
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+    stream.avail_in = static_cast<uInt>(text.size());
+    stream.next_out = reinterpret_cast<Bytef*>(out.data());
+    stream.avail_out = static_cast<uInt>(out.size());
+    const int status = deflate(&stream, Z_FINISH);
+    out.resize(stream.total_out);
+    deflateEnd(&stream);
+    if (status != Z_STREAM_END) {
+        throw std::runtime_error("deflate");
+    }
+    return out;
+}
+
+}  // namespace artifacts::testing
