@@ -110,6 +110,29 @@ const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) 
     return nullptr;
 }
 
+// ArtifactsHtmlify "*.txt" "*.log.gz" ... or ArtifactsHtmlify Off. Lines of one section add
+// up; a nested section that names the directive replaces the enclosing list (merge_dir_config).
+const char* add_htmlify(cmd_parms* cmd, void* config, const char* pattern) {
+    auto* conf = static_cast<DirConfig*>(config);
+    if (pattern[0] == '\0' || strchr(pattern, '/') != nullptr) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes file name patterns without '/', not '", pattern, "'",
+                           nullptr);
+    }
+    if (conf->htmlify == nullptr) {
+        conf->htmlify = apr_array_make(cmd->pool, 4, sizeof(const char*));
+    }
+    const bool off = strcasecmp(pattern, "Off") == 0;
+    if (off ? conf->htmlify->nelts > 0 : conf->htmlify_off) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " Off cannot be mixed with file name patterns", nullptr);
+    }
+    if (off) {
+        conf->htmlify_off = true;
+    } else {
+        APR_ARRAY_PUSH(conf->htmlify, const char*) = apr_pstrdup(cmd->pool, pattern);
+    }
+    return nullptr;
+}
+
 // The enclosing list followed by the nested one; either may be missing.
 apr_array_header_t* concatenated(apr_pool_t* pool, apr_array_header_t* base, apr_array_header_t* add) {
     if (base != nullptr && add != nullptr) {
@@ -346,6 +369,7 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     merged->max_lifetime = add->max_lifetime != -1 ? add->max_lifetime : base->max_lifetime;
     merged->max_file_size = add->max_file_size != -1 ? add->max_file_size : base->max_file_size;
     merged->sync = add->sync != -1 ? add->sync : base->sync;
+    merged->htmlify = add->htmlify != nullptr ? add->htmlify : base->htmlify;
     return merged;
 }
 
@@ -372,6 +396,8 @@ const command_rec directives[] = {
                      "A kind of artifact a token may name, and the file name patterns it covers"),
     AP_INIT_TAKE1("ArtifactsMaxFileSize", as_cmd_func(set_max_file_size), nullptr, RSRC_CONF | ACCESS_CONF,
                   "Largest file one upload may store (default 2G)"),
+    AP_INIT_ITERATE("ArtifactsHtmlify", as_cmd_func(add_htmlify), nullptr, RSRC_CONF | ACCESS_CONF,
+                    "File name patterns (shell globs) whose files browsers get as log pages, or Off"),
     AP_INIT_FLAG("ArtifactsSync", as_cmd_func(set_sync), nullptr, RSRC_CONF | ACCESS_CONF,
                  "On (default) to fsync each stored file and its directory before answering"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},

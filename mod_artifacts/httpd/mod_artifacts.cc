@@ -36,6 +36,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_fixups(fixup_artifact_request, nullptr, run_before_mod_dir, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_directory_index, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_upload, nullptr, nullptr, APR_HOOK_MIDDLE);
+    register_htmlify_filter();
 }
 
 }  // namespace

@@ -36,6 +36,10 @@ struct DirConfig {
     apr_int64_t max_lifetime = -1;   // ArtifactsTokenMaxLifetime, seconds (-1 unset: 24 h)
     apr_int64_t max_file_size = -1;  // ArtifactsMaxFileSize, bytes (-1 unset: 2 GiB)
     int sync = -1;                   // ArtifactsSync: -1 unset (On), 0 Off, 1 On
+    // ArtifactsHtmlify: const char* file name patterns; an empty list is Off. A nested
+    // section that sets it replaces the enclosing list.
+    apr_array_header_t* htmlify = nullptr;
+    bool htmlify_off = false;  // this section said ArtifactsHtmlify Off
 };
 
 constexpr apr_int64_t kDefaultLeeway = 60;
@@ -61,6 +65,8 @@ inline ServerConfig* server_config(server_rec* s) {
 // The handler names the fixup gives directories that get an index and uploads.
 constexpr const char* kIndexHandler = "artifacts-index";
 constexpr const char* kUploadHandler = "artifacts-upload";
+// The output filter that renders logs as pages; AddOutputFilter and FilterProvider use the name too.
+constexpr const char* kHtmlifyFilter = "HTMLIFY";
 
 // What translate_name learnt about a request below an ArtifactsEngine location.
 // Uploads are judged on the raw path the client sent (post_read_request), everything
@@ -104,5 +110,12 @@ int handle_upload(request_rec* r);
 int prepare_state_dirs(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int check_upload_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int sweep_abandoned_uploads(apr_pool_t* pool, server_rec* s);
+
+// HTMLIFY (htmlify_filter.cc).
+void register_htmlify_filter();
+// A browser's GET for the whole file: not HEAD, Range, ?raw, a sub-request or a */* client.
+bool wants_log_page(request_rec* r);
+// Whether ArtifactsHtmlify names this file name.
+bool htmlify_configured_for(const DirConfig* conf, const char* name);
 
 }  // namespace artifacts::httpd

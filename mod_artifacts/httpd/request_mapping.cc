@@ -47,7 +47,8 @@ bool serve_index_html(request_rec* r) {
 
 // foo.txt is missing but foo.txt.gz exists (legacy compressed logs, or an upload stored
 // compressed): send the compressed bytes to clients that take gzip, inflate for others.
-void answer_from_gzip_sibling(request_rec* r) {
+// A log page is made from the compressed bytes: HTMLIFY decodes them itself.
+void answer_from_gzip_sibling(request_rec* r, bool log_page) {
     // The directory walk may have moved the missing last segment into path_info.
     const char* compressed = apr_pstrcat(r->pool, request_state(r)->file, ".gz", nullptr);
     apr_finfo_t info;
@@ -58,6 +59,9 @@ void answer_from_gzip_sibling(request_rec* r) {
     r->path_info = nullptr;
     r->finfo = info;
     apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
+    if (log_page) {
+        return;
+    }
     const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
     if (accept_encoding != nullptr && accepts_gzip(accept_encoding)) {
         r->content_encoding = "gzip";
@@ -139,9 +143,15 @@ int fixup_artifact_request(request_rec* r) {
         r->handler = kIndexHandler;
         return OK;
     }
+    // The requested name decides, so foo.txt served from foo.txt.gz matches "*.txt".
+    const char* name = strrchr(r->uri, '/') != nullptr ? strrchr(r->uri, '/') + 1 : r->uri;
+    const bool htmlify = htmlify_configured_for(conf, name);
+    if (htmlify) {
+        ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
+    }
     if (r->finfo.filetype == APR_NOFILE) {
         try {
-            answer_from_gzip_sibling(r);
+            answer_from_gzip_sibling(r, htmlify && wants_log_page(r));
         } catch (const std::exception& e) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0106) "cannot answer %s from its .gz: %s", r->uri,
                           e.what());

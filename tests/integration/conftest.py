@@ -61,6 +61,7 @@ LimitRequestBody 0
     ArtifactsEngine On
     ArtifactsCORS *
     ArtifactsIndexIgnore "*.swp" "*~"
+    ArtifactsHtmlify "*.txt" "*.log" "*.txt.gz" "*.log.gz"
 </Location>
 <Location "/private">
     ArtifactsIndex Off

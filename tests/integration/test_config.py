@@ -39,6 +39,9 @@ def checker(workdir, request):
     ("ArtifactsKind logs \"logs/*.txt\"\n", "ArtifactsKind takes file name patterns without '/'"),
     ("<Location /x>\nArtifactsStateDir /tmp\n</Location>\n", "ArtifactsStateDir cannot occur within"),
     ("ArtifactsSync sometimes\n", "ArtifactsSync must be On or Off"),
+    ("ArtifactsHtmlify \"logs/*.txt\"\n", "ArtifactsHtmlify takes file name patterns without '/'"),
+    ("ArtifactsHtmlify Off \"*.txt\"\n", "ArtifactsHtmlify Off cannot be mixed with file name patterns"),
+    ("ArtifactsHtmlify \"*.txt\"\nArtifactsHtmlify off\n", "ArtifactsHtmlify Off cannot be mixed"),
 ])
 def test_bad_directive_fails_configtest(checker, body, message, tmp_path):
     (tmp_path / "short.key").write_text("tooshort\n")

@@ -1,0 +1,218 @@
+// The HTMLIFY output filter (SPEC §6), in mod_deflate's style: it takes each brigade bucket
+// by bucket, hands the bytes to the core's Htmlifier (which keeps only the partial last
+// line), passes the page on in blocks as it grows, and honours FLUSH and EOS. It decides
+// once, on the first brigade, whether this response becomes a page at all.
+#include <apr_fnmatch.h>
+#include <apr_strings.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include <exception>
+#include <memory>
+#include <new>
+
+#include "../core/htmlify.h"
+#include "../core/negotiation.h"
+#include "module.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+// Hands the engine's blocks to the next filter as heap buckets, one pass per block, so
+// the page is never held whole.
+class NextFilterSink final : public Sink {
+public:
+    explicit NextFilterSink(ap_filter_t* f) : f_(f), brigade_(apr_brigade_create(f->r->pool, f->c->bucket_alloc)) {}
+
+    void write(std::string_view bytes) override {
+        if (status_ != APR_SUCCESS || bytes.empty()) {
+            return;
+        }
+        APR_BRIGADE_INSERT_TAIL(brigade_,
+                                apr_bucket_heap_create(bytes.data(), bytes.size(), nullptr, brigade_->bucket_alloc));
+        pass();
+    }
+    // A metadata bucket (FLUSH, EOS, ...) goes on after what was written before it.
+    void pass_bucket(apr_bucket* bucket) {
+        APR_BUCKET_REMOVE(bucket);
+        APR_BRIGADE_INSERT_TAIL(brigade_, bucket);
+        if (status_ == APR_SUCCESS) {
+            pass();
+        } else {
+            apr_brigade_cleanup(brigade_);
+        }
+    }
+    apr_status_t status() const { return status_; }
+
+private:
+    void pass() {
+        status_ = ap_pass_brigade(f_->next, brigade_);
+        apr_brigade_cleanup(brigade_);
+    }
+
+    ap_filter_t* f_;
+    apr_bucket_brigade* brigade_;
+    apr_status_t status_ = APR_SUCCESS;
+};
+
+struct HtmlifyContext {
+    explicit HtmlifyContext(ap_filter_t* f)
+        : sink(f),
+          engine(htmlify_options_from_query(f->r->args != nullptr ? f->r->args : ""), sink,
+                 [r = f->r](HtmlifyResult result, bool decoded_gzip) { fix_headers(r, result, decoded_gzip); }) {}
+
+    // Headers describe the raw file until here; what is sent from now on is another representation.
+    static void fix_headers(request_rec* r, HtmlifyResult result, bool decoded_gzip) {
+        if (result == HtmlifyResult::Html && !decoded_gzip) {
+            return;  // the file's own bytes, with the file's own headers
+        }
+        apr_table_unset(r->headers_out, "Content-Length");
+        apr_table_unset(r->headers_out, "ETag");
+        apr_table_unset(r->headers_out, "Accept-Ranges");
+        apr_table_unset(r->headers_out, "Content-Encoding");
+        r->content_encoding = nullptr;
+        if (result == HtmlifyResult::Html) {
+            ap_set_content_type(r, "text/html");
+            return;
+        }
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        // The page is built from untrusted text: even if escaping ever failed, nothing in it may run.
+        apr_table_setn(r->headers_out, "Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'");
+        apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    }
+
+    NextFilterSink sink;
+    Htmlifier engine;
+    bool ended = false;
+};
+
+apr_status_t destroy_context(void* data) {
+    static_cast<HtmlifyContext*>(data)->~HtmlifyContext();
+    return APR_SUCCESS;
+}
+
+void log_damage(request_rec* r, const HtmlifyContext& ctx) {
+    if (!ctx.engine.damage().empty()) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ARTF_LOGNO(0301) "%s: %s; the page stops there", r->filename,
+                      ctx.engine.damage().c_str());
+    }
+}
+
+apr_status_t end_page(ap_filter_t* f, HtmlifyContext& ctx, apr_bucket* eos) {
+    ctx.engine.finish();
+    log_damage(f->r, ctx);
+    ctx.ended = true;
+    ctx.sink.pass_bucket(eos != nullptr ? eos : apr_bucket_eos_create(f->c->bucket_alloc));
+    return ctx.sink.status();
+}
+
+apr_status_t htmlify_brigade(ap_filter_t* f, HtmlifyContext& ctx, apr_bucket_brigade* in) {
+    while (!APR_BRIGADE_EMPTY(in)) {
+        apr_bucket* bucket = APR_BRIGADE_FIRST(in);
+        if (APR_BUCKET_IS_EOS(bucket)) {
+            const apr_status_t status = end_page(f, ctx, bucket);
+            apr_brigade_cleanup(in);
+            return status;
+        }
+        if (APR_BUCKET_IS_FLUSH(bucket)) {
+            ctx.engine.flush();
+            ctx.sink.pass_bucket(bucket);
+        } else if (APR_BUCKET_IS_METADATA(bucket)) {
+            ctx.sink.pass_bucket(bucket);
+        } else {
+            const char* data = nullptr;
+            apr_size_t length = 0;
+            const apr_status_t status = apr_bucket_read(bucket, &data, &length, APR_BLOCK_READ);
+            if (status != APR_SUCCESS) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, status, f->r, ARTF_LOGNO(0302) "cannot read %s to htmlify it",
+                              f->r->filename);
+                return status;
+            }
+            ctx.engine.feed(std::string_view(data, length));
+            apr_bucket_delete(bucket);
+        }
+        if (ctx.sink.status() != APR_SUCCESS) {
+            return ctx.sink.status();  // the client went away
+        }
+        if (ctx.engine.done()) {
+            // ?limit= reached or the compressed file is damaged: the rest is not read.
+            apr_brigade_cleanup(in);
+            return end_page(f, ctx, nullptr);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t htmlify_filter(ap_filter_t* f, apr_bucket_brigade* in) {
+    request_rec* r = f->r;
+    auto* ctx = static_cast<HtmlifyContext*>(f->ctx);
+    if (ctx == nullptr) {
+        if (APR_BRIGADE_EMPTY(in)) {
+            return APR_SUCCESS;
+        }
+        apr_table_mergen(r->headers_out, "Vary", "Accept");
+        if (r->status != HTTP_OK || !wants_log_page(r)) {
+            ap_remove_output_filter(f);
+            return ap_pass_brigade(f->next, in);
+        }
+        try {
+            ctx = new (apr_palloc(r->pool, sizeof(HtmlifyContext))) HtmlifyContext(f);
+        } catch (const std::exception& e) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0303) "cannot htmlify %s: %s", r->filename, e.what());
+            return APR_ENOMEM;
+        }
+        apr_pool_cleanup_register(r->pool, ctx, destroy_context, apr_pool_cleanup_null);
+        f->ctx = ctx;
+    }
+    if (ctx->ended) {
+        apr_brigade_cleanup(in);
+        return APR_SUCCESS;
+    }
+    try {
+        return htmlify_brigade(f, *ctx, in);
+    } catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0303) "cannot htmlify %s: %s", r->filename, e.what());
+        ctx->ended = true;
+        apr_brigade_cleanup(in);
+        return APR_EGENERAL;
+    }
+}
+
+}  // namespace
+
+bool wants_log_page(request_rec* r) {
+    if (r->main != nullptr || r->method_number != M_GET || r->header_only) {
+        return false;
+    }
+    if (apr_table_get(r->headers_in, "Range") != nullptr) {
+        return false;
+    }
+    if (r->args != nullptr && query_parameter(r->args, "raw")) {
+        return false;
+    }
+    const char* accept = apr_table_get(r->headers_in, "Accept");
+    return accept != nullptr && accepts_html(accept);
+}
+
+bool htmlify_configured_for(const DirConfig* conf, const char* name) {
+    if (conf->htmlify == nullptr) {
+        return false;
+    }
+    for (int i = 0; i < conf->htmlify->nelts; ++i) {
+        if (apr_fnmatch(APR_ARRAY_IDX(conf->htmlify, i, const char*), name, 0) == APR_SUCCESS) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void register_htmlify_filter() {
+    ap_register_output_filter(kHtmlifyFilter, htmlify_filter, nullptr, AP_FTYPE_RESOURCE);
+}
+
+}  // namespace artifacts::httpd
