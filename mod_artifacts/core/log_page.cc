@@ -19,10 +19,10 @@ constexpr std::string_view kStyle =
     "padding:.4em .6em;background:#f3f3f3;border-bottom:1px solid #ccc;font-size:14px}"
     "nav .f{font-weight:600;overflow-wrap:anywhere}nav a{text-decoration:none;padding:0 .2em}"
     "nav a.on{outline:1px solid #888}nav form{display:flex;gap:.3em}nav input{width:12em}"
-    "nav .x{color:#a00}"
+    "nav .x{color:#a00}nav .lv{display:flex;flex-wrap:wrap}"
     "pre{margin:0;padding:.3em 0;font:12px/1.45 ui-monospace,monospace;white-space:pre-wrap;"
     "overflow-wrap:anywhere}"
-    "pre>span{display:block;padding-left:5.5em;text-indent:-5.5em}"
+    "pre>span{display:block;padding-left:5.5em;text-indent:-5.5em;scroll-margin-top:4em}"
     "a.n{display:inline-block;width:4.8em;margin-right:.7em;text-indent:0;text-align:right;color:#999;"
     "text-decoration:none;user-select:none}"
     "a.t{color:inherit;text-decoration:none}a.r{color:inherit}"
@@ -156,7 +156,7 @@ void LogPage::begin() {
     out_.append(kStyle);
     out_.append("</style></head>\n<body><nav><span class=\"f\">");
     append_html_escaped(out_, options_.title);
-    out_.append("</span><span>");
+    out_.append("</span><span class=\"lv\">");
     // Level links keep the grep text, the form keeps the level.
     std::string grep_query;
     if (!options_.grep.empty()) {

@@ -59,11 +59,17 @@ private:
     apr_status_t status_ = APR_SUCCESS;
 };
 
+HtmlifyOptions options_for(request_rec* r) {
+    HtmlifyOptions options = htmlify_options_from_query(r->args != nullptr ? r->args : "");
+    options.title = r->uri;
+    return options;
+}
+
 struct HtmlifyContext {
     explicit HtmlifyContext(ap_filter_t* f)
-        : sink(f),
-          engine(htmlify_options_from_query(f->r->args != nullptr ? f->r->args : ""), sink,
-                 [r = f->r](HtmlifyResult result, bool decoded_gzip) { fix_headers(r, result, decoded_gzip); }) {}
+        : sink(f), engine(options_for(f->r), sink, [r = f->r](HtmlifyResult result, bool decoded_gzip) {
+              fix_headers(r, result, decoded_gzip);
+          }) {}
 
     // Headers describe the raw file until here; what is sent from now on is another representation.
     static void fix_headers(request_rec* r, HtmlifyResult result, bool decoded_gzip) {

@@ -136,6 +136,7 @@ def samples(artifact_root):
                                   "mixed.txt"])
 def test_every_line_is_rendered_with_its_level(httpd, samples, name):
     reply, page = get_page(f"{httpd.url}/htmlify/samples/{name}")
+    assert f"<title>/htmlify/samples/{name}</title>" in reply.text
     assert "Accept" in reply.headers["Vary"]
     assert "Content-Length" not in reply.headers and "ETag" not in reply.headers
     assert "default-src 'none'" in reply.headers["Content-Security-Policy"]
@@ -260,7 +261,7 @@ def test_gzip_page_is_not_sent_as_gzip_of_the_file(httpd, compressed_only):
 
 
 def test_uploaded_gzip_log_renders(httpd, artifact_root):
-    scope = unique_scope("htmlify")
+    scope = unique_scope("htmlify-upload")
     text = b"2026-11-25 21:50:01.100 7 ERROR nova [-] uploaded compressed\nTraceback (most recent call last):\n"
     put = requests.put(f"{httpd.url}/{scope}up.txt", data=gzip.compress(text),
                        headers={**bearer(mint(scope)), "Content-Encoding": "gzip"})
