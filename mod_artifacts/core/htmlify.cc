@@ -47,9 +47,7 @@ std::optional<bool> sniff_html(std::string_view head, bool at_end) {
 }  // namespace
 
 Htmlifier::Htmlifier(HtmlifyOptions options, Sink& sink, Decided decided)
-    : options_(std::move(options)), sink_(sink), decided_(std::move(decided)), page_(options_, out_) {
-    out_.reserve(kOutputBlock + kMaxPiece);
-}
+    : options_(std::move(options)), sink_(sink), decided_(std::move(decided)), page_(options_, out_) {}
 
 void Htmlifier::feed(std::string_view bytes) {
     if (done_ || bytes.empty()) {
@@ -187,7 +185,7 @@ void Htmlifier::stop_on_damage(const GzipError& error) {
 
 void Htmlifier::flush() {
     if (!out_.empty()) {
-        sink_.write(out_);
+        sink_.write(out_.view());
         out_.clear();
     }
 }

@@ -60,7 +60,7 @@ private:
     HtmlifyOptions options_;
     Sink& sink_;
     Decided decided_;
-    std::string out_;
+    PageBuffer out_;
     LogPage page_;
     std::unique_ptr<GzipDecoder> gzip_;
     bool gzip_decided_ = false;

@@ -14,14 +14,14 @@ bool contains(const std::string& haystack, std::string_view needle) {
 }
 
 std::string render(const HtmlifyOptions& options, const std::vector<std::string_view>& lines) {
-    std::string out;
+    PageBuffer out;
     LogPage page(options, out);
     page.begin();
     for (const auto line : lines) {
         page.line(line);
     }
     page.end();
-    return out;
+    return std::string(out.view());
 }
 
 // The line numbers shown, in order.
@@ -139,14 +139,15 @@ public:
         HtmlifyOptions options;
         options.limit = 2;
         options.min_level = Level::Info;
-        std::string out;
-        LogPage page(options, out);
+        PageBuffer buffer;
+        LogPage page(options, buffer);
         page.begin();
         for (const auto line : kFailedBuild) {
             page.line(line);
         }
         CPPUNIT_ASSERT(page.limit_reached());
         page.end();
+        const std::string out(buffer.view());
         CPPUNIT_ASSERT(shown_lines(out) == (std::vector<int>{2, 3}));
         CPPUNIT_ASSERT(contains(out, "stopped at the limit of 2 lines"));
     }
@@ -209,10 +210,10 @@ public:
     }
 
     void pieces_of_a_long_line() {
-        std::string out;
+        PageBuffer buffer;
         HtmlifyOptions options;
         options.min_level = Level::Error;
-        LogPage page(options, out);
+        LogPage page(options, buffer);
         page.begin();
         page.open_line("2026-11-25 21:50:01.300 7 ERROR x [-] <first>");
         page.continue_line("<second>");
@@ -221,6 +222,7 @@ public:
         page.continue_line("<never>");
         page.close_line();
         page.end();
+        const std::string out(buffer.view());
         CPPUNIT_ASSERT(contains(out, "&lt;first&gt;&lt;second&gt;\n</span>"));
         CPPUNIT_ASSERT(!contains(out, "never"));
         CPPUNIT_ASSERT(shown_lines(out) == (std::vector<int>{1}));
