@@ -26,6 +26,7 @@ LimitRequestBody 0
 <Location "/">
     ArtifactsEngine On
     ArtifactsCORS *
+    ArtifactsHtmlify "*.txt" "*.log" "*.txt.gz" "*.log.gz"
 </Location>
 """
 
@@ -57,9 +58,10 @@ mod_artifacts demo: httpd (pid {server.process.pid}) on {url}, serving {root}
   {url}/{build}/                               directory index (HTML)
   {url}/{build}/?format=json                   the same index as JSON
   {url}/{build}/?C=S;O=D                       sorted by size, largest first
-  {url}/{build}/controller/logs/screen-nova-api.txt   compressed on disk, sent as gzip or inflated
+  {url}/{build}/controller/logs/screen-nova-api.txt   compressed on disk; a browser gets a coloured page
+  {url}/{build}/controller/logs/screen-nova-api.txt?level=ERROR   only errors, with their tracebacks
   {url}/{build}/testr_results/                 a directory with index.html
-  curl -s {url}/{build}/job-output.txt | head
+  curl -s {url}/{build}/job-output.txt | head     (curl gets the raw bytes, a browser the page)
 
 Uploads below {url}/uploads/1/ with this token (valid for an hour):
   export ARTIFACTS_TOKEN={token}

@@ -3,6 +3,7 @@ import gzip
 import os
 import random
 import tarfile
+import uuid
 import io
 
 LEVELS = ["DEBUG"] * 12 + ["INFO"] * 6 + ["WARNING", "ERROR"]
@@ -12,7 +13,7 @@ def _oslo_log(rng, lines, service):
     out = []
     for n in range(lines):
         level = rng.choice(LEVELS)
-        request = f"req-{rng.getrandbits(128):032x}"
+        request = f"req-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
         out.append(f"2026-11-25 10:{n // 600 % 60:02d}:{n // 10 % 60:02d}.{n * 7 % 1000:03d} "
                    f"{2000 + n % 4} {level} {service}.api [{request}] handled request {n} in {rng.random():.3f}s\n")
         if level == "ERROR":
