@@ -97,8 +97,13 @@ void Htmlifier::take_decoded(std::string_view bytes) {
         return;
     }
     if (passthrough_) {
-        out_.append(bytes);
-        drain_if_full();
+        // Large blocks (an mmapped file bucket is 4 MiB) go on in output-sized pieces.
+        while (!bytes.empty()) {
+            const std::string_view piece = bytes.substr(0, kOutputBlock - out_.size());
+            out_.append(piece);
+            bytes.remove_prefix(piece.size());
+            drain_if_full();
+        }
         return;
     }
     take_lines(bytes);

@@ -97,11 +97,20 @@ const char* set_index(cmd_parms*, void* config, int on) {
     return nullptr;
 }
 
-const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) {
-    auto* conf = static_cast<DirConfig*>(config);
+// Patterns of ArtifactsIndexIgnore, ArtifactsKind and ArtifactsHtmlify are matched against
+// one path segment, so a '/' in one could never match.
+const char* file_name_pattern_problem(cmd_parms* cmd, const char* pattern) {
     if (pattern[0] == '\0' || strchr(pattern, '/') != nullptr) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes file name patterns without '/', not '", pattern, "'",
                            nullptr);
+    }
+    return nullptr;
+}
+
+const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) {
+    auto* conf = static_cast<DirConfig*>(config);
+    if (const char* problem = file_name_pattern_problem(cmd, pattern)) {
+        return problem;
     }
     if (conf->index_ignore == nullptr) {
         conf->index_ignore = apr_array_make(cmd->pool, 4, sizeof(const char*));
@@ -114,9 +123,8 @@ const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) 
 // up; a nested section that names the directive replaces the enclosing list (merge_dir_config).
 const char* add_htmlify(cmd_parms* cmd, void* config, const char* pattern) {
     auto* conf = static_cast<DirConfig*>(config);
-    if (pattern[0] == '\0' || strchr(pattern, '/') != nullptr) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes file name patterns without '/', not '", pattern, "'",
-                           nullptr);
+    if (const char* problem = file_name_pattern_problem(cmd, pattern)) {
+        return problem;
     }
     if (conf->htmlify == nullptr) {
         conf->htmlify = apr_array_make(cmd->pool, 4, sizeof(const char*));
@@ -241,9 +249,8 @@ const char* add_kind(cmd_parms* cmd, void* config, const char* name, const char*
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": kind name '", name,
                            "' must be 1 to 64 letters, digits, '-' or '_'", nullptr);
     }
-    if (pattern[0] == '\0' || strchr(pattern, '/') != nullptr) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes file name patterns without '/', not '", pattern, "'",
-                           nullptr);
+    if (const char* problem = file_name_pattern_problem(cmd, pattern)) {
+        return problem;
     }
     if (conf->kinds == nullptr) {
         conf->kinds = pool_owned<KindTable>(cmd->pool);

@@ -180,7 +180,13 @@ apr_status_t htmlify_filter(ap_filter_t* f, apr_bucket_brigade* in) {
         return APR_SUCCESS;
     }
     try {
-        return htmlify_brigade(f, *ctx, in);
+        const apr_status_t status = htmlify_brigade(f, *ctx, in);
+        if (status != APR_SUCCESS) {
+            // The client went away or the file could not be read: what follows is not rendered.
+            ctx->ended = true;
+            apr_brigade_cleanup(in);
+        }
+        return status;
     } catch (const std::exception& e) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0303) "cannot htmlify %s: %s", r->filename, e.what());
         ctx->ended = true;

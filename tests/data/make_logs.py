@@ -89,70 +89,63 @@ def oslo_lines(rng, clock, pid):
     return lines
 
 
-def service_log(rng, size):
-    clock = Clock(rng)
-    pid = rng.randrange(1000, 99999)
+def lines_until(size, next_lines):
+    """Lines from next_lines() (a list each call) until they make `size` bytes, as one text."""
     out = []
     total = 0
     while total < size:
-        for line in oslo_lines(rng, clock, pid):
+        for line in next_lines():
             out.append(line)
             total += len(line) + 1
     return "\n".join(out) + "\n"
 
 
+def service_log(rng, size):
+    clock = Clock(rng)
+    pid = rng.randrange(1000, 99999)
+    return lines_until(size, lambda: oslo_lines(rng, clock, pid))
+
+
 def job_output(rng, size):
     """Zuul's job-output.txt: console lines with host fields, service logs shown inside."""
     clock = Clock(rng)
-    out = []
-    total = 0
-    while total < size:
+
+    def line():
         host = rng.choice(HOSTS)
         roll = rng.random()
         if roll < 0.15:
-            line = f"{clock.console()} | {host} | TASK [devstack : Run devstack {rng.randrange(100)}]"
-        elif roll < 0.3:
+            return [f"{clock.console()} | {host} | TASK [devstack : Run devstack {rng.randrange(100)}]"]
+        if roll < 0.3:
             inner = oslo_lines(rng, clock, rng.randrange(1000, 9999))[0]
-            line = f"{clock.console()} | {host} | {inner}"
-        elif roll < 0.35:
-            line = f"{clock.console()} | {host} | \x1b[0;31mfatal: [{host}]: FAILED! => changed=false\x1b[0m"
-        else:
-            line = f"{clock.console()} | {host} | + lib/nova:start_nova_compute:{rng.randrange(900)} :   echo_summary x"
-        out.append(line)
-        total += len(line) + 1
-    return "\n".join(out) + "\n"
+            return [f"{clock.console()} | {host} | {inner}"]
+        if roll < 0.35:
+            return [f"{clock.console()} | {host} | \x1b[0;31mfatal: [{host}]: FAILED! => changed=false\x1b[0m"]
+        return [f"{clock.console()} | {host} | + lib/nova:start_nova_compute:{rng.randrange(900)} :   echo_summary x"]
+    return lines_until(size, line)
 
 
 def devstack_screen(rng, size):
     clock = Clock(rng)
-    out = []
-    total = 0
-    while total < size:
+
+    def line():
         if rng.random() < 0.5:
-            line = f"{clock.oslo()} | {oslo_lines(rng, clock, 4242)[0]}"
-        else:
-            line = f"{clock.oslo()} | + functions-common:run_process:{rng.randrange(2000)} :   sudo systemctl start"
-        out.append(line)
-        total += len(line) + 1
-    return "\n".join(out) + "\n"
+            return [f"{clock.oslo()} | {oslo_lines(rng, clock, 4242)[0]}"]
+        return [f"{clock.oslo()} | + functions-common:run_process:{rng.randrange(2000)} :   sudo systemctl start"]
+    return lines_until(size, line)
 
 
 def journal(rng, size):
     clock = Clock(rng)
-    out = []
-    total = 0
-    while total < size:
+
+    def line():
         roll = rng.random()
         if roll < 0.6:
             record = oslo_lines(rng, clock, 1)[0].split(" ", 3)[3]  # "LEVEL module ..."
-            line = f"{clock.journal()} np0038441122 nova-compute[{rng.randrange(1000, 99999)}]: {record}"
-        elif roll < 0.8:
-            line = f"{clock.journal()} np0038441122 kernel: [ {rng.random() * 1000:9.6f}] br-int: port 2 entered state"
-        else:
-            line = f"{clock.journal()} np0038441122 sudo[{rng.randrange(100, 999)}]:    stack : PWD=/opt/stack ; USER=root"
-        out.append(line)
-        total += len(line) + 1
-    return "\n".join(out) + "\n"
+            return [f"{clock.journal()} np0038441122 nova-compute[{rng.randrange(1000, 99999)}]: {record}"]
+        if roll < 0.8:
+            return [f"{clock.journal()} np0038441122 kernel: [ {rng.random() * 1000:9.6f}] br-int: port 2 entered state"]
+        return [f"{clock.journal()} np0038441122 sudo[{rng.randrange(100, 999)}]:    stack : PWD=/opt/stack ; USER=root"]
+    return lines_until(size, line)
 
 
 def mixed(rng, size):

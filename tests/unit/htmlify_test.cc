@@ -84,6 +84,7 @@ class HtmlifyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(output_does_not_depend_on_block_boundaries);
     CPPUNIT_TEST(gzip_input_renders_like_plain);
     CPPUNIT_TEST(html_passes_through);
+    CPPUNIT_TEST(large_html_passes_through_in_blocks);
     CPPUNIT_TEST(not_quite_html_is_a_log);
     CPPUNIT_TEST(crlf_and_missing_last_newline);
     CPPUNIT_TEST(empty_and_tiny_files);
@@ -134,6 +135,17 @@ public:
             CPPUNIT_ASSERT(decoded.result == HtmlifyResult::Html && decoded.decoded_gzip);
             CPPUNIT_ASSERT_EQUAL(std::string(html), decoded.out);
         }
+    }
+
+    void large_html_passes_through_in_blocks() {
+        std::string html = "<!DOCTYPE html>\n<html><body>";
+        while (html.size() < (3u << 20)) {
+            html += "<p>paragraph &amp; more</p>\n";
+        }
+        const Run run = htmlify(html, 1 << 20);
+        CPPUNIT_ASSERT(run.result == HtmlifyResult::Html);
+        CPPUNIT_ASSERT(run.out == html);
+        CPPUNIT_ASSERT(run.largest_write <= Htmlifier::kOutputBlock);
     }
 
     void not_quite_html_is_a_log() {
