@@ -363,12 +363,14 @@ def test_one_gibibyte_log_streams_with_flat_memory(httpd, artifact_root):
         os.unlink(path)
 
 
-def test_artifactshtmlify_off_and_addoutputfilter(httpd, workdir, artifact_root):
-    """Off in a nested <Location> stops it; Apache's AddOutputFilter attaches it anywhere."""
+def test_artifactshtmlify_off_addoutputfilter_and_filterprovider(httpd, workdir, artifact_root):
+    """Off in a nested <Location> stops it; Apache's AddOutputFilter and mod_filter's
+    FilterProvider attach it anywhere, with the same negotiation."""
     plain = new_dir(workdir, "plain-docroot")
-    with open(os.path.join(plain, "build.log"), "w") as out:
-        out.write("2026-11-25 21:50:01.100 7 WARNING x [-] outside the artifact tree\n")
-    os.chmod(os.path.join(plain, "build.log"), 0o644)
+    for name in ("build.log", "console.out"):
+        with open(os.path.join(plain, name), "w") as out:
+            out.write("2026-11-25 21:50:01.100 7 WARNING x [-] outside the artifact tree\n")
+        os.chmod(os.path.join(plain, name), 0o644)
     path = os.path.join(artifact_root, "htmlify-off", "a.txt")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     os.chmod(os.path.dirname(path), 0o755)
@@ -384,12 +386,18 @@ Alias "/plain" "{plain}"
     Require all granted
     AddOutputFilter HTMLIFY .log
 </Directory>
+FilterDeclare logpages
+FilterProvider logpages HTMLIFY "%{{REQUEST_URI}} =~ m#\\.out$#"
+<Location "/plain">
+    FilterChain logpages
+</Location>
 """
     httpd.reconfigure(main_config(workdir, artifact_root, extra))
     try:
         assert requests.get(f"{httpd.url}/htmlify-off/a.txt", headers=BROWSER).content == b"not a page\n"
-        _, page = get_page(f"{httpd.url}/plain/build.log")
-        assert page.lines[0]["classes"] == ["WARNING"]
-        assert requests.get(f"{httpd.url}/plain/build.log").text.startswith("2026-11-25")
+        for name in ("build.log", "console.out"):
+            _, page = get_page(f"{httpd.url}/plain/{name}")
+            assert page.lines[0]["classes"] == ["WARNING"]
+            assert requests.get(f"{httpd.url}/plain/{name}").text.startswith("2026-11-25")
     finally:
         httpd.reconfigure(main_config(workdir, artifact_root))
