@@ -32,6 +32,9 @@ HtmlifyOptions htmlify_options_from_query(std::string_view query);
 class PageBuffer {
 public:
     void append(std::string_view bytes) {
+        if (bytes.empty()) {
+            return;  // memcpy must not see the null pointer of an empty view
+        }
         if (bytes.size() > capacity_ - size_) {
             grow(bytes.size());
         }
