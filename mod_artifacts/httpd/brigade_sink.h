@@ -1,5 +1,6 @@
 // Adapts the core's Sink to an output filter chain: every block the core writes becomes
-// a heap bucket passed down at once, so a page is never held whole.
+// a heap bucket passed down at once, so a page is never held whole. A handler writes to
+// the request's whole chain, a filter to the filters after it.
 #pragma once
 
 #include <httpd.h>
@@ -11,13 +12,24 @@ namespace artifacts::httpd {
 
 class BrigadeSink final : public Sink {
 public:
+    // For a handler: passes to the request's output filters.
     explicit BrigadeSink(request_rec* r);
+    // For a filter: passes to the filters after f.
+    explicit BrigadeSink(ap_filter_t* f);
+
     void write(std::string_view bytes) override;
+    // A metadata bucket (FLUSH, EOS, ...) taken from an input brigade goes on after what
+    // was written before it.
+    void pass_bucket(apr_bucket* bucket);
     // Sends EOS; returns the first error the chain reported (a client that went away).
     apr_status_t finish();
+    apr_status_t status() const { return status_; }
 
 private:
-    request_rec* r_;
+    void pass();
+
+    // Read at every pass, not once: a filter that removes itself changes the chain.
+    ap_filter_t* const* chain_;
     apr_bucket_brigade* brigade_;
     apr_status_t status_ = APR_SUCCESS;
 };

@@ -2,6 +2,7 @@
 // nested section overrides the enclosing one, unset values are inherited.
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <fnmatch.h>
 #include <http_core.h>
 
 #include <apr_file_io.h>
@@ -260,6 +261,18 @@ const char* add_kind(cmd_parms* cmd, void* config, const char* name, const char*
 }
 
 }  // namespace
+
+bool matches_any_pattern(const apr_array_header_t* patterns, const char* name) {
+    if (patterns == nullptr) {
+        return false;
+    }
+    for (int i = 0; i < patterns->nelts; ++i) {
+        if (fnmatch(APR_ARRAY_IDX(patterns, i, const char*), name, 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 int check_upload_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* main_server) {
     for (server_rec* s = main_server; s != nullptr; s = s->next) {

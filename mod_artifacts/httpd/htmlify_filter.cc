@@ -2,7 +2,6 @@
 // by bucket, hands the bytes to the core's Htmlifier (which keeps only the partial last
 // line), passes the page on in blocks as it grows, and honours FLUSH and EOS. It decides
 // once, on the first brigade, whether this response becomes a page at all.
-#include <apr_fnmatch.h>
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -14,6 +13,7 @@
 
 #include "../core/htmlify.h"
 #include "../core/negotiation.h"
+#include "brigade_sink.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);
@@ -21,43 +21,6 @@ APLOG_USE_MODULE(artifacts);
 namespace artifacts::httpd {
 
 namespace {
-
-// Hands the engine's blocks to the next filter as heap buckets, one pass per block, so
-// the page is never held whole.
-class NextFilterSink final : public Sink {
-public:
-    explicit NextFilterSink(ap_filter_t* f) : f_(f), brigade_(apr_brigade_create(f->r->pool, f->c->bucket_alloc)) {}
-
-    void write(std::string_view bytes) override {
-        if (status_ != APR_SUCCESS || bytes.empty()) {
-            return;
-        }
-        APR_BRIGADE_INSERT_TAIL(brigade_,
-                                apr_bucket_heap_create(bytes.data(), bytes.size(), nullptr, brigade_->bucket_alloc));
-        pass();
-    }
-    // A metadata bucket (FLUSH, EOS, ...) goes on after what was written before it.
-    void pass_bucket(apr_bucket* bucket) {
-        APR_BUCKET_REMOVE(bucket);
-        APR_BRIGADE_INSERT_TAIL(brigade_, bucket);
-        if (status_ == APR_SUCCESS) {
-            pass();
-        } else {
-            apr_brigade_cleanup(brigade_);
-        }
-    }
-    apr_status_t status() const { return status_; }
-
-private:
-    void pass() {
-        status_ = ap_pass_brigade(f_->next, brigade_);
-        apr_brigade_cleanup(brigade_);
-    }
-
-    ap_filter_t* f_;
-    apr_bucket_brigade* brigade_;
-    apr_status_t status_ = APR_SUCCESS;
-};
 
 HtmlifyOptions options_for(request_rec* r) {
     HtmlifyOptions options = htmlify_options_from_query(r->args != nullptr ? r->args : "");
@@ -92,7 +55,7 @@ struct HtmlifyContext {
         apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     }
 
-    NextFilterSink sink;
+    BrigadeSink sink;
     Htmlifier engine;
     bool ended = false;
 };
@@ -109,11 +72,15 @@ void log_damage(request_rec* r, const HtmlifyContext& ctx) {
     }
 }
 
+// At the EOS of the file, or earlier when the rest need not be read (eos is then null).
 apr_status_t end_page(ap_filter_t* f, HtmlifyContext& ctx, apr_bucket* eos) {
     ctx.engine.finish();
     log_damage(f->r, ctx);
     ctx.ended = true;
-    ctx.sink.pass_bucket(eos != nullptr ? eos : apr_bucket_eos_create(f->c->bucket_alloc));
+    if (eos == nullptr) {
+        return ctx.sink.finish();
+    }
+    ctx.sink.pass_bucket(eos);
     return ctx.sink.status();
 }
 
@@ -209,18 +176,6 @@ bool wants_log_page(request_rec* r) {
     }
     const char* accept = apr_table_get(r->headers_in, "Accept");
     return accept != nullptr && accepts_html(accept);
-}
-
-bool htmlify_configured_for(const DirConfig* conf, const char* name) {
-    if (conf->htmlify == nullptr) {
-        return false;
-    }
-    for (int i = 0; i < conf->htmlify->nelts; ++i) {
-        if (apr_fnmatch(APR_ARRAY_IDX(conf->htmlify, i, const char*), name, 0) == APR_SUCCESS) {
-            return true;
-        }
-    }
-    return false;
 }
 
 void register_htmlify_filter() {

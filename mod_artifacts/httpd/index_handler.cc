@@ -5,7 +5,6 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
-#include <fnmatch.h>
 #include <limits.h>
 
 #include <algorithm>
@@ -47,12 +46,7 @@ NameFilter ignore_filter(const DirConfig* conf) {
         const std::size_t length = std::min(name.size(), std::size_t{NAME_MAX});
         std::memcpy(terminated, name.data(), length);
         terminated[length] = '\0';
-        for (int i = 0; i < patterns->nelts; ++i) {
-            if (fnmatch(APR_ARRAY_IDX(patterns, i, const char*), terminated, 0) == 0) {
-                return true;
-            }
-        }
-        return false;
+        return matches_any_pattern(patterns, terminated);
     };
 }
 

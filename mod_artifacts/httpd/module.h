@@ -111,11 +111,13 @@ int prepare_state_dirs(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, s
 int check_upload_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int sweep_abandoned_uploads(apr_pool_t* pool, server_rec* s);
 
+// Whether a file name matches one of the shell-glob patterns of ArtifactsIndexIgnore or
+// ArtifactsHtmlify (none when patterns is null) (config.cc).
+bool matches_any_pattern(const apr_array_header_t* patterns, const char* name);
+
 // HTMLIFY (htmlify_filter.cc).
 void register_htmlify_filter();
 // A browser's GET for the whole file: not HEAD, Range, ?raw, a sub-request or a */* client.
 bool wants_log_page(request_rec* r);
-// Whether ArtifactsHtmlify names this file name.
-bool htmlify_configured_for(const DirConfig* conf, const char* name);
 
 }  // namespace artifacts::httpd

@@ -144,8 +144,8 @@ int fixup_artifact_request(request_rec* r) {
         return OK;
     }
     // The requested name decides, so foo.txt served from foo.txt.gz matches "*.txt".
-    const char* name = strrchr(r->uri, '/') != nullptr ? strrchr(r->uri, '/') + 1 : r->uri;
-    const bool htmlify = htmlify_configured_for(conf, name);
+    const char* slash = strrchr(r->uri, '/');
+    const bool htmlify = matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri);
     if (htmlify) {
         ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
     }
