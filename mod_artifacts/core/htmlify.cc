@@ -141,16 +141,7 @@ void Htmlifier::take_lines(std::string_view text) {
             partial_.append(line);
             line = partial_;
         }
-        if (!line.empty() && line.back() == '\r') {
-            line.remove_suffix(1);
-        }
-        if (in_long_line_) {
-            page_.continue_line(line);
-            page_.close_line();
-            in_long_line_ = false;
-        } else {
-            page_.line(line);
-        }
+        end_line(line);
         partial_.clear();
         text.remove_prefix(length + 1);
         drain_if_full();
@@ -158,6 +149,29 @@ void Htmlifier::take_lines(std::string_view text) {
     if (page_.limit_reached()) {
         done_ = true;
     }
+}
+
+// Ends the line being read (a whole one, or the rest of a long one) without its CR.
+void Htmlifier::end_line(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') {
+        line.remove_suffix(1);
+    }
+    if (in_long_line_) {
+        page_.continue_line(line);
+        page_.close_line();
+        in_long_line_ = false;
+    } else {
+        page_.line(line);
+    }
+}
+
+// The input ended (or broke off) inside a line: what was read of it is still shown.
+void Htmlifier::end_partial_line() {
+    if (!page_.limit_reached() && (in_long_line_ || !partial_.empty())) {
+        end_line(partial_);
+    }
+    partial_.clear();
+    in_long_line_ = false;
 }
 
 // Hands on the first kMaxPiece bytes of an over-long line, cut between UTF-8 characters.
@@ -183,6 +197,7 @@ void Htmlifier::stop_on_damage(const GzipError& error) {
         decide(true);
     }
     if (!passthrough_) {
+        end_partial_line();
         page_.notice("mod_artifacts: " + damage_ + "; the rest of the file cannot be shown.");
     }
     done_ = true;
@@ -217,22 +232,9 @@ void Htmlifier::finish() {
         decide(true);
     }
     if (!passthrough_) {
-        if (!page_.limit_reached() && (in_long_line_ || !partial_.empty())) {
-            std::string_view line = partial_;
-            if (!line.empty() && line.back() == '\r') {
-                line.remove_suffix(1);
-            }
-            if (in_long_line_) {
-                page_.continue_line(line);
-                page_.close_line();
-            } else {
-                page_.line(line);
-            }
-        }
+        end_partial_line();
         page_.end();
     }
-    partial_.clear();
-    in_long_line_ = false;
     done_ = true;
     flush();
 }

@@ -49,6 +49,8 @@ private:
     void take_decoded(std::string_view bytes);
     void decide(bool at_end);
     void take_lines(std::string_view text);
+    void end_line(std::string_view line);
+    void end_partial_line();
     void emit_piece();
     void stop_on_damage(const GzipError& error);
     void drain_if_full() {

@@ -237,9 +237,6 @@ bool LogPage::keep(const LogLine& line, Level effective, std::string_view text) 
 
 void LogPage::open_line(std::string_view first_piece) {
     ++line_number_;
-    if (!first_piece.empty() && first_piece.back() == '\r') {
-        first_piece.remove_suffix(1);
-    }
     const LogLine line = classify_log_line(first_piece);
     const Level effective = line.level != Level::None ? line.level : previous_level_;
     previous_level_ = effective;

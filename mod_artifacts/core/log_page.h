@@ -67,7 +67,7 @@ public:
     LogPage(const HtmlifyOptions& options, PageBuffer& out);
 
     void begin();
-    // One whole line, without its terminator.
+    // One whole line, without its terminator (LF or CRLF: a CR left here is shown as ␍).
     void line(std::string_view text) {
         open_line(text);
         close_line();

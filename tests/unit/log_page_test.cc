@@ -223,6 +223,16 @@ public:
         page.end();
         const std::string out(buffer.view());
         CPPUNIT_ASSERT(contains(out, "&lt;first&gt;&lt;second&gt;\n</span>"));
+        // A CR where a piece ends is inside the line, not its terminator: it is shown.
+        PageBuffer with_cr;
+        const HtmlifyOptions no_filter;
+        LogPage cr_page(no_filter, with_cr);
+        cr_page.open_line("a\r");
+        cr_page.continue_line("b");
+        cr_page.close_line();
+        CPPUNIT_ASSERT(contains(std::string(with_cr.view()),
+                                "a\xE2\x90\x8D"
+                                "b\n</span>"));
         CPPUNIT_ASSERT(!contains(out, "never"));
         CPPUNIT_ASSERT(shown_lines(out) == (std::vector<int>{1}));
     }
