@@ -81,6 +81,27 @@ void append_url_encoded_segment(std::string& out, std::string_view segment) {
     }
 }
 
+int percent_escape_at(std::string_view text, std::size_t pos) {
+    const auto hex_value = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    if (pos + 2 >= text.size() || text[pos] != '%') {
+        return -1;
+    }
+    const int high = hex_value(text[pos + 1]);
+    const int low = hex_value(text[pos + 2]);
+    return high < 0 || low < 0 ? -1 : high * 16 + low;
+}
+
 void append_url_encoded_path(std::string& out, std::string_view path) {
     std::size_t start = 0;
     while (true) {

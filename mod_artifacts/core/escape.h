@@ -15,6 +15,10 @@ void append_html_escaped(std::string& out, std::string_view text);
 // so the result is a safe relative reference whatever the name (no scheme, no query).
 void append_url_encoded_segment(std::string& out, std::string_view segment);
 
+// The byte a "%XX" escape at text[pos] stands for (0 to 255), or -1 when text[pos] is not
+// '%' followed by two hex digits. The one reader of escapes for paths and query values.
+int percent_escape_at(std::string_view text, std::size_t pos);
+
 // A path: segments encoded as above, "/" kept.
 void append_url_encoded_path(std::string& out, std::string_view path);
 

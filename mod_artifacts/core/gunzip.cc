@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <string>
 
 namespace artifacts {
@@ -15,9 +16,14 @@ struct GzipDecoder::State {
     std::unique_ptr<unsigned char[]> block{new unsigned char[kBlock]};
 };
 
+bool may_start_gzip(std::string_view prefix) {
+    constexpr std::string_view kMagic = "\x1f\x8b";
+    const std::size_t checked = std::min(prefix.size(), kMagic.size());
+    return prefix.compare(0, checked, kMagic, 0, checked) == 0;
+}
+
 bool looks_like_gzip(std::string_view bytes) {
-    return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
-           static_cast<unsigned char>(bytes[1]) == 0x8b && bytes[2] == 8;
+    return bytes.size() >= 3 && may_start_gzip(bytes) && bytes[2] == 8;
 }
 
 GzipDecoder::GzipDecoder() : state_(new State) {

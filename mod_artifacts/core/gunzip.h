@@ -18,6 +18,10 @@ public:
 // True when bytes start like a gzip member (magic and the deflate method).
 bool looks_like_gzip(std::string_view bytes);
 
+// False when the first bytes of a stream, however few, already rule gzip out: they differ
+// from the magic 1f 8b as far as they go. For a body that says it is gzip.
+bool may_start_gzip(std::string_view prefix);
+
 class GzipDecoder {
 public:
     using Output = std::function<void(std::string_view)>;

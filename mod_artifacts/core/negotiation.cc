@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "escape.h"
+
 namespace artifacts {
 
 namespace {
@@ -113,15 +115,12 @@ std::string form_decode(std::string_view value) {
     std::string decoded;
     decoded.reserve(value.size());
     for (std::size_t i = 0; i < value.size(); ++i) {
-        const char c = value[i];
-        if (c == '+') {
-            decoded.push_back(' ');
-        } else if (c == '%' && i + 2 < value.size() && std::isxdigit(static_cast<unsigned char>(value[i + 1])) &&
-                   std::isxdigit(static_cast<unsigned char>(value[i + 2]))) {
-            decoded.push_back(static_cast<char>(std::stoi(std::string(value.substr(i + 1, 2)), nullptr, 16)));
+        const int escaped = percent_escape_at(value, i);
+        if (escaped >= 0) {
+            decoded.push_back(static_cast<char>(escaped));
             i += 2;
         } else {
-            decoded.push_back(c);
+            decoded.push_back(value[i] == '+' ? ' ' : value[i]);
         }
     }
     return decoded;

@@ -1,5 +1,6 @@
 #include "path_policy.h"
 
+#include "escape.h"
 #include "utf8.h"
 
 namespace artifacts {
@@ -78,18 +79,6 @@ std::string_view describe(PathProblem problem) {
 }
 
 std::optional<std::string> percent_decode(std::string_view text) {
-    const auto hex_value = [](char c) -> int {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
-    };
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -97,13 +86,11 @@ std::optional<std::string> percent_decode(std::string_view text) {
             out.push_back(text[i]);
             continue;
         }
-        const bool complete = i + 2 < text.size();
-        const int high = complete ? hex_value(text[i + 1]) : -1;
-        const int low = complete ? hex_value(text[i + 2]) : -1;
-        if (high < 0 || low < 0) {
+        const int byte = percent_escape_at(text, i);
+        if (byte < 0) {
             return std::nullopt;
         }
-        out.push_back(static_cast<char>(high * 16 + low));
+        out.push_back(static_cast<char>(byte));
         i += 2;
     }
     return out;

@@ -18,6 +18,7 @@
 #include "../backends/fs_store.h"
 #include "../backends/tar_stager.h"
 #include "../core/escape.h"
+#include "../core/gunzip.h"
 #include "../core/negotiation.h"
 #include "../core/upload_policy.h"
 #include "body_reader.h"
@@ -266,9 +267,7 @@ int put_file(Upload& upload) {
     const std::uint64_t limit = max_file_size(upload);
     BodyReader body(r);
     for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
-        if (gzip && writer.size() == 0 &&
-            (static_cast<unsigned char>(piece[0]) != 0x1F ||
-             (piece.size() > 1 && static_cast<unsigned char>(piece[1]) != 0x8B))) {
+        if (gzip && writer.size() == 0 && !may_start_gzip(piece)) {
             refuse(HTTP_BAD_REQUEST, "bad_encoding", "the body says Content-Encoding: gzip but is not gzip data");
         }
         if (writer.size() + piece.size() > limit) {

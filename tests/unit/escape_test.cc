@@ -29,6 +29,7 @@ class EscapeTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(url_segment_encodes_everything_but_unreserved);
     CPPUNIT_TEST(url_path_keeps_slashes);
     CPPUNIT_TEST(json_escapes_and_stays_valid_utf8);
+    CPPUNIT_TEST(percent_escapes_are_read);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -68,6 +69,16 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("\"\\u0001\\u003c/script>\""), json("\x01</script>"));
         CPPUNIT_ASSERT_EQUAL(std::string("\"x\\ufffdy\""), json("x\xFEy"));
         CPPUNIT_ASSERT_EQUAL(std::string("\"\xE2\x82\xAC\""), json("\xE2\x82\xAC"));
+    }
+
+    void percent_escapes_are_read() {
+        CPPUNIT_ASSERT_EQUAL(0x2F, percent_escape_at("a%2fb", 1));
+        CPPUNIT_ASSERT_EQUAL(0xFF, percent_escape_at("%FF", 0));
+        CPPUNIT_ASSERT_EQUAL(0, percent_escape_at("%00", 0));
+        CPPUNIT_ASSERT_EQUAL(-1, percent_escape_at("%2", 0));
+        CPPUNIT_ASSERT_EQUAL(-1, percent_escape_at("%g0", 0));
+        CPPUNIT_ASSERT_EQUAL(-1, percent_escape_at("a%20", 0));
+        CPPUNIT_ASSERT_EQUAL(-1, percent_escape_at("%", 0));
     }
 };
 

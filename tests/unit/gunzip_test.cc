@@ -94,6 +94,11 @@ public:
         CPPUNIT_ASSERT(looks_like_gzip(gzip("x")));
         CPPUNIT_ASSERT(!looks_like_gzip("\x1f\x8b"));
         CPPUNIT_ASSERT(!looks_like_gzip("plain text"));
+        CPPUNIT_ASSERT(may_start_gzip(""));
+        CPPUNIT_ASSERT(may_start_gzip("\x1f"));
+        CPPUNIT_ASSERT(may_start_gzip(gzip("x")));
+        CPPUNIT_ASSERT(!may_start_gzip("\x1f\x8a"));
+        CPPUNIT_ASSERT(!may_start_gzip("x"));
     }
 };
 
