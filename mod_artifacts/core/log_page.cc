@@ -36,10 +36,21 @@ constexpr std::string_view kStyle =
 constexpr Level kFilterLevels[] = {Level::Debug,   Level::Info,  Level::Audit,   Level::Trace,
                                    Level::Warning, Level::Error, Level::Critical};
 
+// Decimal digits of number, written into digits.
+std::string_view format_number(char (&digits)[24], std::uint64_t number) {
+    return std::string_view(digits, std::to_chars(digits, digits + sizeof digits, number).ptr - digits);
+}
+
 void append_number(PageBuffer& out, std::uint64_t number) {
     char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof digits, number);
-    out.append(digits, result.ptr);
+    out.append(format_number(digits, number));
+}
+
+// Text for the bar and the title (file names, the grep text): quotes escaped too.
+void append_html_text(PageBuffer& out, std::string_view text) {
+    std::string escaped;
+    append_html_escaped(escaped, text);
+    out.append(escaped);
 }
 
 // Bytes that need more than a copy in page text: markup characters, controls, and
@@ -179,13 +190,11 @@ void LogPage::begin() {
     out_.append(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
-    std::string escaped;
-    append_html_escaped(escaped, options_.title);
-    out_.append(escaped);
+    append_html_text(out_, options_.title);
     out_.append("</title><style>");
     out_.append(kStyle);
     out_.append("</style></head>\n<body><nav><span class=\"f\">");
-    out_.append(escaped);
+    append_html_text(out_, options_.title);
     out_.append("</span><span class=\"lv\">");
     // Level links keep the grep text, the form keeps the level.
     std::string grep_query;
@@ -209,15 +218,11 @@ void LogPage::begin() {
         out_.append("\">");
     }
     out_.append("<input type=\"search\" name=\"grep\" placeholder=\"text to keep\" value=\"");
-    escaped.clear();
-    append_html_escaped(escaped, options_.grep);
-    out_.append(escaped);
+    append_html_text(out_, options_.grep);
     out_.append("\"><button>grep</button></form><a href=\"?raw\">raw</a>");
     if (!options_.notice.empty()) {
         out_.append("<span class=\"x\">");
-        escaped.clear();
-        append_html_escaped(escaped, options_.notice);
-        out_.append(escaped);
+        append_html_text(out_, options_.notice);
         out_.append("</span>");
     }
     out_.append("</nav>\n<pre>");
@@ -253,7 +258,7 @@ void LogPage::open_line(std::string_view first_piece) {
         out_.append("\"");
     }
     char digits[24];
-    const std::string_view number(digits, std::to_chars(digits, digits + sizeof digits, line_number_).ptr - digits);
+    const std::string_view number = format_number(digits, line_number_);
     out_.append(" id=\"L");
     out_.append(number);
     out_.append("\"><a class=\"n\" href=\"#L");
