@@ -7,30 +7,35 @@
 
 namespace artifacts {
 
-Sha256::Sha256() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
-        throw std::runtime_error("cannot initialise SHA-256");
+RunningDigest::RunningDigest(const EVP_MD* algorithm) : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    if (!context_ || EVP_DigestInit_ex(context_.get(), algorithm, nullptr) != 1) {
+        throw std::runtime_error("cannot initialise a digest");
     }
 }
 
-void Sha256::update(std::string_view bytes) {
+void RunningDigest::update(std::string_view bytes) {
     if (EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size()) != 1) {
-        throw std::runtime_error("SHA-256 update failed");
+        throw std::runtime_error("digest update failed");
     }
 }
 
-std::string Sha256::hex_digest() {
+std::string RunningDigest::hex_digest() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (EVP_DigestFinal_ex(context_.get(), digest, &length) != 1) {
-        throw std::runtime_error("SHA-256 final failed");
+        throw std::runtime_error("digest final failed");
     }
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+std::string hex_encode(std::string_view bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 0x0F]);
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto byte = static_cast<unsigned char>(c);
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 0x0F]);
     }
     return out;
 }

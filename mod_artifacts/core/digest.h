@@ -1,4 +1,5 @@
-// SHA-256 and HMAC-SHA256 (OpenSSL): content checksums of stored files and token signatures.
+// SHA-256, MD5 and HMAC-SHA256 (OpenSSL): content checksums of stored files, Swift's
+// ETags, token signatures and Swift temp URLs.
 #pragma once
 
 #include <openssl/evp.h>
@@ -9,17 +10,31 @@
 
 namespace artifacts {
 
-// A running SHA-256 over bytes that arrive in pieces (an upload body).
-class Sha256 {
+// A running digest over bytes that arrive in pieces (an upload body).
+class RunningDigest {
 public:
-    Sha256();
+    explicit RunningDigest(const EVP_MD* algorithm);
     void update(std::string_view bytes);
-    // The digest as 64 lower-case hex digits; the object is spent afterwards.
+    // The digest as lower-case hex digits; the object is spent afterwards.
     std::string hex_digest();
 
 private:
     std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context_;
 };
+
+class Sha256 : public RunningDigest {
+public:
+    Sha256() : RunningDigest(EVP_sha256()) {}
+};
+
+// Swift's ETag of an object: the MD5 of its bytes (not used for security).
+class Md5 : public RunningDigest {
+public:
+    Md5() : RunningDigest(EVP_md5()) {}
+};
+
+// Lower-case hex digits of raw bytes.
+std::string hex_encode(std::string_view bytes);
 
 // The 32 raw bytes of HMAC-SHA256(key, message).
 std::string hmac_sha256(std::string_view key, std::string_view message);

@@ -365,6 +365,7 @@ void* merge_server_config(apr_pool_t* pool, void* base_config, void* add_config)
     merged->has_keys = base->has_keys || add->has_keys;
     // <Location> sections of the main server apply to every virtual host too.
     merged->engine_locations = concatenated(pool, base->engine_locations, add->engine_locations);
+    merge_storage_config(base->storage, add->storage, merged->storage);
     return merged;
 }
 
@@ -420,6 +421,22 @@ const command_rec directives[] = {
                     "File name patterns (shell globs) whose files browsers get as log pages, or Off"),
     AP_INIT_FLAG("ArtifactsSync", as_cmd_func(set_sync), nullptr, RSRC_CONF | ACCESS_CONF,
                  "On (default) to fsync each stored file and its directory before answering"),
+    AP_INIT_TAKE1("ArtifactsCatalogue", as_cmd_func(set_catalogue), nullptr, RSRC_CONF,
+                  "MySQL/MariaDB catalogue: \"host=... port=... user=... password-file=... dbname=...\""),
+    AP_INIT_TAKE_ARGV("ArtifactsSwift", as_cmd_func(set_swift), nullptr, RSRC_CONF,
+                      "Swift: v1|v3 AUTH_URL USER key-file=|password-file=PATH [project=...] [temp-url-key-file=...]"),
+    AP_INIT_TAKE1("ArtifactsSwiftContainer", as_cmd_func(set_swift_container), nullptr, RSRC_CONF,
+                  "The Swift container artifacts are stored in (the base name when sharded)"),
+    AP_INIT_TAKE1("ArtifactsSwiftContainerShards", as_cmd_func(set_swift_shards), nullptr, RSRC_CONF,
+                  "Spread objects over this many containers NAME-000... (default: one container)"),
+    AP_INIT_TAKE1("ArtifactsStore", as_cmd_func(set_store), nullptr, RSRC_CONF,
+                  "Where uploads are stored: fs (default) or swift"),
+    AP_INIT_TAKE12("ArtifactsSwiftServe", as_cmd_func(set_swift_serve), nullptr, RSRC_CONF,
+                   "proxy (default) to stream Swift objects, or redirect [LIFETIME] for a 302 to a temp URL"),
+    AP_INIT_TAKE1("ArtifactsRetention", as_cmd_func(set_retention), nullptr, RSRC_CONF,
+                  "How long Swift keeps uploaded objects (X-Delete-After), or Off (default)"),
+    AP_INIT_FLAG("ArtifactsSwiftListing", as_cmd_func(set_swift_listing), nullptr, RSRC_CONF,
+                 "On to list and serve the Swift container directly where the filesystem has nothing"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

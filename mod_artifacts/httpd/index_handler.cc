@@ -12,7 +12,10 @@
 #include <exception>
 #include <string_view>
 
+#include "../backends/catalogue.h"
 #include "../backends/fs_directory.h"
+#include "../backends/swift_client.h"
+#include "../core/swift_listing.h"
 #include "../core/index_render.h"
 #include "../core/negotiation.h"
 #include "brigade_sink.h"
@@ -50,16 +53,84 @@ NameFilter ignore_filter(const DirConfig* conf) {
     };
 }
 
+// The catalogue's entries, or the Swift container's in listing mode; false when neither
+// knows the directory (or cannot be asked).
+bool add_storage_entries(request_rec* r, const DirConfig* conf, IndexEntries& entries) {
+    const StorageConfig& storage = server_config(r->server)->storage;
+    const std::string_view directory = request_state(r)->relative_path;
+    const NameFilter hide = ignore_filter(conf);
+    const std::size_t before = entries.size();
+    bool found = false;
+    if (storage.catalogue != nullptr) {
+        static std::atomic<apr_time_t> last_logged{0};
+        try {
+            found = storage.catalogue->list(directory, apr_time_sec(r->request_time), entries);
+        } catch (const std::exception& e) {
+            if (rate_limit_allows(last_logged)) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              ARTF_LOGNO(0401) "catalogue unavailable, serving from the filesystem meanwhile: %s",
+                              e.what());
+            }
+        }
+    } else if (storage.listing == 1 && storage.swift != nullptr) {
+        static std::atomic<apr_time_t> last_logged{0};
+        std::string marker;
+        try {
+            for (;;) {
+                const std::string text = storage.swift->list(storage.container, directory, "/", marker, 10000);
+                const ListingPage page = append_listing_page(text, directory, entries);
+                if (page.count == 0) {
+                    break;
+                }
+                found = true;
+                marker = page.next_marker;
+            }
+        } catch (const HttpUnavailable& e) {
+            if (r->finfo.filetype != APR_DIR) {
+                throw;  // nothing else to show
+            }
+            if (rate_limit_allows(last_logged)) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                              ARTF_LOGNO(0403) "Swift unavailable, the index shows the filesystem only: %s", e.what());
+            }
+        }
+    }
+    if (hide) {
+        entries.erase(std::remove_if(entries.begin() + static_cast<std::ptrdiff_t>(before), entries.end(),
+                                     [&](const IndexEntry& entry) { return hide(entry.name); }),
+                      entries.end());
+    }
+    return found;
+}
+
+// Keeps one entry per name: the first added (the catalogue's over the filesystem's).
+void drop_duplicate_names(IndexEntries& entries) {
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const IndexEntry& a, const IndexEntry& b) { return a.name < b.name; });
+    entries.erase(std::unique(entries.begin(), entries.end(),
+                              [](const IndexEntry& a, const IndexEntry& b) { return a.name == b.name; }),
+                  entries.end());
+}
+
 int render_index(request_rec* r, const DirConfig* conf) {
     PoolResource request_memory(r->pool);
     IndexEntries entries(&request_memory);
-    const int error = read_directory(r->filename, ignore_filter(conf), entries);
-    if (error != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, error, r, ARTF_LOGNO(0102) "cannot read directory %s", r->filename);
-        if (error == ENOENT || error == ENOTDIR) {
-            return HTTP_NOT_FOUND;  // removed between the directory walk and now
+    const bool from_storage = add_storage_entries(r, conf, entries);
+    const bool storage_entries = !entries.empty();
+    if (r->finfo.filetype == APR_DIR) {
+        const int error = read_directory(r->filename, ignore_filter(conf), entries);
+        if (error != 0 && !(from_storage && (error == ENOENT || error == ENOTDIR))) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, error, r, ARTF_LOGNO(0102) "cannot read directory %s", r->filename);
+            if (error == ENOENT || error == ENOTDIR) {
+                return HTTP_NOT_FOUND;  // removed between the directory walk and now
+            }
+            return error == EACCES ? HTTP_FORBIDDEN : HTTP_INTERNAL_SERVER_ERROR;
         }
-        return error == EACCES ? HTTP_FORBIDDEN : HTTP_INTERNAL_SERVER_ERROR;
+    } else if (!from_storage) {
+        return HTTP_NOT_FOUND;
+    }
+    if (storage_entries) {
+        drop_duplicate_names(entries);
     }
     const SortOrder order = parse_sort_order(r->args != nullptr ? r->args : "");
     sort_entries(entries, order);
@@ -105,6 +176,10 @@ int handle_directory_index(request_rec* r) {
     }
     try {
         return render_index(r, conf);
+    } catch (const HttpUnavailable& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0403) "Swift unavailable: %s", e.what());
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+        return HTTP_SERVICE_UNAVAILABLE;
     } catch (const std::exception& e) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0105) "directory index of %s failed: %s", r->filename,
                       e.what());

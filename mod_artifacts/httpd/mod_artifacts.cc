@@ -27,6 +27,8 @@ int check_required_filters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* se
 
 void register_hooks(apr_pool_t*) {
     ap_hook_check_config(check_upload_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_storage_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(init_storage_libraries, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(check_required_filters, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(prepare_state_dirs, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_monitor(sweep_abandoned_uploads, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -36,6 +38,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_fixups(fixup_artifact_request, nullptr, run_before_mod_dir, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_directory_index, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_upload, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_handler(handle_swift_object, nullptr, nullptr, APR_HOOK_MIDDLE);
     register_htmlify_filter();
 }
 

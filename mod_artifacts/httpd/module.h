@@ -12,6 +12,7 @@
 #include "../core/kinds.h"
 #include "../core/path_policy.h"
 #include "../core/token.h"
+#include "storage.h"
 
 extern "C" module AP_MODULE_DECLARE_DATA artifacts_module;
 
@@ -52,6 +53,7 @@ struct ServerConfig {
     const char* state_dir = nullptr;                 // ArtifactsStateDir
     apr_array_header_t* engine_locations = nullptr;  // const char*: every ArtifactsEngine On location
     bool has_keys = false;                           // some ArtifactsTokenKey in this host
+    StorageConfig storage;                           // catalogue and Swift (storage_config.cc)
 };
 
 // Below ArtifactsStateDir.
@@ -77,7 +79,11 @@ struct RequestState {
     PathProblem upload_path_problem = PathProblem::None;  // of the raw path of a PUT/POST
     const char* query_token = nullptr;                    // ?token=, taken out of the logged request line
     bool upload_body_read = false;                        // a refusal after this can keep the connection
+    SwiftSource* swift = nullptr;                         // answered from Swift (route_to_storage)
 };
+
+// 301 to the same URL with a trailing slash (request_mapping.cc).
+int redirect_to_directory(request_rec* r);
 
 // The request's state, created on first use.
 RequestState* ensure_request_state(request_rec* r);

@@ -27,13 +27,6 @@ bool is_artifact_request(request_rec* r, const DirConfig* conf) {
     return conf != nullptr && conf->engine == 1 && r->filename != nullptr && request_state(r) != nullptr;
 }
 
-int redirect_to_directory(request_rec* r) {
-    const char* location =
-        apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/", r->args != nullptr ? "?" : "", r->args, nullptr);
-    apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, location, r));
-    return HTTP_MOVED_PERMANENTLY;
-}
-
 // As mod_dir does: a directory holding index.html is answered by that file.
 bool serve_index_html(request_rec* r) {
     request_rec* sub = ap_sub_req_lookup_uri("index.html", r, r->output_filters);
@@ -74,6 +67,13 @@ void answer_from_gzip_sibling(request_rec* r, bool log_page) {
 }
 
 }  // namespace
+
+int redirect_to_directory(request_rec* r) {
+    const char* location =
+        apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/", r->args != nullptr ? "?" : "", r->args, nullptr);
+    apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, location, r));
+    return HTTP_MOVED_PERMANENTLY;
+}
 
 RequestState* ensure_request_state(request_rec* r) {
     RequestState* state = request_state(r);
@@ -133,6 +133,16 @@ int fixup_artifact_request(request_rec* r) {
     if (r->method_number != M_GET) {
         return DECLINED;
     }
+    // The requested name decides, so foo.txt served from foo.txt.gz matches "*.txt".
+    const char* slash = strrchr(r->uri, '/');
+    const bool htmlify = matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri);
+    const int routed = route_to_storage(r, conf, htmlify);
+    if (routed != DECLINED) {
+        if (routed == OK && htmlify && r->handler == kSwiftHandler) {
+            ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
+        }
+        return routed;
+    }
     if (r->finfo.filetype == APR_DIR) {
         if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
             return redirect_to_directory(r);
@@ -143,9 +153,6 @@ int fixup_artifact_request(request_rec* r) {
         r->handler = kIndexHandler;
         return OK;
     }
-    // The requested name decides, so foo.txt served from foo.txt.gz matches "*.txt".
-    const char* slash = strrchr(r->uri, '/');
-    const bool htmlify = matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri);
     if (htmlify) {
         ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
     }

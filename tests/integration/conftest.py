@@ -12,6 +12,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 from scripts.services.httpd import Httpd, make_accessible  # noqa: E402
+from scripts.services.mariadb import MariaDB  # noqa: E402
+from scripts.services.swift import Swift  # noqa: E402
 import artifacts_token  # noqa: E402
 
 # Upload keys: k2026a is current, k2026b the previous one still accepted (rotation).
@@ -106,3 +108,21 @@ def error_log_is_clean(request, httpd):
     unexpected = [line for line in httpd.error_lines_since(start)
                   if not any(p.search(line) for p in allowed)]
     assert not unexpected, "unexpected lines in httpd's error log:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture(scope="session")
+def mariadb(workdir):
+    """A MariaDB server with the catalogue schema, started on first use."""
+    server = MariaDB(new_dir(workdir, "mariadb"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def swift(workdir):
+    """A Swift all-in-one (tempauth, memcached), started on first use."""
+    aio = Swift(new_dir(workdir, "swift"))
+    aio.start()
+    yield aio
+    aio.stop()

@@ -1,0 +1,101 @@
+// The catalogue of SPEC §7: one row per stored artifact (and per directory holding one),
+// looked up by exact path or listed by parent directory, each one indexed query.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "../core/index_model.h"
+#include "mysql_connection.h"
+
+namespace artifacts {
+
+// The schema version this build reads and writes (scripts/schema.sql).
+constexpr int kCatalogueSchemaVersion = 1;
+// Longest path the catalogue holds (bytes of UTF-8): the limit of its index keys.
+constexpr std::size_t kMaxCataloguePath = 1024;
+
+struct ArtifactRecord {
+    std::string path;  // below the root; a directory's ends with '/'
+    bool is_directory = false;
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;
+    std::string content_type;
+    std::string content_encoding;  // "" or "gzip"
+    std::string sha256;
+    std::string etag;
+    std::string store = "swift";
+    std::string container;
+    std::string object;
+    std::string jti;
+    std::string build;
+    std::string job;
+    std::optional<std::int64_t> expires_at;
+};
+
+// How a request's path matched.
+struct CatalogueMatch {
+    ArtifactRecord record;
+    // The request named "foo.txt.gz" and the row is "foo.txt" stored gzip: the raw bytes
+    // are asked for.
+    bool compressed_name = false;
+};
+
+class Catalogue {
+public:
+    explicit Catalogue(CatalogueSettings settings) : pool_(std::move(settings)) {}
+
+    // The row for `path` ("a/b.txt"; "a/b" also finds the directory "a/b/"; "a/b.txt.gz"
+    // finds "a/b.txt" stored gzip). Rows past their expiry are not found. Throws
+    // CatalogueUnavailable / CatalogueError.
+    std::optional<CatalogueMatch> find(std::string_view path, std::int64_t now);
+
+    // Appends the entries of directory `directory` ("" or ending with '/'); returns false
+    // when the catalogue has no such directory.
+    bool list(std::string_view directory, std::int64_t now, IndexEntries& out);
+
+    // Records (or replaces) a file's row and the rows of the directories above it.
+    void record(MySqlConnection& connection, const ArtifactRecord& record);
+
+    // The rows at or below `prefix` (a directory path ending with '/'), path order.
+    template <typename Visit>
+    void for_each_below(std::string_view prefix, std::int64_t now, Visit&& visit);
+
+    // The schema version in the database (0 when unreadable).
+    int schema_version();
+
+    MySqlPool& pool() { return pool_; }
+
+private:
+    MySqlPool pool_;
+};
+
+ArtifactRecord record_from_row(const SqlRow& row);
+std::string parent_of(std::string_view path);  // "" or ending with '/'
+std::string name_of(std::string_view path);    // last segment without '/'
+
+// The columns record_from_row reads, in its order.
+#define ARTIFACTS_RECORD_COLUMNS                                                                        \
+    "path, is_directory, size, mtime, content_type, content_encoding, sha256, etag, store, container, " \
+    "object, jti, build, job, expires_at"
+
+template <typename Visit>
+void Catalogue::for_each_below(std::string_view prefix, std::int64_t now, Visit&& visit) {
+    // A range on the unique path key: every path that starts with prefix sorts between
+    // prefix and prefix + 0xFF.
+    std::string end(prefix);
+    end.push_back('\xff');
+    const SqlResult result = pool_.with_connection([&](MySqlConnection& connection) {
+        return connection.execute("SELECT " ARTIFACTS_RECORD_COLUMNS
+                                  " FROM artifacts WHERE path >= ? AND path < ? AND is_directory = 0 "
+                                  "AND (expires_at IS NULL OR expires_at > ?) ORDER BY path",
+                                  {prefix, std::string_view(end), now});
+    });
+    for (const SqlRow& row : result.rows) {
+        visit(record_from_row(row));
+    }
+}
+
+}  // namespace artifacts

@@ -1,0 +1,288 @@
+#include "mysql_connection.h"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "../core/key_values.h"
+
+namespace artifacts {
+
+namespace {
+
+bool parse_unsigned(const std::string& text, unsigned& out) {
+    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+    }
+    out = static_cast<unsigned>(std::stoul(text));
+    return true;
+}
+
+// Errors that say the server is away or busy rather than that the request is wrong.
+bool is_transient(unsigned error) {
+    return (error >= CR_MIN_ERROR && error <= CR_MAX_ERROR) || error == ER_LOCK_WAIT_TIMEOUT ||
+           error == ER_LOCK_DEADLOCK || error == ER_SERVER_SHUTDOWN || error == ER_CON_COUNT_ERROR ||
+           error == ER_QUERY_INTERRUPTED || error == ER_CONNECTION_KILLED;
+}
+
+}  // namespace
+
+std::string parse_catalogue_settings(std::string_view text, CatalogueSettings& out) {
+    const KeyValues values = parse_key_values(text);
+    if (!values) {
+        return values.error;
+    }
+    CatalogueSettings settings;
+    bool has_password = false;
+    for (const auto& [key, value] : values.pairs) {
+        if (key == "host") {
+            settings.host = value;
+        } else if (key == "port") {
+            if (!parse_unsigned(value, settings.port) || settings.port == 0 || settings.port > 65535) {
+                return "port must be a TCP port number, not '" + value + "'";
+            }
+        } else if (key == "socket") {
+            settings.socket = value;
+        } else if (key == "user") {
+            settings.user = value;
+        } else if (key == "dbname" || key == "database") {
+            settings.database = value;
+        } else if (key == "password-file") {
+            std::ifstream file(value);
+            if (!file) {
+                return "cannot read password-file '" + value + "': " + std::strerror(errno);
+            }
+            std::getline(file, settings.password);
+            while (!settings.password.empty() &&
+                   (settings.password.back() == '\r' || settings.password.back() == ' ')) {
+                settings.password.pop_back();
+            }
+            has_password = true;
+        } else if (key == "password") {
+            return "give the password in a file (password-file=PATH), never in the configuration";
+        } else if (key == "connect-timeout" || key == "read-timeout" || key == "retry-interval") {
+            unsigned seconds = 0;
+            if (!parse_unsigned(value, seconds) || seconds == 0 || seconds > 3600) {
+                return key + " takes whole seconds from 1 to 3600, not '" + value + "'";
+            }
+            (key == "connect-timeout" ? settings.connect_timeout
+             : key == "read-timeout"  ? settings.read_timeout
+                                      : settings.retry_interval) = seconds;
+        } else {
+            return "unknown setting '" + key +
+                   "' (host, port, socket, user, password-file, dbname, connect-timeout, read-timeout, "
+                   "retry-interval)";
+        }
+    }
+    if (settings.user.empty()) {
+        return "user= is required";
+    }
+    if (!has_password) {
+        return "password-file= is required";
+    }
+    out = std::move(settings);
+    return "";
+}
+
+MySqlConnection::MySqlConnection(const CatalogueSettings& settings) {
+    db_ = mysql_init(nullptr);
+    if (db_ == nullptr) {
+        throw std::bad_alloc();
+    }
+    const unsigned int connect_timeout = settings.connect_timeout;
+    const unsigned int read_timeout = settings.read_timeout;
+    mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+    mysql_options(db_, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+    mysql_options(db_, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
+    mysql_options(db_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    const bool use_socket = !settings.socket.empty();
+    if (mysql_real_connect(db_, use_socket ? nullptr : settings.host.c_str(), settings.user.c_str(),
+                           settings.password.c_str(), settings.database.c_str(), use_socket ? 0 : settings.port,
+                           use_socket ? settings.socket.c_str() : nullptr, 0) == nullptr) {
+        const std::string message =
+            std::string("cannot connect to the catalogue at ") +
+            (use_socket ? settings.socket : settings.host + ":" + std::to_string(settings.port)) + ": " +
+            mysql_error(db_);
+        const unsigned error = mysql_errno(db_);
+        mysql_close(db_);
+        db_ = nullptr;
+        if (error == ER_ACCESS_DENIED_ERROR || error == ER_BAD_DB_ERROR || error == ER_DBACCESS_DENIED_ERROR) {
+            throw CatalogueError(message);
+        }
+        throw CatalogueUnavailable(message);
+    }
+}
+
+MySqlConnection::~MySqlConnection() {
+    for (auto& [sql, statement] : statements_) {
+        mysql_stmt_close(statement);
+    }
+    if (db_ != nullptr) {
+        mysql_close(db_);
+    }
+}
+
+void MySqlConnection::fail(unsigned error, const char* message, const char* sql) {
+    std::string what = std::string("catalogue: ") + message;
+    if (sql != nullptr) {
+        what += " (in: ";
+        what.append(sql, std::min<std::size_t>(std::strlen(sql), 60));
+        what += ")";
+    }
+    if (error >= CR_MIN_ERROR && error <= CR_MAX_ERROR) {
+        usable_ = false;
+    }
+    if (is_transient(error)) {
+        throw CatalogueUnavailable(what);
+    }
+    throw CatalogueError(what);
+}
+
+void MySqlConnection::command(const char* sql) {
+    if (mysql_query(db_, sql) != 0) {
+        fail(mysql_errno(db_), mysql_error(db_), sql);
+    }
+}
+
+SqlResult MySqlConnection::execute(const char* sql, std::initializer_list<SqlValue> params) {
+    MYSQL_STMT*& statement = statements_[sql];
+    if (statement == nullptr) {
+        statement = mysql_stmt_init(db_);
+        if (statement == nullptr) {
+            statements_.erase(sql);
+            throw std::bad_alloc();
+        }
+        if (mysql_stmt_prepare(statement, sql, std::strlen(sql)) != 0) {
+            const unsigned error = mysql_stmt_errno(statement);
+            const std::string message = mysql_stmt_error(statement);
+            mysql_stmt_close(statement);
+            statements_.erase(sql);
+            fail(error, message.c_str(), sql);
+        }
+        const my_bool update_max_length = 1;
+        mysql_stmt_attr_set(statement, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max_length);
+    }
+    std::vector<MYSQL_BIND> binds(params.size());
+    std::vector<unsigned long> lengths(params.size());
+    std::size_t i = 0;
+    for (const SqlValue& value : params) {
+        MYSQL_BIND& bind = binds[i];
+        std::memset(&bind, 0, sizeof bind);
+        if (std::holds_alternative<std::nullptr_t>(value)) {
+            bind.buffer_type = MYSQL_TYPE_NULL;
+        } else if (const auto* number = std::get_if<std::int64_t>(&value)) {
+            bind.buffer_type = MYSQL_TYPE_LONGLONG;
+            bind.buffer = const_cast<std::int64_t*>(number);
+        } else if (const auto* unsigned_number = std::get_if<std::uint64_t>(&value)) {
+            bind.buffer_type = MYSQL_TYPE_LONGLONG;
+            bind.is_unsigned = 1;
+            bind.buffer = const_cast<std::uint64_t*>(unsigned_number);
+        } else {
+            const std::string_view text = std::get<std::string_view>(value);
+            lengths[i] = text.size();
+            bind.buffer_type = MYSQL_TYPE_STRING;
+            bind.buffer = const_cast<char*>(text.data());
+            bind.buffer_length = text.size();
+            bind.length = &lengths[i];
+        }
+        ++i;
+    }
+    if ((!binds.empty() && mysql_stmt_bind_param(statement, binds.data()) != 0) || mysql_stmt_execute(statement) != 0) {
+        fail(mysql_stmt_errno(statement), mysql_stmt_error(statement), sql);
+    }
+    SqlResult result;
+    MYSQL_RES* metadata = mysql_stmt_result_metadata(statement);
+    if (metadata == nullptr) {
+        result.affected_rows = mysql_stmt_affected_rows(statement);
+        return result;
+    }
+    const std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> owned_metadata(metadata, mysql_free_result);
+    if (mysql_stmt_store_result(statement) != 0) {
+        fail(mysql_stmt_errno(statement), mysql_stmt_error(statement), sql);
+    }
+    const unsigned columns = mysql_num_fields(metadata);
+    const MYSQL_FIELD* fields = mysql_fetch_fields(metadata);
+    std::vector<MYSQL_BIND> outputs(columns);
+    std::vector<std::string> buffers(columns);
+    std::vector<unsigned long> out_lengths(columns);
+    std::vector<my_bool> nulls(columns);
+    for (unsigned c = 0; c < columns; ++c) {
+        buffers[c].resize(std::max<unsigned long>(fields[c].max_length, 64) + 1);
+        std::memset(&outputs[c], 0, sizeof outputs[c]);
+        outputs[c].buffer_type = MYSQL_TYPE_STRING;
+        outputs[c].buffer = buffers[c].data();
+        outputs[c].buffer_length = buffers[c].size();
+        outputs[c].length = &out_lengths[c];
+        outputs[c].is_null = &nulls[c];
+    }
+    if (mysql_stmt_bind_result(statement, outputs.data()) != 0) {
+        mysql_stmt_free_result(statement);
+        fail(mysql_stmt_errno(statement), mysql_stmt_error(statement), sql);
+    }
+    result.rows.reserve(mysql_stmt_num_rows(statement));
+    int status = 0;
+    while ((status = mysql_stmt_fetch(statement)) == 0 || status == MYSQL_DATA_TRUNCATED) {
+        SqlRow row(columns);
+        for (unsigned c = 0; c < columns; ++c) {
+            if (!nulls[c]) {
+                row[c].emplace(buffers[c].data(), std::min<unsigned long>(out_lengths[c], buffers[c].size()));
+            }
+        }
+        result.rows.push_back(std::move(row));
+    }
+    mysql_stmt_free_result(statement);
+    if (status == 1) {
+        fail(mysql_stmt_errno(statement), mysql_stmt_error(statement), sql);
+    }
+    return result;
+}
+
+MySqlPool::MySqlPool(CatalogueSettings settings) : settings_(std::move(settings)) {}
+
+MySqlPool::~MySqlPool() = default;
+
+MySqlPool::Lease::~Lease() {
+    if (pool_ != nullptr && connection_ && connection_->usable()) {
+        pool_->give_back(std::move(connection_));
+    }
+}
+
+void MySqlPool::give_back(std::unique_ptr<MySqlConnection> connection) {
+    constexpr std::size_t kMaxIdle = 32;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_.size() < kMaxIdle) {
+        idle_.push_back(std::move(connection));
+    }
+}
+
+MySqlPool::Lease MySqlPool::acquire() {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (!idle_.empty()) {
+            std::unique_ptr<MySqlConnection> connection = std::move(idle_.back());
+            idle_.pop_back();
+            return Lease(*this, std::move(connection), true);
+        }
+        if (std::chrono::steady_clock::now() < refuse_until_) {
+            throw CatalogueUnavailable("the catalogue was unreachable moments ago; not retrying yet");
+        }
+    }
+    return connect();
+}
+
+MySqlPool::Lease MySqlPool::connect() {
+    try {
+        return Lease(*this, std::make_unique<MySqlConnection>(settings_), false);
+    } catch (const CatalogueUnavailable&) {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        refuse_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.retry_interval);
+        // Connections opened before the failure may be dead as well: drop them.
+        idle_.clear();
+        throw;
+    }
+}
+
+}  // namespace artifacts

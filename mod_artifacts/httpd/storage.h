@@ -1,0 +1,79 @@
+// The production storage of SPEC §5 and §7 as the module sees it: the catalogue and the
+// Swift client of a virtual host, and what a request learnt from them.
+#pragma once
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace artifacts {
+class Catalogue;
+class SwiftClient;
+}  // namespace artifacts
+
+namespace artifacts::httpd {
+
+struct DirConfig;
+
+enum class StoreKind { Unset = -1, Filesystem = 0, Swift = 1 };
+enum class SwiftServe { Unset = -1, Proxy = 0, Redirect = 1 };
+
+// Per virtual host; created by the directives, alive as long as the configuration.
+struct StorageConfig {
+    Catalogue* catalogue = nullptr;      // ArtifactsCatalogue
+    SwiftClient* swift = nullptr;        // ArtifactsSwift
+    const char* container = nullptr;     // ArtifactsSwiftContainer
+    int shards = -1;                     // ArtifactsSwiftContainerShards (-1 unset: none)
+    StoreKind store = StoreKind::Unset;  // ArtifactsStore (unset: fs)
+    SwiftServe serve = SwiftServe::Unset;
+    apr_int64_t redirect_lifetime = -1;  // seconds a redirect's temp URL lives (-1 unset: 15 min)
+    apr_int64_t retention = -1;          // ArtifactsRetention, seconds (-1 unset, 0 Off)
+    int listing = -1;                    // ArtifactsSwiftListing (-1 unset: Off)
+};
+
+constexpr apr_int64_t kDefaultRedirectLifetime = 15 * 60;
+
+void merge_storage_config(const StorageConfig& base, const StorageConfig& add, StorageConfig& merged);
+
+// Where a GET or HEAD is answered from when it is not the filesystem.
+struct SwiftSource {
+    std::string container;
+    std::string object;
+    std::string content_type;  // "" to take Swift's
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;
+    bool from_catalogue = false;
+    bool stored_gzip = false;  // the object holds gzip bytes of the named file
+    bool inflate = false;      // ... and this client gets them decoded
+};
+
+// What the fixup found in the catalogue (or Swift listing) for this request:
+// OK with r->handler set, DECLINED for the filesystem, or an HTTP status.
+int route_to_storage(request_rec* r, const DirConfig* conf, bool htmlify);
+
+// The Swift handler (swift_handler.cc).
+constexpr const char* kSwiftHandler = "artifacts-swift";
+int handle_swift_object(request_rec* r);
+
+// For log lines that would repeat with every request while a backend is down: true at
+// most once every 10 seconds per `last_logged` (one per kind of line, per process).
+bool rate_limit_allows(std::atomic<apr_time_t>& last_logged);
+
+// Directives (storage_config.cc).
+const char* set_catalogue(cmd_parms* cmd, void*, const char* settings);
+const char* set_swift(cmd_parms* cmd, void*, int argc, char* const argv[]);
+const char* set_swift_container(cmd_parms* cmd, void*, const char* name);
+const char* set_swift_shards(cmd_parms* cmd, void*, const char* count);
+const char* set_store(cmd_parms* cmd, void*, const char* kind);
+const char* set_swift_serve(cmd_parms* cmd, void*, const char* mode, const char* lifetime);
+const char* set_retention(cmd_parms* cmd, void*, const char* duration);
+const char* set_swift_listing(cmd_parms* cmd, void*, int on);
+// check_config: the combinations that cannot work.
+int check_storage_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+// post_config: libcurl and libmariadb are initialised once, before any thread.
+int init_storage_libraries(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+
+}  // namespace artifacts::httpd

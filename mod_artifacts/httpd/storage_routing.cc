@@ -1,0 +1,142 @@
+// The serving chain of SPEC §5 in front of the filesystem: a path the catalogue knows is
+// answered from Swift (a directory with an index built from the catalogue), and in
+// listing mode a path the filesystem lacks is looked for in the Swift container. What
+// neither has, or anything while the catalogue is down, goes to the filesystem as before.
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include <exception>
+#include <new>
+
+#include "../backends/catalogue.h"
+#include "../core/content_type.h"
+#include "../core/negotiation.h"
+#include "module.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+apr_status_t destroy_source(void* data) {
+    static_cast<SwiftSource*>(data)->~SwiftSource();
+    return APR_SUCCESS;
+}
+
+SwiftSource* new_source(request_rec* r) {
+    auto* source = new (apr_palloc(r->pool, sizeof(SwiftSource))) SwiftSource();
+    apr_pool_cleanup_register(r->pool, source, destroy_source, apr_pool_cleanup_null);
+    return source;
+}
+
+// A file stored gzip: compressed to clients that take gzip (and to HTMLIFY, which decodes
+// it itself), decoded by mod_deflate's INFLATE for the others, as for name.gz on disk.
+void negotiate_encoding(request_rec* r, SwiftSource& source, bool log_page) {
+    apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
+    if (log_page) {
+        return;
+    }
+    const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
+    if (accept_encoding != nullptr && accepts_gzip(accept_encoding)) {
+        r->content_encoding = "gzip";
+        return;
+    }
+    source.inflate = true;
+    apr_table_setn(r->headers_out, "Content-Encoding", "gzip");
+    ap_add_output_filter("INFLATE", nullptr, r, r->connection);
+}
+
+void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
+    SwiftSource* source = new_source(r);
+    const ArtifactRecord& record = match.record;
+    source->container = record.container;
+    source->object = record.object;
+    source->size = record.size;
+    source->mtime = record.mtime;
+    source->from_catalogue = true;
+    source->stored_gzip = record.content_encoding == "gzip";
+    if (match.compressed_name) {
+        source->content_type = "application/gzip";
+    } else {
+        source->content_type = !record.content_type.empty()
+                                   ? record.content_type
+                                   : std::string(content_type_for(name_of(record.path)).media_type);
+        if (source->stored_gzip) {
+            negotiate_encoding(r, *source, log_page);
+        }
+    }
+    request_state(r)->swift = source;
+    r->handler = kSwiftHandler;
+}
+
+int route_catalogue(request_rec* r, Catalogue& catalogue, bool htmlify) {
+    const RequestState* state = request_state(r);
+    const std::int64_t now = apr_time_sec(r->request_time);
+    static std::atomic<apr_time_t> last_logged{0};
+    try {
+        std::optional<CatalogueMatch> match = catalogue.find(state->relative_path, now);
+        if (!match) {
+            return DECLINED;
+        }
+        if (!match->record.is_directory) {
+            serve_record(r, *match, htmlify && wants_log_page(r));
+            return OK;
+        }
+        if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
+            return redirect_to_directory(r);
+        }
+        // As mod_dir would: a directory holding index.html is answered by that file.
+        const std::string index_page = match->record.path + "index.html";
+        if (std::optional<CatalogueMatch> page = catalogue.find(index_page, now);
+            page && !page->record.is_directory && r->main == nullptr) {
+            serve_record(r, *page, false);
+            return OK;
+        }
+        r->handler = kIndexHandler;
+        return OK;
+    } catch (const CatalogueUnavailable& e) {
+        if (rate_limit_allows(last_logged)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          ARTF_LOGNO(0401) "catalogue unavailable, serving from the filesystem meanwhile: %s",
+                          e.what());
+        }
+    } catch (const std::exception& e) {
+        if (rate_limit_allows(last_logged)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          ARTF_LOGNO(0402) "catalogue error, serving from the filesystem: %s", e.what());
+        }
+    }
+    return DECLINED;
+}
+
+}  // namespace
+
+int route_to_storage(request_rec* r, const DirConfig*, bool htmlify) {
+    const StorageConfig& storage = server_config(r->server)->storage;
+    const RequestState* state = request_state(r);
+    if (state == nullptr || state->relative_path == nullptr) {
+        return DECLINED;
+    }
+    if (storage.catalogue != nullptr) {
+        return route_catalogue(r, *storage.catalogue, htmlify);
+    }
+    if (storage.listing != 1 || storage.swift == nullptr || r->finfo.filetype != APR_NOFILE) {
+        return DECLINED;
+    }
+    const std::string_view relative = state->relative_path;
+    if (relative.empty() || relative.back() == '/') {
+        r->handler = kIndexHandler;  // the index says 404 when Swift lists nothing either
+        return OK;
+    }
+    SwiftSource* source = new_source(r);
+    source->container = storage.container;
+    source->object = std::string(relative);
+    request_state(r)->swift = source;
+    r->handler = kSwiftHandler;
+    return OK;
+}
+
+}  // namespace artifacts::httpd

@@ -1,0 +1,200 @@
+// Answers a GET or HEAD from Swift (SPEC §5): proxied as a stream, the body passed into
+// the brigade piece by piece as Swift sends it, with Range and conditional requests left
+// to Swift; or a 302 to a temp URL with ArtifactsSwiftServe redirect.
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include <exception>
+#include <string>
+
+#include "../backends/swift_client.h"
+#include "../core/swift_listing.h"
+#include "brigade_sink.h"
+#include "module.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+constexpr const char* kRetryAfterSeconds = "30";
+
+// What a client may ask of the object itself; passed to Swift as they are.
+constexpr const char* kPassedRequestHeaders[] = {"Range",         "If-Range",          "If-Match",
+                                                 "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"};
+// What Swift says of the object that the client needs.
+constexpr const char* kPassedResponseHeaders[] = {"ETag", "Last-Modified", "Content-Range", "Accept-Ranges"};
+
+HttpHeaders request_headers_for(request_rec* r, const SwiftSource& source, bool log_page) {
+    HttpHeaders headers;
+    // A page or an inflated body is another representation: Swift's ranges and
+    // validators are of the stored bytes.
+    if (log_page || source.inflate) {
+        return headers;
+    }
+    for (const char* name : kPassedRequestHeaders) {
+        if (const char* value = apr_table_get(r->headers_in, name)) {
+            headers.emplace_back(name, value);
+        }
+    }
+    return headers;
+}
+
+void take_response_headers(request_rec* r, const SwiftSource& source, const HttpResponse& response) {
+    r->status = static_cast<int>(response.status);
+    for (const char* name : kPassedResponseHeaders) {
+        if (const std::string* value = response.header(name)) {
+            apr_table_setn(r->headers_out, name, apr_pstrdup(r->pool, value->c_str()));
+        }
+    }
+    const std::string* swift_type = response.header("Content-Type");
+    if (!source.content_type.empty()) {
+        ap_set_content_type(r, apr_pstrdup(r->pool, source.content_type.c_str()));
+    } else if (swift_type != nullptr) {
+        ap_set_content_type(r, apr_pstrdup(r->pool, swift_type->c_str()));
+    }
+    if (!source.from_catalogue) {
+        if (const std::string* encoding = response.header("Content-Encoding")) {
+            r->content_encoding = apr_pstrdup(r->pool, encoding->c_str());
+        }
+    }
+    const std::string* length = response.header("Content-Length");
+    if (length != nullptr && !source.inflate && (response.status == HTTP_OK || response.status == 206)) {
+        apr_off_t bytes = 0;
+        if (apr_strtoff(&bytes, length->c_str(), nullptr, 10) == APR_SUCCESS) {
+            ap_set_content_length(r, bytes);
+        }
+    }
+}
+
+int redirect_to_temp_url(request_rec* r, SwiftClient& swift, const SwiftSource& source, const StorageConfig& storage) {
+    const apr_int64_t lifetime = storage.redirect_lifetime != -1 ? storage.redirect_lifetime : kDefaultRedirectLifetime;
+    const std::string url =
+        swift.temp_url("GET", source.container, source.object, apr_time_sec(r->request_time) + lifetime);
+    apr_table_setn(r->headers_out, "Location", apr_pstrdup(r->pool, url.c_str()));
+    apr_table_setn(r->headers_out, "Cache-Control",
+                   apr_psprintf(r->pool, "private, max-age=%" APR_INT64_T_FMT, lifetime / 2));
+    return HTTP_MOVED_TEMPORARILY;
+}
+
+// Listing mode: "a/b" is no object, but Swift holds objects below "a/b/".
+bool is_pseudo_folder(SwiftClient& swift, const SwiftSource& source) {
+    const std::string listing = swift.list(source.container, source.object + "/", "/", "", 1);
+    return listing.size() > 2;
+}
+
+// The body has started and Swift broke off: the client must see a truncated response,
+// so the connection is closed after what was sent.
+void abort_response(request_rec* r) {
+    apr_bucket_brigade* brigade = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(brigade,
+                            ap_bucket_error_create(HTTP_BAD_GATEWAY, nullptr, r->pool, r->connection->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(brigade, apr_bucket_eos_create(r->connection->bucket_alloc));
+    ap_pass_brigade(r->output_filters, brigade);
+}
+
+int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, bool log_page) {
+    BrigadeSink sink(r);
+    bool body_started = false;
+    try {
+        const HttpResponse response = swift.fetch(
+            r->header_only != 0, source.container, source.object, request_headers_for(r, source, log_page),
+            [&](const HttpResponse& head) {
+                if (head.status < 300 || head.status == HTTP_NOT_MODIFIED || head.status == 416) {
+                    take_response_headers(r, source, head);
+                }
+            },
+            [&](std::string_view piece) {
+                body_started = true;
+                sink.write(piece);
+                return sink.status() == APR_SUCCESS;
+            });
+        switch (response.status) {
+        case HTTP_OK:
+        case HTTP_PARTIAL_CONTENT:
+            if (sink.finish() != APR_SUCCESS) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, sink.status(), r,
+                              ARTF_LOGNO(0405) "client went away while %s was sent", r->uri);
+                return AP_FILTER_ERROR;
+            }
+            return OK;
+        case HTTP_NOT_MODIFIED:
+            // Sent as a response of its own, not an error page: it keeps Swift's validators.
+            r->status = HTTP_NOT_MODIFIED;
+            sink.finish();
+            return OK;
+        case HTTP_PRECONDITION_FAILED: r->status = HTTP_OK; return HTTP_PRECONDITION_FAILED;
+        case 416: r->status = HTTP_OK; return HTTP_RANGE_NOT_SATISFIABLE;
+        case HTTP_NOT_FOUND:
+            if (source.from_catalogue) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              ARTF_LOGNO(0404) "the catalogue lists %s but Swift has no object %s/%s", r->uri,
+                              source.container.c_str(), source.object.c_str());
+            } else if (is_pseudo_folder(swift, source)) {
+                return redirect_to_directory(r);
+            }
+            return HTTP_NOT_FOUND;
+        default:
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0406) "Swift answered %ld for %s/%s", response.status,
+                          source.container.c_str(), source.object.c_str());
+            return HTTP_BAD_GATEWAY;
+        }
+    } catch (const HttpUnavailable& e) {
+        if (!body_started) {
+            throw;
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0407) "Swift broke off while %s was sent: %s", r->uri,
+                      e.what());
+        abort_response(r);
+        return OK;
+    }
+}
+
+// Swift (or its authentication) cannot be reached: try again later.
+int answer_unavailable(request_rec* r, const HttpUnavailable& e) {
+    static std::atomic<apr_time_t> last_logged{0};
+    if (rate_limit_allows(last_logged)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0403) "Swift unavailable: %s", e.what());
+    }
+    r->status = HTTP_OK;
+    apr_table_setn(r->err_headers_out, "Retry-After", kRetryAfterSeconds);
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+}  // namespace
+
+int handle_swift_object(request_rec* r) {
+    if (r->handler == nullptr || strcmp(r->handler, kSwiftHandler) != 0) {
+        return DECLINED;
+    }
+    r->allowed |= AP_METHOD_BIT << M_GET;
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    const RequestState* state = request_state(r);
+    const StorageConfig& storage = server_config(r->server)->storage;
+    if (state == nullptr || state->swift == nullptr || storage.swift == nullptr) {
+        return HTTP_NOT_FOUND;
+    }
+    const SwiftSource& source = *state->swift;
+    const DirConfig* conf = dir_config(r);
+    const char* slash = strrchr(r->uri, '/');
+    const bool log_page =
+        matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri) && wants_log_page(r);
+    try {
+        if (storage.serve == SwiftServe::Redirect && !log_page && !source.inflate) {
+            return redirect_to_temp_url(r, *storage.swift, source, storage);
+        }
+        return proxy_object(r, *storage.swift, source, log_page);
+    } catch (const HttpUnavailable& e) {
+        return answer_unavailable(r, e);
+    } catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0408) "cannot answer %s from Swift: %s", r->uri,
+                      e.what());
+        return HTTP_BAD_GATEWAY;
+    }
+}
+
+}  // namespace artifacts::httpd
