@@ -62,15 +62,10 @@ bool add_storage_entries(request_rec* r, const DirConfig* conf, IndexEntries& en
     const std::size_t before = entries.size();
     bool found = false;
     if (storage.catalogue != nullptr) {
-        static std::atomic<apr_time_t> last_logged{0};
         try {
             found = storage.catalogue->list(directory, apr_time_sec(r->request_time), entries);
         } catch (const std::exception& e) {
-            if (rate_limit_allows(last_logged)) {
-                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                              ARTF_LOGNO(0401) "catalogue unavailable, serving from the filesystem meanwhile: %s",
-                              e.what());
-            }
+            log_catalogue_failure(r, e);
         }
     } else if (storage.listing == 1 && storage.swift != nullptr) {
         static std::atomic<apr_time_t> last_logged{0};

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <string>
 
 namespace artifacts {
@@ -61,6 +62,10 @@ int handle_swift_object(request_rec* r);
 // For log lines that would repeat with every request while a backend is down: true at
 // most once every 10 seconds per `last_logged` (one per kind of line, per process).
 bool rate_limit_allows(std::atomic<apr_time_t>& last_logged);
+
+// ARTF0401 (unavailable) or ARTF0402 (an error the catalogue answered), rate-limited:
+// the request goes on with the filesystem.
+void log_catalogue_failure(request_rec* r, const std::exception& e);
 
 // Directives (storage_config.cc).
 const char* set_catalogue(cmd_parms* cmd, void*, const char* settings);

@@ -75,7 +75,6 @@ void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
 int route_catalogue(request_rec* r, Catalogue& catalogue, bool htmlify) {
     const RequestState* state = request_state(r);
     const std::int64_t now = apr_time_sec(r->request_time);
-    static std::atomic<apr_time_t> last_logged{0};
     try {
         std::optional<CatalogueMatch> match = catalogue.find(state->relative_path, now);
         if (!match) {
@@ -97,22 +96,27 @@ int route_catalogue(request_rec* r, Catalogue& catalogue, bool htmlify) {
         }
         r->handler = kIndexHandler;
         return OK;
-    } catch (const CatalogueUnavailable& e) {
-        if (rate_limit_allows(last_logged)) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          ARTF_LOGNO(0401) "catalogue unavailable, serving from the filesystem meanwhile: %s",
-                          e.what());
-        }
     } catch (const std::exception& e) {
-        if (rate_limit_allows(last_logged)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          ARTF_LOGNO(0402) "catalogue error, serving from the filesystem: %s", e.what());
-        }
+        log_catalogue_failure(r, e);
     }
     return DECLINED;
 }
 
 }  // namespace
+
+void log_catalogue_failure(request_rec* r, const std::exception& e) {
+    static std::atomic<apr_time_t> last_logged{0};
+    if (!rate_limit_allows(last_logged)) {
+        return;
+    }
+    if (dynamic_cast<const CatalogueUnavailable*>(&e) != nullptr) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      ARTF_LOGNO(0401) "catalogue unavailable, serving from the filesystem meanwhile: %s", e.what());
+    } else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0402) "catalogue error, serving from the filesystem: %s",
+                      e.what());
+    }
+}
 
 int route_to_storage(request_rec* r, const DirConfig*, bool htmlify) {
     const StorageConfig& storage = server_config(r->server)->storage;

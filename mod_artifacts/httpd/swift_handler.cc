@@ -75,7 +75,8 @@ int redirect_to_temp_url(request_rec* r, SwiftClient& swift, const SwiftSource& 
     const std::string url =
         swift.temp_url("GET", source.container, source.object, apr_time_sec(r->request_time) + lifetime);
     apr_table_setn(r->headers_out, "Location", apr_pstrdup(r->pool, url.c_str()));
-    apr_table_setn(r->headers_out, "Cache-Control",
+    // An error response (a 302 is one to httpd) keeps err_headers_out only.
+    apr_table_setn(r->err_headers_out, "Cache-Control",
                    apr_psprintf(r->pool, "private, max-age=%" APR_INT64_T_FMT, lifetime / 2));
     return HTTP_MOVED_TEMPORARILY;
 }

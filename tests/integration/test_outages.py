@@ -1,0 +1,81 @@
+"""Failure behaviour (issue 5): with MariaDB down, reads fall back to the filesystem and
+the error log says so once, not per request; with Swift down, its objects answer 503
+with Retry-After while the filesystem is still served; both recover without restarting
+httpd. The services are stopped and started again for real."""
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import main_config
+from storage_helpers import Catalogued, start_httpd, storage_config
+from test_serve import write
+
+pytestmark = pytest.mark.expected_errors(r"ARTF0403")
+
+
+@pytest.fixture(scope="module")
+def server(workdir, artifact_root, mariadb, swift):
+    server = start_httpd(workdir, "httpd-outages",
+                         main_config(workdir, artifact_root, storage_config(workdir, mariadb, swift)))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def catalogued(mariadb, swift):
+    return Catalogued(mariadb, swift)
+
+
+def eventually(check, seconds=20):
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def test_database_down_falls_back_to_disk_and_recovers(server, catalogued, mariadb, artifact_root):
+    prefix = f"outage/{uuid.uuid4().hex[:8]}/"
+    catalogued.put(prefix + "both.txt", "from swift\n")
+    catalogued.put(prefix + "swift-only.txt", "only in swift\n")
+    write(artifact_root, prefix + "both.txt", "from disk\n")
+    assert requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n"
+    offset = server.log_size()
+    mariadb.stop()
+    try:
+        for _ in range(5):
+            assert requests.get(f"{server.url}/{prefix}both.txt", timeout=10).text == "from disk\n"
+            assert requests.get(f"{server.url}/{prefix}swift-only.txt", timeout=10).status_code == 404
+        index = requests.get(f"{server.url}/{prefix}?format=json", timeout=10)
+        assert index.status_code == 200
+        assert [entry["name"] for entry in index.json()["entries"]] == ["both.txt"]
+        log = server.log_since(offset)
+        assert "ARTF0401" in log
+        # Rate-limited: one line per process for the whole outage, not one per request.
+        assert log.count("ARTF0401") <= len(server.children())
+    finally:
+        mariadb.start()
+    assert eventually(lambda: requests.get(f"{server.url}/{prefix}swift-only.txt").status_code == 200)
+    assert requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n"
+
+
+def test_swift_down_answers_503_and_disk_is_still_served(server, catalogued, swift, artifact_root):
+    prefix = f"outage/{uuid.uuid4().hex[:8]}/"
+    catalogued.put(prefix + "object.txt", "in swift\n")
+    write(artifact_root, prefix + "legacy.txt", "on disk\n")
+    assert requests.get(f"{server.url}/{prefix}object.txt").text == "in swift\n"
+    swift.stop_server("proxy")
+    try:
+        response = requests.get(f"{server.url}/{prefix}object.txt", timeout=10)
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "30"
+        assert requests.get(f"{server.url}/{prefix}legacy.txt", timeout=10).text == "on disk\n"
+        # The catalogue still lists what Swift holds.
+        index = requests.get(f"{server.url}/{prefix}?format=json", timeout=10).json()
+        assert sorted(entry["name"] for entry in index["entries"]) == ["legacy.txt", "object.txt"]
+    finally:
+        swift.start_server("proxy")
+    assert eventually(lambda: requests.get(f"{server.url}/{prefix}object.txt").status_code == 200)
