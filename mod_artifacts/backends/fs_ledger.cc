@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -63,6 +64,10 @@ public:
     void charge(std::uint64_t bytes, std::uint64_t files) override {
         usage_.bytes += bytes;
         usage_.files += files;
+    }
+    void release(std::uint64_t bytes, std::uint64_t files) override {
+        usage_.bytes -= std::min(bytes, usage_.bytes);
+        usage_.files -= std::min(files, usage_.files);
     }
     void seal(std::int64_t when) override {
         usage_.sealed_at = when;

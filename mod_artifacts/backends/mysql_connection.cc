@@ -135,6 +135,9 @@ void MySqlConnection::fail(unsigned error, const char* message, const char* sql)
     if (error >= CR_MIN_ERROR && error <= CR_MAX_ERROR) {
         usable_ = false;
     }
+    if (error == ER_LOCK_DEADLOCK || error == ER_LOCK_WAIT_TIMEOUT) {
+        throw CatalogueBusy(what);
+    }
     if (is_transient(error)) {
         throw CatalogueUnavailable(what);
     }

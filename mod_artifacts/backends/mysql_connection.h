@@ -45,6 +45,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A lock wait ran out or InnoDB chose this transaction as a deadlock victim: running the
+// transaction again may well succeed.
+class CatalogueBusy : public CatalogueUnavailable {
+public:
+    using CatalogueUnavailable::CatalogueUnavailable;
+};
+
 // The server answered with an error the module cannot recover from (a missing table,
 // a schema it does not know).
 class CatalogueError : public std::runtime_error {
@@ -101,6 +108,8 @@ public:
         MySqlConnection* operator->() { return connection_.get(); }
         // True when the connection was opened earlier: it may have died with a server restart.
         bool reused() const { return reused_; }
+        // False once moved from or broken.
+        bool usable() const { return connection_ && connection_->usable(); }
 
     private:
         MySqlPool* pool_;
@@ -110,23 +119,28 @@ public:
 
     // Throws CatalogueUnavailable (at once while a recent connect failed).
     Lease acquire();
-    // Runs `work` on a pooled connection; when a reused connection turns out dead (the
-    // server restarted since), runs it once more on a fresh one. For idempotent work only.
+    // Runs `work` with a pooled connection's lease; when a reused connection turns out
+    // dead (the server restarted since), runs it once more on a fresh one. For work that
+    // is idempotent or rolled back when it fails.
     template <typename Work>
-    auto with_connection(Work&& work) {
+    auto with_lease(Work&& work) {
         Lease lease = acquire();
         if (!lease.reused()) {
-            return work(*lease);
+            return work(lease);
         }
         try {
-            return work(*lease);
+            return work(lease);
         } catch (const CatalogueUnavailable&) {
-            if (lease->usable()) {
+            if (lease.usable()) {
                 throw;  // the server answered (a lock wait ran out): not a dead connection
             }
         }
         Lease fresh = connect();
-        return work(*fresh);
+        return work(fresh);
+    }
+    template <typename Work>
+    auto with_connection(Work&& work) {
+        return with_lease([&](Lease& lease) { return work(*lease); });
     }
     const CatalogueSettings& settings() const { return settings_; }
 

@@ -26,12 +26,22 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Another request held the record too long (a shared ledger's lock wait or deadlock):
+// trying again may succeed.
+class LedgerBusy : public LedgerUnavailable {
+public:
+    using LedgerUnavailable::LedgerUnavailable;
+};
+
 class LedgerEntry {
 public:
     virtual ~LedgerEntry() = default;
     virtual LedgerUsage usage() const = 0;
     // Records a change; durable once commit() returns. Without commit nothing changes.
     virtual void charge(std::uint64_t bytes, std::uint64_t files) = 0;
+    // Gives back what an earlier charge reserved: an upload to Swift reserves its size
+    // before it sends a byte, and returns what it did not use (all of it when it failed).
+    virtual void release(std::uint64_t bytes, std::uint64_t files) = 0;
     virtual void seal(std::int64_t when) = 0;
     virtual void commit() = 0;
 };

@@ -1,5 +1,7 @@
 #include "manifest.h"
 
+#include <algorithm>
+
 #include <string>
 
 #include "content_type.h"
@@ -51,6 +53,47 @@ void ManifestWriter::file(std::string_view name, std::uint64_t size, std::int64_
 
 void ManifestWriter::finish() {
     out_.write("\n],\"index_links\":false}\n");
+}
+
+namespace {
+
+// Emits files[begin, end), all below `prefix` (length of what is already consumed).
+void write_level(const std::vector<ManifestFile>& files, std::size_t begin, std::size_t end, std::size_t prefix,
+                 ManifestWriter& manifest) {
+    // Directories first: the runs of files whose rest of path holds a '/'.
+    for (std::size_t i = begin; i < end;) {
+        const std::string_view rest = std::string_view(files[i].path).substr(prefix);
+        const std::size_t slash = rest.find('/');
+        if (slash == std::string_view::npos) {
+            ++i;
+            continue;
+        }
+        const std::string_view directory = rest.substr(0, slash + 1);
+        std::size_t j = i;
+        while (j < end && std::string_view(files[j].path).substr(prefix, directory.size()) == directory) {
+            ++j;
+        }
+        manifest.begin_directory(directory.substr(0, slash));
+        write_level(files, i, j, prefix + directory.size(), manifest);
+        manifest.end_directory();
+        i = j;
+    }
+    for (std::size_t i = begin; i < end; ++i) {
+        const std::string_view rest = std::string_view(files[i].path).substr(prefix);
+        if (rest.find('/') == std::string_view::npos) {
+            manifest.file(rest, files[i].size, files[i].mtime);
+        }
+    }
+}
+
+}  // namespace
+
+void write_manifest_from_files(std::vector<ManifestFile> files, ManifestWriter& manifest) {
+    // Sorting by path keeps each directory's files together; "a/" sorts after "a.txt" and
+    // before "ab", which is all the grouping needs.
+    std::sort(files.begin(), files.end(), [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+    write_level(files, 0, files.size(), 0, manifest);
+    manifest.finish();
 }
 
 }  // namespace artifacts

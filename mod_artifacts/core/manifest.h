@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,5 +28,16 @@ private:
     Sink& out_;
     std::vector<bool> first_in_level_;
 };
+
+// A file of a flat listing (the catalogue's rows below a scope).
+struct ManifestFile {
+    std::string path;  // relative to the manifest's directory, "a/b.txt"
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;
+};
+
+// Writes the tree of `files` (in any order) as Zuul's generator orders it: directories
+// first, each group by name. Writes the whole manifest, finish() included.
+void write_manifest_from_files(std::vector<ManifestFile> files, ManifestWriter& manifest);
 
 }  // namespace artifacts

@@ -21,9 +21,13 @@
 #include "../core/gunzip.h"
 #include "../core/negotiation.h"
 #include "../core/upload_policy.h"
+#include "../backends/catalogue.h"
+#include "../backends/mysql_ledger.h"
+#include "../backends/swift_client.h"
 #include "body_reader.h"
 #include "module.h"
 #include "upload_reply.h"
+#include "upload_request.h"
 
 APLOG_USE_MODULE(artifacts);
 
@@ -32,113 +36,18 @@ namespace artifacts::httpd {
 namespace {
 
 constexpr std::size_t kMaxArchiveMembers = 100000;
-// Bodies up to this size are read before the ledger is first consulted.
-constexpr std::uint64_t kSmallBody = 64 * 1024;
 
-// A refusal raised from deep inside an operation.
-struct Refused {
-    Refusal refusal;
-};
-
-[[noreturn]] void refuse(int status, std::string code, std::string message) {
-    throw Refused{Refusal{status, std::move(code), std::move(message)}};
-}
-
-struct Upload {
-    request_rec* r;
-    const DirConfig* conf;
-    TokenClaims claims;
-    std::string relative;  // below the root, as the client named it
+// An upload to the filesystem store.
+struct Upload : UploadRequest {
     FsStore store;
-    FsLedger ledger;
 };
-
-std::string url_for(const Upload& upload, std::string_view relative) {
-    return artifact_url(upload.r, upload.conf->location, relative);
-}
 
 void append_file_json(std::string& out, const Upload& upload, std::string_view relative, const StagedFile& file) {
     append_stored_file_json(out, relative, file.size, file.sha256, url_for(upload, relative));
 }
 
-std::optional<std::string> bearer_token(request_rec* r) {
-    if (const char* header = apr_table_get(r->headers_in, "Authorization")) {
-        if (strncasecmp(header, "Bearer ", 7) == 0) {
-            const char* token = header + 7;
-            while (*token == ' ') {
-                ++token;
-            }
-            return std::string(token);
-        }
-    }
-    const RequestState* state = request_state(r);
-    if (state != nullptr && state->query_token != nullptr) {
-        return std::string(state->query_token);
-    }
-    return std::nullopt;
-}
-
-TokenClaims authorise(request_rec* r, const DirConfig* conf) {
-    const auto token = bearer_token(r);
-    if (!token) {
-        refuse(HTTP_UNAUTHORIZED, "invalid_token", "no token: send Authorization: Bearer <token> or ?token=");
-    }
-    VerifyOptions options;
-    options.now = apr_time_sec(r->request_time);
-    options.leeway = conf->leeway != -1 ? conf->leeway : kDefaultLeeway;
-    options.max_lifetime = conf->max_lifetime != -1 ? conf->max_lifetime : kDefaultMaxLifetime;
-    TokenCheck check = verify_token(*token, *conf->keys, options);
-    if (!check) {
-        throw Refused{invalid_token(check)};
-    }
-    if (auto refusal = check_client_address(check.claims, r->useragent_ip)) {
-        throw Refused{*refusal};
-    }
-    return std::move(check.claims);
-}
-
-void audit(const Upload& upload, const char* what, std::string_view relative, const StagedFile& file) {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, upload.r,
-                  ARTF_LOGNO(0201) "%s %s (%" APR_UINT64_T_FMT " bytes, sha256 %s) jti=%s build=%s job=%s client=%s",
-                  what, std::string(relative).c_str(), static_cast<apr_uint64_t>(file.size), file.sha256.c_str(),
-                  upload.claims.jti.c_str(), upload.claims.build.c_str(), upload.claims.job.c_str(),
-                  upload.r->useragent_ip);
-}
-
-std::uint64_t max_file_size(const Upload& upload) {
-    return static_cast<std::uint64_t>(upload.conf->max_file_size != -1 ? upload.conf->max_file_size
-                                                                       : kDefaultMaxFileSize);
-}
-
-// The declared body length, refused early when it is already too much.
-std::optional<std::uint64_t> declared_length(const Upload& upload) {
-    const char* header = apr_table_get(upload.r->headers_in, "Content-Length");
-    if (header == nullptr || upload.r->read_chunked) {
-        return std::nullopt;
-    }
-    apr_off_t length = 0;
-    if (apr_strtoff(&length, header, nullptr, 10) != APR_SUCCESS || length < 0) {
-        return std::nullopt;  // HTTP_IN refuses it when the body is read
-    }
-    const auto bytes = static_cast<std::uint64_t>(length);
-    const apr_off_t body_limit = ap_get_limit_req_body(upload.r);
-    if (bytes > max_file_size(upload) || (body_limit > 0 && length > body_limit)) {
-        throw Refused{file_too_large(body_limit > 0 && static_cast<std::uint64_t>(body_limit) < max_file_size(upload)
-                                         ? static_cast<std::uint64_t>(body_limit)
-                                         : max_file_size(upload))};
-    }
-    return bytes;
-}
-
-// The checks that need no body: sealed, and quota when the size is declared. Returns the
-// usage seen, for the checks while the body arrives (the last word is publish_all's).
-LedgerUsage check_ledger_early(Upload& upload, std::uint64_t bytes) {
-    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
-    if (auto refusal = check_quota(upload.claims, usage, bytes, 0)) {
-        throw Refused{*refusal};
-    }
-    return usage;
-}
+// Bodies up to this size are read before the ledger is first consulted.
+constexpr std::uint64_t kSmallBody = 64 * 1024;
 
 struct Published {
     std::vector<Existing> before;  // per file: Absent (new), Identical, Different (replaced)
@@ -194,19 +103,6 @@ Published publish_all(Upload& upload, std::vector<StagedFile>& files) {
     return result;
 }
 
-struct SplitPath {
-    std::string directory;  // "" or ending with "/"
-    std::string name;
-};
-
-SplitPath split_path(std::string_view relative) {
-    const std::size_t slash = relative.rfind('/');
-    if (slash == std::string_view::npos) {
-        return {"", std::string(relative)};
-    }
-    return {std::string(relative.substr(0, slash + 1)), std::string(relative.substr(slash + 1))};
-}
-
 // Removes the directories an upload created when it stores nothing after all.
 class CreatedDirectories {
 public:
@@ -233,19 +129,11 @@ int put_file(Upload& upload) {
     if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, upload.relative)) {
         throw Refused{*refusal};
     }
-    const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
-    const bool gzip = encoding != nullptr && (strcasecmp(encoding, "gzip") == 0 || strcasecmp(encoding, "x-gzip") == 0);
-    if (encoding != nullptr && !gzip && strcasecmp(encoding, "identity") != 0) {
-        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
-               std::string("Content-Encoding '") + encoding + "' is not supported (gzip or none)");
-    }
+    const bool gzip = gzip_body(r);
     // A gzip upload is stored as name.gz and served as name, like a legacy compressed log.
     const std::string stored_name = gzip ? target.name + ".gz" : target.name;
     const std::string other_name = gzip ? target.name : target.name + ".gz";
-    const char* expected_sha = apr_table_get(r->headers_in, "X-Artifact-Sha256");
-    if (expected_sha != nullptr && !is_sha256_hex(expected_sha)) {
-        refuse(HTTP_BAD_REQUEST, "bad_checksum", "X-Artifact-Sha256 must be 64 hex digits");
-    }
+    const char* expected_sha = expected_sha256(r);
     const auto length = declared_length(upload);
     // The directory when it exists already: the name checks look there, the body goes there.
     UniqueFd existing_directory = upload.store.open_existing_directory(target.directory);
@@ -300,7 +188,8 @@ int put_file(Upload& upload) {
         remove_file(upload.store, target.directory, other_name);
     }
     const bool identical = published.before[0] == Existing::Identical;
-    audit(upload, identical ? "already stored" : "stored", target.directory + stored_name, files[0]);
+    audit(upload, identical ? "already stored" : "stored", target.directory + stored_name, files[0].size,
+          files[0].sha256);
     std::string reply;
     append_file_json(reply, upload, upload.relative, files[0]);
     reply += "\n";
@@ -370,7 +259,7 @@ int extract_archive(Upload& upload) {
         const StagedFile& file = archive.files[i];
         const bool identical = published.before[i] == Existing::Identical;
         any_new = any_new || !identical;
-        audit(upload, identical ? "already stored" : "stored", file.directory + file.name, file);
+        audit(upload, identical ? "already stored" : "stored", file.directory + file.name, file.size, file.sha256);
         reply += i == 0 ? "\n" : ",\n";
         append_file_json(reply, upload, file.directory + file.name, file);
     }
@@ -423,7 +312,7 @@ int seal_scope(Upload& upload) {
     entry->seal(apr_time_sec(r->request_time));
     entry->commit();
     const std::string relative = upload.relative + std::string(kManifestName);
-    audit(upload, "sealed with", relative, staged);
+    audit(upload, "sealed with", relative, staged.size, staged.sha256);
     std::string reply;
     append_file_json(reply, upload, relative, staged);
     reply.insert(reply.size() - 1, ",\"sealed\":true");
@@ -442,17 +331,32 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
         refuse(HTTP_BAD_REQUEST, "bad_path",
                std::string(describe(state != nullptr ? state->upload_path_problem : PathProblem::InvalidUtf8)));
     }
+    // With a catalogue, quotas and seals are kept there, for every server that shares it.
+    const StorageConfig& storage = server->storage;
+    std::optional<FsLedger> fs_ledger;
+    std::optional<MySqlLedger> shared_ledger;
+    Ledger& ledger =
+        storage.catalogue != nullptr
+            ? static_cast<Ledger&>(shared_ledger.emplace(storage.catalogue->pool()))
+            : static_cast<Ledger&>(fs_ledger.emplace(std::string(server->state_dir) + "/" + kLedgerDirectory));
     const PendingJournal journal(std::string(server->state_dir) + "/" + kPendingDirectory);
-    Upload upload{r,
-                  conf,
-                  std::move(claims),
-                  state->relative_path,
-                  FsStore(artifact_root(r, conf), &journal, conf->sync != 0),
-                  FsLedger(std::string(server->state_dir) + "/" + kLedgerDirectory)};
+    Upload upload{{r, conf, std::move(claims), state->relative_path, ledger},
+                  FsStore(artifact_root(r, conf), &journal, conf->sync != 0)};
+    const std::string_view query = r->args != nullptr ? r->args : "";
+    if (storage.store == StoreKind::Swift) {
+        if (r->method_number == M_PUT) {
+            return put_to_swift(upload, storage);
+        }
+        if (query_parameter(query, "seal")) {
+            return seal_in_swift(upload, storage);
+        }
+        if (query_parameter(query, "extract")) {
+            refuse(HTTP_NOT_IMPLEMENTED, "not_implemented", "?extract into Swift is not available yet; PUT each file");
+        }
+    }
     if (r->method_number == M_PUT) {
         return put_file(upload);
     }
-    const std::string_view query = r->args != nullptr ? r->args : "";
     if (query_parameter(query, "extract")) {
         return extract_archive(upload);
     }
@@ -480,6 +384,16 @@ int handle_upload(request_rec* r) {
                           ARTF_LOGNO(0214) "artifact store failure: %s", error.what());
         }
         return send_refusal(r, store_refusal(error));
+    } catch (const HttpUnavailable& error) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0215) "Swift unavailable for an upload: %s",
+                      error.what());
+        return send_refusal(r, {HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                                "the object store is unavailable; nothing was stored, try again later"});
+    } catch (const SwiftError& error) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0216) "Swift refused an upload: %s", error.what());
+        return send_json(r, HTTP_BAD_GATEWAY,
+                         refusal_json({HTTP_BAD_GATEWAY, "store_failed",
+                                       "the object store did not take the file; nothing was stored"}));
     } catch (const LedgerUnavailable& error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0213) "token ledger unavailable: %s", error.what());
         return send_refusal(r, {HTTP_SERVICE_UNAVAILABLE, "unavailable",

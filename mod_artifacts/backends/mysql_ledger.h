@@ -1,0 +1,50 @@
+// The token ledger in the catalogue (SPEC §7): one row per jti in `tokens`, locked with
+// SELECT ... FOR UPDATE while a request checks and charges it, so quotas and seals hold
+// across every server that shares the database.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "../core/ledger.h"
+#include "mysql_connection.h"
+
+namespace artifacts {
+
+class MySqlLedgerEntry final : public LedgerEntry {
+public:
+    MySqlLedgerEntry(MySqlPool::Lease lease, std::string jti, LedgerUsage usage);
+    ~MySqlLedgerEntry() override;  // rolls back what was not committed
+    LedgerUsage usage() const override { return usage_; }
+    void charge(std::uint64_t bytes, std::uint64_t files) override;
+    void release(std::uint64_t bytes, std::uint64_t files) override;
+    void seal(std::int64_t when) override;
+    void commit() override;
+    // The connection of the open transaction: catalogue rows written on it commit (or
+    // roll back) together with the charge.
+    MySqlConnection& connection() { return *lease_; }
+    void reset_usage(LedgerUsage usage) { usage_ = usage; }
+
+private:
+    MySqlPool::Lease lease_;
+    std::string jti_;
+    LedgerUsage usage_;
+    std::int64_t bytes_delta_ = 0;
+    std::int64_t files_delta_ = 0;
+    std::int64_t sealed_at_ = 0;
+    bool open_ = true;
+};
+
+class MySqlLedger final : public Ledger {
+public:
+    explicit MySqlLedger(MySqlPool& pool) : pool_(pool) {}
+    // Throws LedgerUnavailable when the database cannot be asked.
+    std::unique_ptr<LedgerEntry> open(std::string_view jti) override;
+    std::unique_ptr<MySqlLedgerEntry> open_entry(std::string_view jti);
+    LedgerUsage peek(std::string_view jti) override;
+
+private:
+    MySqlPool& pool_;
+};
+
+}  // namespace artifacts

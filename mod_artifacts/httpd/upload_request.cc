@@ -1,0 +1,132 @@
+// What every upload shares (see upload_request.h).
+#include "upload_request.h"
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+#include <cstring>
+
+#include "../core/digest.h"
+#include "../core/upload_policy.h"
+#include "upload_reply.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+[[noreturn]] void refuse(int status, std::string code, std::string message) {
+    throw Refused{Refusal{status, std::move(code), std::move(message)}};
+}
+
+std::string url_for(const UploadRequest& upload, std::string_view relative) {
+    return artifact_url(upload.r, upload.conf->location, relative);
+}
+
+namespace {
+
+std::optional<std::string> bearer_token(request_rec* r) {
+    if (const char* header = apr_table_get(r->headers_in, "Authorization")) {
+        if (strncasecmp(header, "Bearer ", 7) == 0) {
+            const char* token = header + 7;
+            while (*token == ' ') {
+                ++token;
+            }
+            return std::string(token);
+        }
+    }
+    const RequestState* state = request_state(r);
+    if (state != nullptr && state->query_token != nullptr) {
+        return std::string(state->query_token);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+TokenClaims authorise(request_rec* r, const DirConfig* conf) {
+    const auto token = bearer_token(r);
+    if (!token) {
+        refuse(HTTP_UNAUTHORIZED, "invalid_token", "no token: send Authorization: Bearer <token> or ?token=");
+    }
+    VerifyOptions options;
+    options.now = apr_time_sec(r->request_time);
+    options.leeway = conf->leeway != -1 ? conf->leeway : kDefaultLeeway;
+    options.max_lifetime = conf->max_lifetime != -1 ? conf->max_lifetime : kDefaultMaxLifetime;
+    TokenCheck check = verify_token(*token, *conf->keys, options);
+    if (!check) {
+        throw Refused{invalid_token(check)};
+    }
+    if (auto refusal = check_client_address(check.claims, r->useragent_ip)) {
+        throw Refused{*refusal};
+    }
+    return std::move(check.claims);
+}
+
+void audit(const UploadRequest& upload, const char* what, std::string_view relative, std::uint64_t size,
+           const std::string& sha256) {
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, upload.r,
+                  ARTF_LOGNO(0201) "%s %s (%" APR_UINT64_T_FMT " bytes, sha256 %s) jti=%s build=%s job=%s client=%s",
+                  what, std::string(relative).c_str(), static_cast<apr_uint64_t>(size), sha256.c_str(),
+                  upload.claims.jti.c_str(), upload.claims.build.c_str(), upload.claims.job.c_str(),
+                  upload.r->useragent_ip);
+}
+
+std::uint64_t max_file_size(const UploadRequest& upload) {
+    return static_cast<std::uint64_t>(upload.conf->max_file_size != -1 ? upload.conf->max_file_size
+                                                                       : kDefaultMaxFileSize);
+}
+
+std::optional<std::uint64_t> declared_length(const UploadRequest& upload) {
+    const char* header = apr_table_get(upload.r->headers_in, "Content-Length");
+    if (header == nullptr || upload.r->read_chunked) {
+        return std::nullopt;
+    }
+    apr_off_t length = 0;
+    if (apr_strtoff(&length, header, nullptr, 10) != APR_SUCCESS || length < 0) {
+        return std::nullopt;  // HTTP_IN refuses it when the body is read
+    }
+    const auto bytes = static_cast<std::uint64_t>(length);
+    const apr_off_t body_limit = ap_get_limit_req_body(upload.r);
+    if (bytes > max_file_size(upload) || (body_limit > 0 && length > body_limit)) {
+        throw Refused{file_too_large(body_limit > 0 && static_cast<std::uint64_t>(body_limit) < max_file_size(upload)
+                                         ? static_cast<std::uint64_t>(body_limit)
+                                         : max_file_size(upload))};
+    }
+    return bytes;
+}
+
+LedgerUsage check_ledger_early(UploadRequest& upload, std::uint64_t bytes) {
+    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
+    if (auto refusal = check_quota(upload.claims, usage, bytes, 0)) {
+        throw Refused{*refusal};
+    }
+    return usage;
+}
+
+SplitPath split_path(std::string_view relative) {
+    const std::size_t slash = relative.rfind('/');
+    if (slash == std::string_view::npos) {
+        return {"", std::string(relative)};
+    }
+    return {std::string(relative.substr(0, slash + 1)), std::string(relative.substr(slash + 1))};
+}
+
+bool gzip_body(request_rec* r) {
+    const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
+    const bool gzip = encoding != nullptr && (strcasecmp(encoding, "gzip") == 0 || strcasecmp(encoding, "x-gzip") == 0);
+    if (encoding != nullptr && !gzip && strcasecmp(encoding, "identity") != 0) {
+        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
+               std::string("Content-Encoding '") + encoding + "' is not supported (gzip or none)");
+    }
+    return gzip;
+}
+
+const char* expected_sha256(request_rec* r) {
+    const char* expected = apr_table_get(r->headers_in, "X-Artifact-Sha256");
+    if (expected != nullptr && !is_sha256_hex(expected)) {
+        refuse(HTTP_BAD_REQUEST, "bad_checksum", "X-Artifact-Sha256 must be 64 hex digits");
+    }
+    return expected;
+}
+
+}  // namespace artifacts::httpd

@@ -1,0 +1,69 @@
+// What every upload shares, whichever store takes it: the verified token, the path, the
+// ledger that holds its quotas, and the checks made before a body byte is read.
+#pragma once
+
+#include <httpd.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "../core/ledger.h"
+#include "../core/refusal.h"
+#include "../core/token.h"
+#include "module.h"
+
+namespace artifacts::httpd {
+
+// A refusal raised from deep inside an operation.
+struct Refused {
+    Refusal refusal;
+};
+
+[[noreturn]] void refuse(int status, std::string code, std::string message);
+
+struct UploadRequest {
+    request_rec* r;
+    const DirConfig* conf;
+    TokenClaims claims;
+    std::string relative;  // below the root, as the client named it
+    Ledger& ledger;        // under ArtifactsStateDir, or in the catalogue
+};
+
+// The token of the request, verified (401/403 otherwise).
+TokenClaims authorise(request_rec* r, const DirConfig* conf);
+
+std::string url_for(const UploadRequest& upload, std::string_view relative);
+
+// The audit line of SPEC §4 (ARTF0201).
+void audit(const UploadRequest& upload, const char* what, std::string_view relative, std::uint64_t size,
+           const std::string& sha256);
+
+std::uint64_t max_file_size(const UploadRequest& upload);
+
+// The declared body length, refused early when it is already too much.
+std::optional<std::uint64_t> declared_length(const UploadRequest& upload);
+
+// The checks that need no body: sealed, and quota when the size is declared. Returns the
+// usage seen, for the checks while the body arrives.
+LedgerUsage check_ledger_early(UploadRequest& upload, std::uint64_t bytes);
+
+struct SplitPath {
+    std::string directory;  // "" or ending with "/"
+    std::string name;
+};
+
+SplitPath split_path(std::string_view relative);
+
+// Content-Encoding of a PUT: true for gzip, false for none; 415 for anything else.
+bool gzip_body(request_rec* r);
+
+// X-Artifact-Sha256 when sent (400 when it is not 64 hex digits).
+const char* expected_sha256(request_rec* r);
+
+// Uploads to Swift with the catalogue (swift_upload.cc): PUT and ?seal.
+int put_to_swift(UploadRequest& upload, const StorageConfig& storage);
+int seal_in_swift(UploadRequest& upload, const StorageConfig& storage);
+
+}  // namespace artifacts::httpd

@@ -1,0 +1,257 @@
+"""Uploads with ArtifactsStore swift (issue 5): the same API and guarantees as the
+filesystem store. Every check looks at Swift through python-swiftclient and at the
+catalogue through the mariadb client, not through the module."""
+import gzip
+import hashlib
+import os
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+import swiftclient
+
+from conftest import main_config, mint
+from storage_helpers import CONTAINER, sql_bytes, start_httpd, storage_config
+from upload_helpers import bearer, unique_scope
+
+pytestmark = pytest.mark.expected_errors(r"ARTF0215", r"ARTF0213")
+
+
+def store_config(workdir, mariadb, swift, artifact_root, extra=""):
+    return main_config(workdir, artifact_root,
+                       storage_config(workdir, mariadb, swift, "ArtifactsStore swift\nArtifactsRetention 30d\n" + extra))
+
+
+@pytest.fixture(scope="module")
+def server(workdir, artifact_root, mariadb, swift):
+    server = start_httpd(workdir, "httpd-swift-store", store_config(workdir, mariadb, swift, artifact_root))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def second(workdir, artifact_root, mariadb, swift):
+    """Another server sharing MariaDB and Swift (its own filesystem root)."""
+    from conftest import new_dir
+    other_root = new_dir(workdir, "second-root")
+    server = start_httpd(workdir, "httpd-swift-second", store_config(workdir, mariadb, swift, other_root))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def objects(swift):
+    return swift.connection()
+
+
+def swift_object(objects, path):
+    try:
+        return objects.get_object(CONTAINER, path)
+    except swiftclient.ClientException as error:
+        if error.http_status == 404:
+            return None
+        raise
+
+
+def row(mariadb, path):
+    rows = mariadb.query("SELECT size, sha256, container, object, content_encoding, jti, expires_at "
+                         f"FROM artifacts WHERE path = {sql_bytes(path)}")
+    return rows[0] if rows else None
+
+
+def usage(mariadb, jti):
+    rows = mariadb.query(f"SELECT bytes_used, files_used, sealed_at FROM tokens WHERE jti = {sql_bytes(jti)}")
+    return rows[0] if rows else None
+
+
+def test_put_stores_in_swift_and_catalogue(server, objects, mariadb, artifact_root):
+    scope = unique_scope("swift")
+    data = os.urandom(200_000)
+    response = requests.put(f"{server.url}/{scope}build/blob.tar.gz", data=data,
+                            headers=bearer(mint(scope, kinds=("tarballs",), jti="j-" + scope[6:18])))
+    assert response.status_code == 201, response.text
+    reply = response.json()
+    assert reply["size"] == len(data) and reply["sha256"] == hashlib.sha256(data).hexdigest()
+    assert response.headers["Location"].endswith(f"/{scope}build/blob.tar.gz")
+    headers, body = swift_object(objects, f"{scope}build/blob.tar.gz")
+    assert body == data
+    assert headers["etag"] == hashlib.md5(data).hexdigest()
+    assert "x-delete-at" in headers  # ArtifactsRetention 30d
+    size, sha, container, obj, encoding, jti, expires = row(mariadb, f"{scope}build/blob.tar.gz")
+    assert (int(size), sha, container, obj, encoding) == (len(data), reply["sha256"], CONTAINER,
+                                                          f"{scope}build/blob.tar.gz", "")
+    assert abs(int(expires) - (time.time() + 30 * 86400)) < 120
+    assert not os.path.exists(os.path.join(artifact_root, scope))  # nothing on the filesystem
+    served = requests.get(f"{server.url}/{scope}build/blob.tar.gz")
+    assert served.content == data
+    assert [e["name"] for e in requests.get(f"{server.url}/{scope}?format=json").json()["entries"]] == ["build"]
+
+
+def test_retry_is_idempotent_and_conflicts_are_refused(server, objects, mariadb):
+    scope = unique_scope("swift")
+    token = mint(scope)
+    url = f"{server.url}/{scope}job-output.txt"
+    assert requests.put(url, data=b"first\n", headers=bearer(token)).status_code == 201
+    again = requests.put(url, data=b"first\n", headers=bearer(token))
+    assert again.status_code == 200, again.text
+    other = requests.put(url, data=b"second\n", headers=bearer(token))
+    assert other.status_code == 409 and other.json()["error"] == "exists"
+    assert swift_object(objects, f"{scope}job-output.txt")[1] == b"first\n"
+    replaced = requests.put(url, data=b"second\n", headers=bearer(mint(scope, overwrite=True)))
+    assert replaced.status_code == 201
+    assert swift_object(objects, f"{scope}job-output.txt")[1] == b"second\n"
+    assert requests.get(url, headers={"Accept": "*/*"}).content == b"second\n"
+
+
+def test_gzip_upload_is_stored_compressed_and_served_either_way(server, objects, mariadb):
+    scope = unique_scope("swift")
+    text = b"2026-11-25 10:00:00.000 1 INFO x [-] hello\n" * 50
+    packed = gzip.compress(text)
+    response = requests.put(f"{server.url}/{scope}console.log", data=packed,
+                            headers={**bearer(mint(scope)), "Content-Encoding": "gzip"})
+    assert response.status_code == 201, response.text
+    headers, body = swift_object(objects, f"{scope}console.log")
+    assert body == packed and headers.get("content-encoding") == "gzip"
+    assert row(mariadb, f"{scope}console.log")[4] == "gzip"
+    plain = requests.get(f"{server.url}/{scope}console.log", headers={"Accept-Encoding": "identity"})
+    assert plain.content == text
+    compressed = requests.get(f"{server.url}/{scope}console.log", headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert compressed.headers["Content-Encoding"] == "gzip" and compressed.raw.read() == packed
+
+
+@pytest.mark.parametrize("case", ["checksum", "not_gzip", "too_large", "wrong_kind"])
+def test_refused_uploads_leave_nothing(server, objects, mariadb, case):
+    scope = unique_scope("swift")
+    jti = "refused-" + uuid.uuid4().hex
+    headers = bearer(mint(scope, jti=jti))
+    name, data, expected = "file.txt", b"payload\n" * 10, 400
+    if case == "checksum":
+        headers["X-Artifact-Sha256"] = "0" * 64
+    elif case == "not_gzip":
+        headers["Content-Encoding"] = "gzip"
+    elif case == "too_large":
+        data, expected = b"x" * (65 << 20), 413
+    else:
+        name, expected = "file.exe", 403
+    response = requests.put(f"{server.url}/{scope}{name}", data=data, headers=headers)
+    assert response.status_code == expected, response.text
+    assert "error" in response.json()
+    assert swift_object(objects, f"{scope}{name}") is None
+    assert row(mariadb, f"{scope}{name}") is None
+    used = usage(mariadb, jti)
+    assert used is None or (used[0], used[1]) == ("0", "0")
+
+
+def test_chunked_upload_over_quota_is_refused_and_not_charged(server, objects, mariadb):
+    scope = unique_scope("swift")
+    jti = "quota-" + uuid.uuid4().hex
+    token = mint(scope, jti=jti, max_bytes=3 << 20)
+
+    def chunks(total, size=256 << 10):
+        for _ in range(total // size):
+            yield b"q" * size
+
+    small = requests.put(f"{server.url}/{scope}small.txt", data=chunks(1 << 20), headers=bearer(token))
+    assert small.status_code == 201, small.text
+    big = requests.put(f"{server.url}/{scope}big.txt", data=chunks(4 << 20), headers=bearer(token))
+    assert big.status_code == 413 and big.json()["error"] == "quota_exceeded"
+    assert swift_object(objects, f"{scope}big.txt") is None and row(mariadb, f"{scope}big.txt") is None
+    assert usage(mariadb, jti)[:2] == [str(1 << 20), "1"]
+
+
+def test_seal_writes_the_manifest_and_burns_the_token(server, objects, mariadb):
+    scope = unique_scope("swift")
+    token = mint(scope)
+    for name in ("job-output.txt", "logs/a.log", "logs/sub/b.log"):
+        assert requests.put(f"{server.url}/{scope}{name}", data=name.encode(), headers=bearer(token)).status_code == 201
+    sealed = requests.post(f"{server.url}/{scope}?seal", headers=bearer(token))
+    assert sealed.status_code == 200, sealed.text
+    assert sealed.json()["sealed"] is True
+    manifest = requests.get(f"{server.url}/{scope}zuul-manifest.json").json()
+    top = manifest["tree"]
+    assert [entry["name"] for entry in top] == ["logs", "job-output.txt"]
+    assert [entry["name"] for entry in top[0]["children"]] == ["sub", "a.log"]
+    assert swift_object(objects, f"{scope}zuul-manifest.json") is not None
+    late = requests.put(f"{server.url}/{scope}late.txt", data=b"late", headers=bearer(token))
+    assert late.status_code == 410
+    assert swift_object(objects, f"{scope}late.txt") is None
+
+
+def test_two_servers_share_catalogue_swift_and_ledger(server, second, objects, mariadb):
+    scope = unique_scope("swift")
+    token = mint(scope)
+    assert requests.put(f"{server.url}/{scope}one.txt", data=b"via one\n", headers=bearer(token)).status_code == 201
+    assert requests.get(f"{second.url}/{scope}one.txt", headers={"Accept": "*/*"}).text == "via one\n"
+    assert requests.post(f"{second.url}/{scope}?seal", headers=bearer(token)).status_code == 200
+    refused = requests.put(f"{server.url}/{scope}two.txt", data=b"via one\n", headers=bearer(token))
+    assert refused.status_code == 410 and refused.json()["error"] == "sealed"
+
+
+def test_parallel_uploads_through_two_servers_never_exceed_the_quota(server, second, objects, mariadb):
+    scope = unique_scope("swift")
+    jti = "parallel-" + uuid.uuid4().hex
+    token = mint(scope, jti=jti, max_bytes=10 * 100_000, max_files=50)
+    statuses = []
+    lock = threading.Lock()
+
+    def upload(i):
+        target = server if i % 2 else second
+        response = requests.put(f"{target.url}/{scope}f{i:02d}.txt", data=bytes([65 + i % 26]) * 100_000,
+                                headers=bearer(token))
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(set(statuses)) == [201, 413]
+    assert statuses.count(201) == 10
+    rows = mariadb.query(f"SELECT COUNT(*), SUM(size) FROM artifacts WHERE jti = {sql_bytes(jti)}")
+    assert rows[0] == ["10", str(10 * 100_000)]
+    assert usage(mariadb, jti)[:2] == [str(10 * 100_000), "10"]
+    listed = objects.get_container(CONTAINER, prefix=scope)[1]
+    assert len(listed) == 10
+
+
+def test_swift_killed_mid_upload_leaves_nothing(server, swift, objects, mariadb):
+    scope = unique_scope("swift")
+    jti = "killed-" + uuid.uuid4().hex
+    token = mint(scope, jti=jti, max_bytes=1 << 30)
+    stopped = threading.Event()
+
+    def slow_body():
+        for i in range(40):
+            if i == 5:
+                swift.stop_server("proxy")
+                stopped.set()
+            yield b"k" * (64 << 10)
+            time.sleep(0.02)
+
+    try:
+        response = requests.put(f"{server.url}/{scope}killed.txt", data=slow_body(), headers=bearer(token),
+                                timeout=60)
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "30"
+        assert response.json()["error"] == "unavailable"
+    finally:
+        if stopped.is_set():
+            swift.start_server("proxy")
+    assert row(mariadb, f"{scope}killed.txt") is None
+    assert swift_object(swift.connection(), f"{scope}killed.txt") is None
+    assert usage(mariadb, jti)[:2] == ["0", "0"]
+
+
+def test_database_down_refuses_uploads_with_503(server, mariadb, objects):
+    scope = unique_scope("swift")
+    mariadb.stop()
+    try:
+        response = requests.put(f"{server.url}/{scope}x.txt", data=b"x", headers=bearer(mint(scope)), timeout=30)
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "30"
+    finally:
+        mariadb.start()
+    assert swift_object(objects, f"{scope}x.txt") is None
