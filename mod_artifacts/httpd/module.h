@@ -59,6 +59,7 @@ struct ServerConfig {
 // Below ArtifactsStateDir.
 constexpr const char* kLedgerDirectory = "ledger";
 constexpr const char* kPendingDirectory = "pending";
+constexpr const char* kStagingDirectory = "staging";  // archives on their way to Swift
 
 inline ServerConfig* server_config(server_rec* s) {
     return static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &artifacts_module));

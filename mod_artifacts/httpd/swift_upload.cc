@@ -26,6 +26,7 @@
 #include "body_reader.h"
 #include "module.h"
 #include "upload_reply.h"
+#include "swift_publish.h"
 #include "upload_request.h"
 
 APLOG_USE_MODULE(artifacts);
@@ -33,192 +34,6 @@ APLOG_USE_MODULE(artifacts);
 namespace artifacts::httpd {
 
 namespace {
-
-// A chunked body reserves quota in steps that double from this size.
-constexpr std::uint64_t kFirstReservation = 1 << 20;
-// An upload of the same path by another server that started this long ago has died.
-constexpr std::int64_t kStaleUploadSeconds = 3600;
-
-// Catalogue failures during an upload: the upload is answered 503 like a ledger failure.
-template <typename Work>
-auto catalogue_call(Work&& work) {
-    try {
-        return work();
-    } catch (const CatalogueBusy& e) {
-        throw LedgerBusy(e.what());
-    } catch (const CatalogueUnavailable& e) {
-        throw LedgerUnavailable(e.what());
-    } catch (const CatalogueError& e) {
-        throw LedgerUnavailable(e.what());
-    }
-}
-
-// Runs `work` in the token's ledger transaction and commits, once more when InnoDB chose
-// it as a deadlock victim (rows of a shared parent directory are inserted concurrently).
-template <typename Work>
-void in_transaction(MySqlLedger& ledger, const std::string& jti, Work&& work) {
-    constexpr int kAttempts = 3;
-    for (int attempt = 1;; ++attempt) {
-        try {
-            const auto entry = ledger.open_entry(jti);
-            catalogue_call([&] {
-                work(*entry);
-                return 0;
-            });
-            entry->commit();
-            return;
-        } catch (const LedgerBusy&) {
-            if (attempt == kAttempts) {
-                throw;
-            }
-        }
-    }
-}
-
-// One upload of a path at a time, across every server: a second one is refused (409)
-// instead of racing the first inside Swift.
-class PathClaim {
-public:
-    PathClaim(Catalogue& catalogue, std::string path, std::string jti, std::int64_t now)
-        : catalogue_(catalogue), path_(std::move(path)), jti_(std::move(jti)), started_(now) {
-        const bool claimed = catalogue_call([&] {
-            return catalogue_.pool().with_connection([&](MySqlConnection& connection) {
-                const SqlResult inserted = connection.execute(
-                    "INSERT IGNORE INTO uploads_in_progress (path, jti, started_at) VALUES (?, ?, ?)",
-                    {std::string_view(path_), std::string_view(jti_), started_});
-                if (inserted.affected_rows == 1) {
-                    return true;
-                }
-                const SqlResult taken = connection.execute(
-                    "UPDATE uploads_in_progress SET jti = ?, started_at = ? WHERE path = ? AND started_at < ?",
-                    {std::string_view(jti_), started_, std::string_view(path_), started_ - kStaleUploadSeconds});
-                return taken.affected_rows == 1;
-            });
-        });
-        if (!claimed) {
-            refuse(HTTP_CONFLICT, "upload_in_progress",
-                   "'" + path_ + "' is being uploaded by another request right now; try again when it is done");
-        }
-    }
-    ~PathClaim() {
-        try {
-            catalogue_.pool().with_connection([&](MySqlConnection& connection) {
-                return connection.execute(
-                    "DELETE FROM uploads_in_progress WHERE path = ? AND jti = ? AND started_at = ?",
-                    {std::string_view(path_), std::string_view(jti_), started_});
-            });
-        } catch (...) {
-            // A claim left behind expires after kStaleUploadSeconds.
-        }
-    }
-    PathClaim(const PathClaim&) = delete;
-    PathClaim& operator=(const PathClaim&) = delete;
-
-private:
-    Catalogue& catalogue_;
-    std::string path_;
-    std::string jti_;
-    std::int64_t started_;
-};
-
-// Quota reserved in the ledger ahead of the bytes that use it; what was not used is
-// given back when the upload ends, whatever ended it.
-class QuotaReservation {
-public:
-    QuotaReservation(UploadRequest& upload, MySqlLedger& ledger, std::uint64_t files)
-        : upload_(upload),
-          ledger_(ledger),
-          files_(files),
-          limited_(upload.claims.max_bytes || upload.claims.max_files) {}
-    ~QuotaReservation() {
-        if (reserved_bytes_ == 0 && reserved_files_ == 0) {
-            return;
-        }
-        try {
-            const auto entry = ledger_.open_entry(upload_.claims.jti);
-            entry->release(reserved_bytes_, reserved_files_);
-            entry->commit();
-        } catch (const std::exception& e) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, upload_.r,
-                          ARTF_LOGNO(0217) "cannot give back the quota an upload reserved: %s", e.what());
-        }
-    }
-    QuotaReservation(const QuotaReservation&) = delete;
-    QuotaReservation& operator=(const QuotaReservation&) = delete;
-
-    // Reserves so that `bytes` are covered, in growing steps unless `exact`.
-    void cover(std::uint64_t bytes, bool exact) {
-        if (!limited_ || (bytes <= reserved_bytes_ && reserved_files_ >= files_)) {
-            return;
-        }
-        const std::uint64_t step = std::max(reserved_bytes_ * 2, kFirstReservation);
-        const std::uint64_t target = exact ? bytes : std::max(bytes, std::min(step, max_file_size(upload_)));
-        const auto entry = ledger_.open_entry(upload_.claims.jti);
-        const std::uint64_t new_files = files_ - reserved_files_;
-        std::uint64_t more = target - reserved_bytes_;
-        if (check_quota(upload_.claims, entry->usage(), more, new_files)) {
-            more = bytes - reserved_bytes_;  // the step is too much: ask for what is needed only
-            if (auto refusal = check_quota(upload_.claims, entry->usage(), more, new_files)) {
-                throw Refused{*refusal};
-            }
-        }
-        entry->charge(more, new_files);
-        entry->commit();
-        reserved_bytes_ += more;
-        reserved_files_ += new_files;
-    }
-
-    // In the publishing transaction: the charge becomes what was stored.
-    void settle(LedgerEntry& entry, std::uint64_t bytes, std::uint64_t files) {
-        if (!limited_) {
-            entry.charge(bytes, files);
-            return;
-        }
-        if (bytes > reserved_bytes_ || files > reserved_files_) {
-            throw std::logic_error("an upload stored more than it reserved");
-        }
-        entry.release(reserved_bytes_ - bytes, reserved_files_ - files);
-    }
-    // The publishing transaction committed: nothing is left to give back.
-    void settled() { reserved_bytes_ = reserved_files_ = 0; }
-
-private:
-    UploadRequest& upload_;
-    MySqlLedger& ledger_;
-    std::uint64_t files_;
-    bool limited_;
-    std::uint64_t reserved_bytes_ = 0;
-    std::uint64_t reserved_files_ = 0;
-};
-
-// Deletes an object whose upload could not be completed, unless it was published.
-class UnpublishedObject {
-public:
-    UnpublishedObject(SwiftClient& swift, request_rec* r) : swift_(swift), r_(r) {}
-    ~UnpublishedObject() {
-        if (container_.empty()) {
-            return;
-        }
-        try {
-            swift_.remove(container_, object_);
-        } catch (const std::exception& e) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_,
-                          ARTF_LOGNO(0218) "cannot delete the unpublished object %s/%s: %s", container_.c_str(),
-                          object_.c_str(), e.what());
-        }
-    }
-    void stored(std::string container, std::string object) {
-        container_ = std::move(container);
-        object_ = std::move(object);
-    }
-    void published() { container_.clear(); }
-
-private:
-    SwiftClient& swift_;
-    request_rec* r_;
-    std::string container_;
-    std::string object_;
-};
 
 // The body of a refused PUT is read (so the connection survives) and hashed.
 std::string hash_body(UploadRequest& upload) {
@@ -256,44 +71,6 @@ int reply_stored(UploadRequest& upload, bool created, std::uint64_t size, const 
                        apr_pstrdup(upload.r->pool, url_for(upload, upload.relative).c_str()));
     }
     return send_json(upload.r, created ? HTTP_CREATED : HTTP_OK, reply);
-}
-
-std::string container_for(const StorageConfig& storage, std::string_view path) {
-    return shard_container(storage.container, storage.shards > 1 ? static_cast<unsigned>(storage.shards) : 1, path);
-}
-
-HttpHeaders object_headers(const StorageConfig& storage, std::string_view content_type, bool gzip) {
-    HttpHeaders headers{{"Content-Type", std::string(content_type)}};
-    if (gzip) {
-        headers.emplace_back("Content-Encoding", "gzip");
-    }
-    if (storage.retention > 0) {
-        headers.emplace_back("X-Delete-After", std::to_string(storage.retention));
-    }
-    return headers;
-}
-
-ArtifactRecord record_for(const UploadRequest& upload, const StorageConfig& storage, std::string container,
-                          std::uint64_t size, std::string sha256, std::string etag, std::string_view content_type,
-                          bool gzip) {
-    ArtifactRecord record;
-    record.path = upload.relative;
-    record.size = size;
-    record.mtime = apr_time_sec(apr_time_now());
-    record.content_type = std::string(content_type);
-    record.content_encoding = gzip ? "gzip" : "";
-    record.sha256 = std::move(sha256);
-    record.etag = std::move(etag);
-    record.store = "swift";
-    record.container = std::move(container);
-    record.object = upload.relative;
-    record.jti = upload.claims.jti;
-    record.build = upload.claims.build;
-    record.job = upload.claims.job;
-    if (storage.retention > 0) {
-        record.expires_at = record.mtime + storage.retention;
-    }
-    return record;
 }
 
 }  // namespace
@@ -337,7 +114,9 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
         quota.cover(*length, true);
     }
     const std::string container = container_for(storage, upload.relative);
-    const std::string_view content_type = content_type_for(target.name).media_type;
+    const ContentType type = content_type_for(target.name);
+    // A name.gz sent as it is (no Content-Encoding) is served as the compressed file it is.
+    const std::string_view content_type = type.encoding.empty() || gzip ? type.media_type : "application/gzip";
     const std::uint64_t limit = max_file_size(upload);
     BodyReader body(r);
     Sha256 sha;
@@ -380,7 +159,8 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
         unpublished.stored(container, upload.relative);
     }
     const bool identical = existing && existing->sha256 == sha256 && existing->content_encoding == (gzip ? "gzip" : "");
-    const ArtifactRecord record = record_for(upload, storage, container, size, sha256, etag, content_type, gzip);
+    const ArtifactRecord record =
+        record_for(upload, storage, upload.relative, container, size, sha256, etag, content_type, gzip);
     in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
         if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
             throw Refused{*refusal};  // sealed while the body arrived
@@ -440,9 +220,8 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
             return n;
         },
         static_cast<std::int64_t>(body.size()));
-    UploadRequest manifest_upload{r, upload.conf, upload.claims, manifest_path, upload.ledger};
     const ArtifactRecord record =
-        record_for(manifest_upload, storage, container, body.size(), sha256, etag, "application/json", false);
+        record_for(upload, storage, manifest_path, container, body.size(), sha256, etag, "application/json", false);
     in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
         if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
             throw Refused{*refusal};  // sealed by another request meanwhile

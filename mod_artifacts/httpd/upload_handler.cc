@@ -351,7 +351,7 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
             return seal_in_swift(upload, storage);
         }
         if (query_parameter(query, "extract")) {
-            refuse(HTTP_NOT_IMPLEMENTED, "not_implemented", "?extract into Swift is not available yet; PUT each file");
+            return extract_to_swift(upload, storage, server->state_dir);
         }
     }
     if (r->method_number == M_PUT) {

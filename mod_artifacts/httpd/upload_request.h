@@ -65,5 +65,7 @@ const char* expected_sha256(request_rec* r);
 // Uploads to Swift with the catalogue (swift_upload.cc): PUT and ?seal.
 int put_to_swift(UploadRequest& upload, const StorageConfig& storage);
 int seal_in_swift(UploadRequest& upload, const StorageConfig& storage);
+// POST ?extract into Swift, staging the archive below ArtifactsStateDir (swift_extract.cc).
+int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir);
 
 }  // namespace artifacts::httpd

@@ -255,3 +255,57 @@ def test_database_down_refuses_uploads_with_503(server, mariadb, objects):
     finally:
         mariadb.start()
     assert swift_object(objects, f"{scope}x.txt") is None
+    # It recovers without a restart of httpd (after ArtifactsCatalogue's retry-interval, 2 s).
+    deadline = time.monotonic() + 20
+    while True:
+        retry = requests.put(f"{server.url}/{scope}x.txt", data=b"x", headers=bearer(mint(scope)), timeout=30)
+        if retry.status_code != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert retry.status_code == 201, retry.text
+
+
+def tar_of(members):
+    import io
+    import tarfile
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_extract_stores_every_member_in_swift(server, objects, mariadb, workdir):
+    scope = unique_scope("swift")
+    members = {"logs/a.txt": b"a\n", "logs/deep/b.log": b"bb\n" * 1000, "c.json": b"{}"}
+    response = requests.post(f"{server.url}/{scope}?extract", data=tar_of(members), headers=bearer(mint(scope)))
+    assert response.status_code == 201, response.text
+    assert sorted(f["path"] for f in response.json()["files"]) == sorted(scope + name for name in members)
+    for name, data in members.items():
+        assert swift_object(objects, scope + name)[1] == data
+        assert row(mariadb, scope + name)[0] == str(len(data))
+        assert requests.get(f"{server.url}/{scope}{name}", headers={"Accept": "*/*"}).content == data
+    # Nothing stays in the staging area.
+    staging = os.path.join(workdir, "state", "staging")
+    assert [files for _, _, files in os.walk(staging) if files] == []
+    again = requests.post(f"{server.url}/{scope}?extract", data=tar_of(members), headers=bearer(mint(scope)))
+    assert again.status_code == 200, again.text
+
+
+def test_extract_with_one_bad_member_stores_nothing(server, objects, mariadb):
+    scope = unique_scope("swift")
+    members = {"good.txt": b"good\n", "bad.exe": b"MZ"}
+    response = requests.post(f"{server.url}/{scope}?extract", data=tar_of(members), headers=bearer(mint(scope)))
+    assert response.status_code == 403, response.text
+    assert swift_object(objects, scope + "good.txt") is None
+    assert row(mariadb, scope + "good.txt") is None
+    conflict_scope = unique_scope("swift")
+    token = mint(conflict_scope)
+    assert requests.put(f"{server.url}/{conflict_scope}x.txt", data=b"one", headers=bearer(token)).status_code == 201
+    clash = requests.post(f"{server.url}/{conflict_scope}?extract", data=tar_of({"y.txt": b"y", "x.txt": b"two"}),
+                          headers=bearer(token))
+    assert clash.status_code == 409
+    assert swift_object(objects, conflict_scope + "y.txt") is None
+    assert swift_object(objects, conflict_scope + "x.txt")[1] == b"one"

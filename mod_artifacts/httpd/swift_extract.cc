@@ -1,0 +1,213 @@
+// POST dir/?extract with ArtifactsStore swift: the archive is staged member by member
+// under ArtifactsStateDir/staging (never in the served tree), checked whole, and only
+// then sent to Swift one object at a time; the rows of every member are written in one
+// transaction, so an archive is visible completely or not at all.
+#include <apr_strings.h>
+#include <fcntl.h>
+#include <http_protocol.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../backends/fs_store.h"
+#include "../backends/tar_stager.h"
+#include "../backends/unique_fd.h"
+#include "../core/content_type.h"
+#include "../core/escape.h"
+#include "../core/upload_policy.h"
+#include "body_reader.h"
+#include "swift_publish.h"
+#include "upload_reply.h"
+#include "upload_request.h"
+
+APLOG_USE_MODULE(artifacts);
+
+namespace artifacts::httpd {
+
+namespace {
+
+constexpr std::size_t kMaxArchiveMembers = 100000;
+
+// Staged files and the directories made for them go when the request ends.
+class Staging {
+public:
+    Staging(const FsStore& store) : store_(store) {}
+    ~Staging() {
+        for (StagedFile& file : files) {
+            discard(store_, file);
+        }
+        store_.remove_empty_directories(directories);
+    }
+    std::vector<StagedFile> files;
+    std::vector<std::string> directories;
+
+private:
+    const FsStore& store_;
+};
+
+struct Member {
+    StagedFile* file;
+    std::string path;
+    bool replacing = false;  // an existing row is overwritten
+    bool identical = false;  // the same bytes are stored already: nothing to send
+};
+
+void send_member(SwiftClient& swift, const StorageConfig& storage, const FsStore& staging, const Member& member,
+                 std::string& etag) {
+    const std::string staged = staging.root() + "/" + member.file->directory + member.file->temporary_name;
+    const UniqueFd fd(::open(staged.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+        throw StoreError(StoreError::Kind::Io, errno, "cannot reopen a staged member: " + std::string(strerror(errno)));
+    }
+    const ContentType type = content_type_for(member.file->name);
+    etag = swift.put(
+        container_for(storage, member.path), member.path,
+        object_headers(storage, type.encoding.empty() ? type.media_type : "application/gzip", false),
+        [&](char* buffer, std::size_t capacity) -> std::size_t {
+            for (;;) {
+                const ssize_t got = ::read(fd.get(), buffer, capacity);
+                if (got >= 0) {
+                    return static_cast<std::size_t>(got);
+                }
+                if (errno != EINTR) {
+                    throw StoreError(StoreError::Kind::Io, errno, "cannot read a staged member");
+                }
+            }
+        },
+        static_cast<std::int64_t>(member.file->size));
+}
+
+}  // namespace
+
+int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir) {
+    request_rec* r = upload.r;
+    const std::string& directory = upload.relative;
+    if (!directory.empty() && directory.back() != '/') {
+        refuse(HTTP_BAD_REQUEST, "bad_path", "?extract takes a directory path ending with '/'");
+    }
+    if (auto refusal = check_directory_target(upload.claims, directory)) {
+        throw Refused{*refusal};
+    }
+    const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
+    if (encoding != nullptr && strcasecmp(encoding, "identity") != 0 && strcasecmp(encoding, "gzip") != 0) {
+        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
+               std::string("Content-Encoding '") + encoding + "' is not supported for archives (tar or tar.gz)");
+    }
+    declared_length(upload);
+    const LedgerUsage usage = check_ledger_early(upload, 0);
+    Catalogue& catalogue = *storage.catalogue;
+    SwiftClient& swift = *storage.swift;
+    const std::int64_t now = apr_time_sec(r->request_time);
+    const std::string staging_root = std::string(state_dir) + "/" + kStagingDirectory;
+    if (mkdir(staging_root.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw StoreError(StoreError::Kind::Io, errno, "cannot create " + staging_root);
+    }
+    const PendingJournal journal(std::string(state_dir) + "/" + kPendingDirectory);
+    const FsStore staging_store(staging_root, &journal, false);
+    std::uint64_t declared_total = 0;
+    const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
+        if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
+            return refusal;
+        }
+        if (path.size() > kMaxCataloguePath) {
+            return Refusal{HTTP_BAD_REQUEST, "bad_path", "a member's path is longer than the catalogue holds"};
+        }
+        // A member stored already may be a retry, charged nothing: only the others count early.
+        if (upload.claims.max_bytes && !catalogue_call([&] { return catalogue.find(path, now); })) {
+            declared_total += size;
+        }
+        return check_quota(upload.claims, usage, declared_total, 0);
+    };
+    BodyReader body(r);
+    StagedArchive archive = stage_archive(
+        staging_store, directory, [&body] { return body.next(); }, check, max_file_size(upload), kMaxArchiveMembers);
+    Staging staged(staging_store);
+    staged.files = std::move(archive.files);
+    staged.directories = std::move(archive.created_directories);
+    if (archive.refusal) {
+        throw Refused{*archive.refusal};
+    }
+    body.drain();
+    mark_body_read(r);
+
+    std::vector<Member> members;
+    std::uint64_t bytes = 0;
+    std::uint64_t new_files = 0;
+    for (StagedFile& file : staged.files) {
+        Member member{&file, file.directory + file.name};
+        const auto match = catalogue_call([&] { return catalogue.find(member.path, now); });
+        if (match && !match->compressed_name) {
+            if (match->record.is_directory) {
+                refuse(HTTP_CONFLICT, "exists", "'" + member.path + "' is a directory");
+            }
+            member.identical = match->record.sha256 == file.sha256 && match->record.content_encoding.empty();
+            member.replacing = !member.identical;
+            if (member.replacing && !upload.claims.overwrite) {
+                refuse(HTTP_CONFLICT, "exists",
+                       "'" + member.path + "' already exists with other content (the token has no overwrite)");
+            }
+        }
+        bytes += member.identical ? 0 : file.size;
+        new_files += match && !match->compressed_name ? 0 : 1;
+        members.push_back(std::move(member));
+    }
+    std::vector<std::unique_ptr<PathClaim>> claims;
+    for (const Member& member : members) {
+        if (!member.identical) {
+            claims.push_back(std::make_unique<PathClaim>(catalogue, member.path, upload.claims.jti, now));
+        }
+    }
+    MySqlLedger ledger(catalogue.pool());
+    QuotaReservation quota(upload, ledger, new_files);
+    quota.cover(bytes, true);
+    std::vector<UnpublishedObject> unpublished;
+    std::vector<ArtifactRecord> records;
+    for (const Member& member : members) {
+        if (member.identical) {
+            continue;
+        }
+        std::string etag;
+        send_member(swift, storage, staging_store, member, etag);
+        const std::string container = container_for(storage, member.path);
+        if (!member.replacing) {
+            unpublished.emplace_back(swift, r).stored(container, member.path);
+        }
+        const ContentType type = content_type_for(member.file->name);
+        records.push_back(record_for(upload, storage, member.path, container, member.file->size, member.file->sha256,
+                                     etag, type.encoding.empty() ? type.media_type : "application/gzip", false));
+    }
+    in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
+        if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
+            throw Refused{*refusal};  // sealed while the archive arrived
+        }
+        quota.settle(entry, bytes, new_files);
+        for (const ArtifactRecord& record : records) {
+            catalogue.record(entry.connection(), record);
+        }
+    });
+    quota.settled();
+    for (UnpublishedObject& object : unpublished) {
+        object.published();
+    }
+
+    bool any_new = false;
+    std::string reply = "{\"path\":";
+    append_json_string(reply, directory);
+    reply += ",\"files\":[";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        const StagedFile& file = *members[i].file;
+        any_new = any_new || !members[i].identical;
+        audit(upload, members[i].identical ? "already stored" : "stored", members[i].path, file.size, file.sha256);
+        reply += i == 0 ? "\n" : ",\n";
+        append_stored_file_json(reply, members[i].path, file.size, file.sha256, url_for(upload, members[i].path));
+    }
+    reply += "]}\n";
+    return send_json(r, any_new || members.empty() ? HTTP_CREATED : HTTP_OK, reply);
+}
+
+}  // namespace artifacts::httpd
