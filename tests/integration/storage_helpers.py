@@ -1,91 +1,10 @@
-"""What the catalogue and Swift tests share: an httpd configured for the production
-storage, and a way to place artifacts the way a bulk import would (the object in Swift
-through python-swiftclient, its rows through the mariadb client), independently of the
-module under test."""
-import hashlib
-import os
-import time
-
+"""What the catalogue and Swift tests share (see scripts/services/catalogue_import.py)."""
+from conftest import new_dir
+from scripts.services.catalogue_import import CONTAINER, Catalogued, sql_bytes, storage_config  # noqa: F401
 from scripts.services.httpd import Httpd
-
-CONTAINER = "artifacts"
-
-
-def sql_bytes(value):
-    """A SQL literal for bytes or text, whatever they hold."""
-    if isinstance(value, str):
-        value = value.encode()
-    return "X'" + value.hex() + "'" if value else "''"
-
-
-def parents(path):
-    """'a/b/c.txt' -> ['a/b/', 'a/']."""
-    parts = path.rstrip("/").split("/")[:-1]
-    return ["/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
-
-
-def split(path):
-    stripped = path.rstrip("/")
-    slash = stripped.rfind("/")
-    return (stripped[:slash + 1], stripped[slash + 1:]) if slash >= 0 else ("", stripped)
-
-
-class Catalogued:
-    """Places artifacts in Swift + catalogue, as artifacts-import will."""
-
-    def __init__(self, mariadb, swift, container=CONTAINER):
-        self.mariadb = mariadb
-        self.swift = swift
-        self.container = container
-        self.connection = swift.connection()
-        self.connection.put_container(container)
-
-    def put(self, path, data, content_type="text/plain", encoding="", mtime=None, object_name=None,
-            in_swift=True, expires_at=None):
-        if isinstance(data, str):
-            data = data.encode()
-        object_name = object_name or path
-        if in_swift:
-            headers = {"Content-Encoding": encoding} if encoding else {}
-            self.connection.put_object(self.container, object_name, data, content_type=content_type,
-                                       headers=headers)
-        mtime = int(mtime if mtime is not None else time.time())
-        parent, name = split(path)
-        expires = "NULL" if expires_at is None else str(int(expires_at))
-        statements = [
-            "INSERT INTO artifacts (path, parent, name, is_directory, size, mtime, content_type, content_encoding, "
-            "sha256, etag, store, container, object, jti, expires_at) VALUES "
-            f"({sql_bytes(path)}, {sql_bytes(parent)}, {sql_bytes(name)}, 0, {len(data)}, {mtime}, "
-            f"'{content_type}', '{encoding}', '{hashlib.sha256(data).hexdigest()}', "
-            f"'{hashlib.md5(data).hexdigest()}', 'swift', '{self.container}', {sql_bytes(object_name)}, "
-            f"'import', {expires}) ON DUPLICATE KEY UPDATE size = VALUES(size), sha256 = VALUES(sha256), "
-            "etag = VALUES(etag), mtime = VALUES(mtime), expires_at = VALUES(expires_at), "
-            "content_encoding = VALUES(content_encoding), content_type = VALUES(content_type);"]
-        for directory in parents(path):
-            dir_parent, dir_name = split(directory)
-            statements.append(
-                "INSERT IGNORE INTO artifacts (path, parent, name, is_directory, mtime) VALUES "
-                f"({sql_bytes(directory)}, {sql_bytes(dir_parent)}, {sql_bytes(dir_name)}, 1, {mtime});")
-        self.mariadb.query("\n".join(statements))
-        return data
-
-    def row(self, path):
-        rows = self.mariadb.query(
-            "SELECT size, sha256, container, object, content_encoding FROM artifacts "
-            f"WHERE path = {sql_bytes(path)}")
-        return rows[0] if rows else None
-
-
-def storage_config(workdir, mariadb, swift, extra=""):
-    """ArtifactsCatalogue + ArtifactsSwift lines for the fixture services."""
-    key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
-    return (f'ArtifactsCatalogue "{mariadb.catalogue_directive()}"\n'
-            f"ArtifactsSwift {swift.swift_directive(key_file)}\n"
-            f"ArtifactsSwiftContainer {CONTAINER}\n" + extra)
 
 
 def start_httpd(workdir, name, body):
-    from conftest import new_dir
     server_dir = new_dir(workdir, name)
     docroot = new_dir(workdir, name + "-docroot")
     server = Httpd(server_dir, docroot)
