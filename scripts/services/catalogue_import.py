@@ -100,6 +100,7 @@ class Catalogued:
                 md5.update(piece)
                 return piece
 
+        self.connection.head_account()  # renews the client's token first: a stream cannot be sent twice
         self.connection.put_object(self.container, path, Repeated(), content_type="application/octet-stream",
                                    content_length=size, chunk_size=block)
         parent, name = split(path)

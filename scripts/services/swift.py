@@ -169,7 +169,7 @@ class Swift:
         """A python-swiftclient connection as the test user (an independent client)."""
         import swiftclient
         return swiftclient.Connection(authurl=self.auth_url, user=f"{ACCOUNT}:{USER}", key=KEY,
-                                      retries=0, timeout=30)
+                                      retries=1, timeout=30)
 
     def credentials_file(self, path):
         """The key, in a file, as ArtifactsSwift reads it."""

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conftest import main_config
-from storage_helpers import Catalogued, start_httpd, storage_config
+from storage_helpers import CONTAINER, Catalogued, start_httpd, storage_config
 from test_htmlify import get_page
 from test_serve import write
 
@@ -179,3 +179,38 @@ def test_index_html_in_a_catalogue_directory_is_served(server, catalogued, prefi
     catalogued.put(prefix + "site/index.html", "<h1>report</h1>", content_type="text/html")
     response = requests.get(f"{server.url}/{prefix}site/")
     assert response.status_code == 200 and response.text == "<h1>report</h1>"
+
+
+def forget_swift_token(swift, token):
+    """Removes a tempauth token from memcached (where Swift keeps it, under MD5 keys): from
+    now on Swift answers 401 to it, as to an expired token."""
+    import socket
+    with socket.create_connection(("127.0.0.1", swift.ports["memcached"]), timeout=5) as sock:
+        for key in (f"AUTH_/token/{token}", "AUTH_/user/test:tester"):
+            sock.sendall(b"delete " + hashlib.md5(key.encode()).hexdigest().encode() + b"\r\n")
+            assert sock.recv(100) == b"DELETED\r\n"
+
+
+def test_an_expired_swift_token_is_renewed(server, catalogued, swift, prefix):
+    catalogued.put(prefix + "t.txt", "token\n")
+    assert requests.get(f"{server.url}/{prefix}t.txt").text == "token\n"
+    # tempauth gives every client of one user the same token while it lives: the module's is this one.
+    old_token = swift.connection().get_auth()[1]
+    forget_swift_token(swift, old_token)
+    assert requests.get(f"{swift.storage_url}/{CONTAINER}/{prefix}t.txt",
+                        headers={"X-Auth-Token": old_token}).status_code == 401
+    # The module's token is refused now: it can only answer by authenticating again.
+    response = requests.get(f"{server.url}/{prefix}t.txt")
+    assert response.status_code == 200 and response.text == "token\n"
+
+
+def test_a_large_object_streams_with_flat_memory(server, catalogued, prefix):
+    size = 256 << 20
+    catalogued.put_large(prefix + "large.bin", size)
+    requests.get(f"{server.url}/{prefix}large.bin", headers={"Range": "bytes=0-9"})  # children up and warm
+    before = server.peak_rss_kib()
+    response = requests.get(f"{server.url}/{prefix}large.bin", stream=True)
+    received = sum(len(piece) for piece in response.iter_content(1 << 20))
+    assert received == size
+    growth = server.peak_rss_kib() - before
+    assert growth < 8 * 1024, f"the children's peak RSS grew by {growth} KiB"

@@ -42,6 +42,27 @@ def checker(workdir, request):
     ("ArtifactsHtmlify \"logs/*.txt\"\n", "ArtifactsHtmlify takes file name patterns without '/'"),
     ("ArtifactsHtmlify Off \"*.txt\"\n", "ArtifactsHtmlify Off cannot be mixed with file name patterns"),
     ("ArtifactsHtmlify \"*.txt\"\nArtifactsHtmlify off\n", "ArtifactsHtmlify Off cannot be mixed"),
+    ("ArtifactsCatalogue \"user=a password=secret\"\n", "give the password in a file"),
+    ("ArtifactsCatalogue \"user=a password-file=/does/not/exist\"\n", "cannot read password-file '/does/not/exist'"),
+    ("ArtifactsCatalogue \"user=a password-file={good_key} colour=blue\"\n", "unknown setting 'colour'"),
+    ("ArtifactsCatalogue \"host=db\"\n", "ArtifactsCatalogue: user= is required"),
+    ("ArtifactsSwift v2 http://127.0.0.1/auth u key-file={good_key}\n", "the auth version must be v1"),
+    ("ArtifactsSwift v1 http://127.0.0.1/auth u key=secret\n", "never in the configuration"),
+    ("ArtifactsSwift v3 http://127.0.0.1/v3 u password-file={good_key}\n", "v3 needs project="),
+    ("ArtifactsSwiftContainer a/b\n", "a container name is 1 to 250 bytes without '/'"),
+    ("ArtifactsSwiftContainerShards 0\n", "takes a number of containers from 1 to 1000"),
+    ("ArtifactsStore s3\n", "ArtifactsStore: takes fs or swift"),
+    ("ArtifactsSwiftServe mirror\n", "takes proxy, or redirect"),
+    ("ArtifactsSwiftServe redirect 1s\n", "a temp URL lifetime from 10s to 7d"),
+    ("ArtifactsRetention 10s\n", "at least 60s"),
+    ("ArtifactsStore swift\n", "ArtifactsStore swift needs ArtifactsCatalogue"),
+    ("ArtifactsSwift v1 http://127.0.0.1/auth u key-file={good_key}\nArtifactsSwiftListing On\n",
+     "ArtifactsSwift needs ArtifactsSwiftContainer"),
+    ("ArtifactsSwiftListing On\n", "need ArtifactsSwift"),
+    ("ArtifactsSwift v1 http://127.0.0.1/auth u key-file={good_key}\nArtifactsSwiftContainer c\n"
+     "ArtifactsSwiftListing On\nArtifactsSwiftContainerShards 4\n", "cannot be combined with ArtifactsSwiftContainerShards"),
+    ("ArtifactsSwift v1 http://127.0.0.1/auth u key-file={good_key}\nArtifactsSwiftContainer c\n"
+     "ArtifactsSwiftListing On\nArtifactsSwiftServe redirect\n", "needs temp-url-key-file="),
 ])
 def test_bad_directive_fails_configtest(checker, body, message, tmp_path):
     (tmp_path / "short.key").write_text("tooshort\n")

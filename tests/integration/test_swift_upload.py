@@ -309,3 +309,25 @@ def test_extract_with_one_bad_member_stores_nothing(server, objects, mariadb):
     assert clash.status_code == 409
     assert swift_object(objects, conflict_scope + "y.txt") is None
     assert swift_object(objects, conflict_scope + "x.txt")[1] == b"one"
+
+
+def test_sharded_containers_spread_by_directory(workdir, artifact_root, mariadb, swift):
+    server = start_httpd(workdir, "httpd-shards",
+                         store_config(workdir, mariadb, swift, artifact_root, "ArtifactsSwiftContainerShards 16\n"))
+    try:
+        scope = unique_scope("shard")
+        token = mint(scope)
+        names = [f"d{i}/f.txt" for i in range(8)] + ["d0/g.txt"]
+        for name in names:
+            put = requests.put(f"{server.url}/{scope}{name}", data=name.encode(), headers=bearer(token))
+            assert put.status_code == 201, put.text
+        containers = {name: row(mariadb, scope + name)[2] for name in names}
+        assert all(c.startswith(CONTAINER + "-") and len(c) == len(CONTAINER) + 4 for c in containers.values())
+        assert len(set(containers.values())) > 1
+        assert containers["d0/f.txt"] == containers["d0/g.txt"]  # one directory, one container
+        connection = swift.connection()
+        for name, container in containers.items():
+            assert connection.get_object(container, scope + name)[1] == name.encode()
+            assert requests.get(f"{server.url}/{scope}{name}", headers={"Accept": "*/*"}).text == name
+    finally:
+        server.stop()
