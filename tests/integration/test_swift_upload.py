@@ -331,3 +331,16 @@ def test_sharded_containers_spread_by_directory(workdir, artifact_root, mariadb,
             assert requests.get(f"{server.url}/{scope}{name}", headers={"Accept": "*/*"}).text == name
     finally:
         server.stop()
+
+
+def test_upload_renews_an_expired_swift_token_without_resending(server, swift, objects):
+    from test_catalogue_serving import forget_swift_token
+    scope = unique_scope("swift")
+    token = mint(scope)
+    assert requests.put(f"{server.url}/{scope}a.txt", data=b"a", headers=bearer(token)).status_code == 201
+    forget_swift_token(swift, swift.connection().get_auth()[1])
+    data = os.urandom(3 << 20)
+    response = requests.put(f"{server.url}/{scope}b.bin.gz", data=iter([data[:1 << 20], data[1 << 20:]]),
+                            headers=bearer(token))
+    assert response.status_code == 201, response.text
+    assert swift.connection().get_object(CONTAINER, f"{scope}b.bin.gz")[1] == data
