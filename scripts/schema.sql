@@ -11,7 +11,7 @@
 --
 -- Paths are stored as bytes (VARBINARY), compared byte for byte: a path is case-sensitive
 -- and its UTF-8 is exactly what the client sent. A path is at most 1,024 bytes, so the
--- unique key on it (and the parent + name key) stay within InnoDB's 3,072-byte limit for
+-- unique key on it (and the parent + name key, 2,048 bytes) stay within InnoDB's 3,072-byte limit for
 -- an index key; a utf8mb4 VARCHAR(1024) would need 4,096.
 
 CREATE TABLE schema_version (
@@ -26,7 +26,7 @@ CREATE TABLE artifacts (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     path VARBINARY(1024) NOT NULL,             -- below ArtifactsRoot, no leading '/'
     parent VARBINARY(1024) NOT NULL,           -- '' for the top, else ending with '/'
-    name VARBINARY(255) NOT NULL,              -- last segment, without a '/'
+    name VARBINARY(1024) NOT NULL,             -- last segment, without a '/'
     is_directory BOOLEAN NOT NULL DEFAULT FALSE,
     size BIGINT UNSIGNED NOT NULL DEFAULT 0,   -- bytes as stored (compressed when encoded)
     mtime BIGINT NOT NULL,                     -- Unix seconds
@@ -37,9 +37,9 @@ CREATE TABLE artifacts (
     store VARCHAR(16) CHARACTER SET ascii NOT NULL DEFAULT 'swift',  -- 'swift' or 'fs'
     container VARCHAR(256) NOT NULL DEFAULT '',
     object VARBINARY(1024) NOT NULL DEFAULT '',
-    jti VARBINARY(255) NOT NULL DEFAULT '',    -- the token that wrote it
-    build VARCHAR(255) NOT NULL DEFAULT '',
-    job VARCHAR(255) NOT NULL DEFAULT '',
+    jti VARBINARY(256) NOT NULL DEFAULT '',    -- the token that wrote it (a jti is at most 256 bytes)
+    build VARBINARY(1024) NOT NULL DEFAULT '',  -- the token's build and job claims, cut at 1,024 bytes
+    job VARBINARY(1024) NOT NULL DEFAULT '',
     expires_at BIGINT NULL,                    -- Swift deletes the object then (X-Delete-At)
     UNIQUE KEY by_path (path),
     KEY by_parent (parent, name),
@@ -49,7 +49,7 @@ CREATE TABLE artifacts (
 -- The token ledger: lifetime quotas and sealing, shared by every server. bytes_used and
 -- files_used include what uploads in progress have reserved.
 CREATE TABLE tokens (
-    jti VARBINARY(255) NOT NULL PRIMARY KEY,
+    jti VARBINARY(256) NOT NULL PRIMARY KEY,
     bytes_used BIGINT UNSIGNED NOT NULL DEFAULT 0,
     files_used BIGINT UNSIGNED NOT NULL DEFAULT 0,
     sealed_at BIGINT NULL,                     -- Unix seconds; NULL while open
@@ -60,7 +60,7 @@ CREATE TABLE tokens (
 -- waits its turn instead of racing the first inside Swift.
 CREATE TABLE uploads_in_progress (
     path VARBINARY(1024) NOT NULL PRIMARY KEY,
-    jti VARBINARY(255) NOT NULL,
+    jti VARBINARY(256) NOT NULL,
     started_at BIGINT NOT NULL
 ) ENGINE = InnoDB ROW_FORMAT = DYNAMIC;
 

@@ -230,9 +230,25 @@ SqlResult MySqlConnection::execute(const char* sql, std::initializer_list<SqlVal
     while ((status = mysql_stmt_fetch(statement)) == 0 || status == MYSQL_DATA_TRUNCATED) {
         SqlRow row(columns);
         for (unsigned c = 0; c < columns; ++c) {
-            if (!nulls[c]) {
-                row[c].emplace(buffers[c].data(), std::min<unsigned long>(out_lengths[c], buffers[c].size()));
+            if (nulls[c]) {
+                continue;
             }
+            if (out_lengths[c] <= buffers[c].size()) {
+                row[c].emplace(buffers[c].data(), out_lengths[c]);
+                continue;
+            }
+            // Longer than the metadata promised: fetch this column again, whole.
+            std::string whole(out_lengths[c], '\0');
+            MYSQL_BIND again;
+            std::memset(&again, 0, sizeof again);
+            again.buffer_type = MYSQL_TYPE_STRING;
+            again.buffer = whole.data();
+            again.buffer_length = whole.size();
+            if (mysql_stmt_fetch_column(statement, &again, c, 0) != 0) {
+                mysql_stmt_free_result(statement);
+                fail(mysql_stmt_errno(statement), mysql_stmt_error(statement), sql);
+            }
+            row[c].emplace(std::move(whole));
         }
         result.rows.push_back(std::move(row));
     }

@@ -57,10 +57,14 @@ void ManifestWriter::finish() {
 
 namespace {
 
-// Emits files[begin, end), all below `prefix` (length of what is already consumed).
+// Emits files[begin, end), sorted by path, all below the first `prefix` bytes.
 void write_level(const std::vector<ManifestFile>& files, std::size_t begin, std::size_t end, std::size_t prefix,
                  ManifestWriter& manifest) {
-    // Directories first: the runs of files whose rest of path holds a '/'.
+    struct Group {
+        std::string_view name;
+        std::size_t begin, end;
+    };
+    std::vector<Group> directories;
     for (std::size_t i = begin; i < end;) {
         const std::string_view rest = std::string_view(files[i].path).substr(prefix);
         const std::size_t slash = rest.find('/');
@@ -68,15 +72,21 @@ void write_level(const std::vector<ManifestFile>& files, std::size_t begin, std:
             ++i;
             continue;
         }
+        // Paths sharing "name/" are contiguous in sorted order.
         const std::string_view directory = rest.substr(0, slash + 1);
         std::size_t j = i;
         while (j < end && std::string_view(files[j].path).substr(prefix, directory.size()) == directory) {
             ++j;
         }
-        manifest.begin_directory(directory.substr(0, slash));
-        write_level(files, i, j, prefix + directory.size(), manifest);
-        manifest.end_directory();
+        directories.push_back(Group{rest.substr(0, slash), i, j});
         i = j;
+    }
+    // Sorted paths order "a-b/" before "a/": Zuul orders directories by name.
+    std::sort(directories.begin(), directories.end(), [](const Group& a, const Group& b) { return a.name < b.name; });
+    for (const Group& group : directories) {
+        manifest.begin_directory(group.name);
+        write_level(files, group.begin, group.end, prefix + group.name.size() + 1, manifest);
+        manifest.end_directory();
     }
     for (std::size_t i = begin; i < end; ++i) {
         const std::string_view rest = std::string_view(files[i].path).substr(prefix);

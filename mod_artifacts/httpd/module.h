@@ -83,6 +83,11 @@ struct RequestState {
     SwiftSource* swift = nullptr;                         // answered from Swift (route_to_storage)
 };
 
+// A response of gzip bytes (name.gz on disk, an object stored gzip): sent as they are to
+// clients that take gzip and to HTMLIFY (a log page, which decodes them itself), decoded by
+// mod_deflate's INFLATE for the others. True when INFLATE was added (request_mapping.cc).
+bool negotiate_gzip(request_rec* r, bool log_page);
+
 // 301 to the same URL with a trailing slash (request_mapping.cc).
 int redirect_to_directory(request_rec* r);
 

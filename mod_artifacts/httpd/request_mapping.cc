@@ -51,22 +51,27 @@ void answer_from_gzip_sibling(request_rec* r, bool log_page) {
     r->filename = const_cast<char*>(compressed);
     r->path_info = nullptr;
     r->finfo = info;
+    negotiate_gzip(r, log_page);
+}
+
+}  // namespace
+
+bool negotiate_gzip(request_rec* r, bool log_page) {
     apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
     if (log_page) {
-        return;
+        return false;
     }
     const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
     if (accept_encoding != nullptr && accepts_gzip(accept_encoding)) {
         r->content_encoding = "gzip";
-        return;
+        return false;
     }
     // mod_deflate's INFLATE filter decodes what says Content-Encoding: gzip, removes the
     // header and gives the inflated representation an ETag of its own.
     apr_table_setn(r->headers_out, "Content-Encoding", "gzip");
     ap_add_output_filter("INFLATE", nullptr, r, r->connection);
+    return true;
 }
-
-}  // namespace
 
 int redirect_to_directory(request_rec* r) {
     const char* location =

@@ -32,23 +32,6 @@ SwiftSource* new_source(request_rec* r) {
     return source;
 }
 
-// A file stored gzip: compressed to clients that take gzip (and to HTMLIFY, which decodes
-// it itself), decoded by mod_deflate's INFLATE for the others, as for name.gz on disk.
-void negotiate_encoding(request_rec* r, SwiftSource& source, bool log_page) {
-    apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
-    if (log_page) {
-        return;
-    }
-    const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
-    if (accept_encoding != nullptr && accepts_gzip(accept_encoding)) {
-        r->content_encoding = "gzip";
-        return;
-    }
-    source.inflate = true;
-    apr_table_setn(r->headers_out, "Content-Encoding", "gzip");
-    ap_add_output_filter("INFLATE", nullptr, r, r->connection);
-}
-
 void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
     SwiftSource* source = new_source(r);
     const ArtifactRecord& record = match.record;
@@ -64,9 +47,7 @@ void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
         source->content_type = !record.content_type.empty()
                                    ? record.content_type
                                    : std::string(content_type_for(name_of(record.path)).media_type);
-        if (source->stored_gzip) {
-            negotiate_encoding(r, *source, log_page);
-        }
+        source->inflate = source->stored_gzip && negotiate_gzip(r, log_page);
     }
     request_state(r)->swift = source;
     r->handler = kSwiftHandler;

@@ -87,19 +87,7 @@ void send_member(SwiftClient& swift, const StorageConfig& storage, const FsStore
 int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir) {
     request_rec* r = upload.r;
     const std::string& directory = upload.relative;
-    if (!directory.empty() && directory.back() != '/') {
-        refuse(HTTP_BAD_REQUEST, "bad_path", "?extract takes a directory path ending with '/'");
-    }
-    if (auto refusal = check_directory_target(upload.claims, directory)) {
-        throw Refused{*refusal};
-    }
-    const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
-    if (encoding != nullptr && strcasecmp(encoding, "identity") != 0 && strcasecmp(encoding, "gzip") != 0) {
-        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
-               std::string("Content-Encoding '") + encoding + "' is not supported for archives (tar or tar.gz)");
-    }
-    declared_length(upload);
-    const LedgerUsage usage = check_ledger_early(upload, 0);
+    const LedgerUsage usage = check_archive_request(upload);
     Catalogue& catalogue = *storage.catalogue;
     SwiftClient& swift = *storage.swift;
     const std::int64_t now = apr_time_sec(r->request_time);

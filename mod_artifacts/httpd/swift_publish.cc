@@ -152,8 +152,9 @@ ArtifactRecord record_for(const UploadRequest& upload, const StorageConfig& stor
     record.store = "swift";
     record.container = std::move(container);
     record.jti = upload.claims.jti;
-    record.build = upload.claims.build;
-    record.job = upload.claims.job;
+    // Informational claims of any length: the catalogue keeps their first 1,024 bytes.
+    record.build = upload.claims.build.substr(0, 1024);
+    record.job = upload.claims.job.substr(0, 1024);
     if (storage.retention > 0) {
         record.expires_at = record.mtime + storage.retention;
     }

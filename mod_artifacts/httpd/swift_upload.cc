@@ -77,13 +77,7 @@ int reply_stored(UploadRequest& upload, bool created, std::uint64_t size, const 
 
 int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     request_rec* r = upload.r;
-    const SplitPath target = split_path(upload.relative);
-    if (target.name.empty()) {
-        refuse(HTTP_BAD_REQUEST, "bad_path", "PUT needs a file name, not a directory path ending with '/'");
-    }
-    if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, upload.relative)) {
-        throw Refused{*refusal};
-    }
+    const SplitPath target = check_put_target(upload);
     if (upload.relative.size() > kMaxCataloguePath) {
         refuse(HTTP_BAD_REQUEST, "bad_path",
                "the path is longer than the catalogue holds (" + std::to_string(kMaxCataloguePath) + " bytes)");

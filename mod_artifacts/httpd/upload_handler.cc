@@ -122,13 +122,7 @@ private:
 
 int put_file(Upload& upload) {
     request_rec* r = upload.r;
-    const SplitPath target = split_path(upload.relative);
-    if (target.name.empty()) {
-        refuse(HTTP_BAD_REQUEST, "bad_path", "PUT needs a file name, not a directory path ending with '/'");
-    }
-    if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, upload.relative)) {
-        throw Refused{*refusal};
-    }
+    const SplitPath target = check_put_target(upload);
     const bool gzip = gzip_body(r);
     // A gzip upload is stored as name.gz and served as name, like a legacy compressed log.
     const std::string stored_name = gzip ? target.name + ".gz" : target.name;
@@ -202,19 +196,7 @@ int put_file(Upload& upload) {
 int extract_archive(Upload& upload) {
     request_rec* r = upload.r;
     const std::string& directory = upload.relative;
-    if (!directory.empty() && directory.back() != '/') {
-        refuse(HTTP_BAD_REQUEST, "bad_path", "?extract takes a directory path ending with '/'");
-    }
-    if (auto refusal = check_directory_target(upload.claims, directory)) {
-        throw Refused{*refusal};
-    }
-    const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
-    if (encoding != nullptr && strcasecmp(encoding, "identity") != 0 && strcasecmp(encoding, "gzip") != 0) {
-        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
-               std::string("Content-Encoding '") + encoding + "' is not supported for archives (tar or tar.gz)");
-    }
-    declared_length(upload);
-    const LedgerUsage usage = check_ledger_early(upload, 0);
+    const LedgerUsage usage = check_archive_request(upload);
     std::uint64_t declared_total = 0;
     // A member already stored may be a retry, charged nothing: only the others count early.
     const auto already_stored = [&](std::string_view path) {

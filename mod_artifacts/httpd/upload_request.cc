@@ -129,4 +129,32 @@ const char* expected_sha256(request_rec* r) {
     return expected;
 }
 
+SplitPath check_put_target(const UploadRequest& upload) {
+    SplitPath target = split_path(upload.relative);
+    if (target.name.empty()) {
+        refuse(HTTP_BAD_REQUEST, "bad_path", "PUT needs a file name, not a directory path ending with '/'");
+    }
+    if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, upload.relative)) {
+        throw Refused{*refusal};
+    }
+    return target;
+}
+
+LedgerUsage check_archive_request(UploadRequest& upload) {
+    const std::string& directory = upload.relative;
+    if (!directory.empty() && directory.back() != '/') {
+        refuse(HTTP_BAD_REQUEST, "bad_path", "?extract takes a directory path ending with '/'");
+    }
+    if (auto refusal = check_directory_target(upload.claims, directory)) {
+        throw Refused{*refusal};
+    }
+    const char* encoding = apr_table_get(upload.r->headers_in, "Content-Encoding");
+    if (encoding != nullptr && strcasecmp(encoding, "identity") != 0 && strcasecmp(encoding, "gzip") != 0) {
+        refuse(HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding",
+               std::string("Content-Encoding '") + encoding + "' is not supported for archives (tar or tar.gz)");
+    }
+    declared_length(upload);
+    return check_ledger_early(upload, 0);
+}
+
 }  // namespace artifacts::httpd

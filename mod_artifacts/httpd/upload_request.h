@@ -56,6 +56,14 @@ struct SplitPath {
 
 SplitPath split_path(std::string_view relative);
 
+// The target of a PUT: a file name (400), in the token's scope and kinds (403).
+SplitPath check_put_target(const UploadRequest& upload);
+
+// The checks of a POST ?extract before its body: a directory path in the scope (400, 403),
+// a tar or tar.gz body (415), its declared length and the token's ledger (413, 410).
+// Returns the usage seen.
+LedgerUsage check_archive_request(UploadRequest& upload);
+
 // Content-Encoding of a PUT: true for gzip, false for none; 415 for anything else.
 bool gzip_body(request_rec* r);
 

@@ -12,6 +12,7 @@ class UploadPolicyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(quotas_count_the_whole_life);
     CPPUNIT_TEST(client_address_must_be_in_range);
     CPPUNIT_TEST(manifest_is_zuuls_format);
+    CPPUNIT_TEST(manifest_from_a_flat_listing_nests_directories_first);
     CPPUNIT_TEST(refusal_is_json);
     CPPUNIT_TEST_SUITE_END();
 
@@ -84,6 +85,28 @@ public:
         CPPUNIT_ASSERT(!check_client_address(ranged, "2001:db8::5"));
         const auto refused = check_client_address(ranged, "127.0.0.1");
         CPPUNIT_ASSERT(refused && refused->code == "ip_not_allowed" && refused->status == 403);
+    }
+
+    void manifest_from_a_flat_listing_nests_directories_first() {
+        StringSink out;
+        ManifestWriter manifest(out);
+        write_manifest_from_files({{"z.txt", 1, 1},
+                                   {"logs/b.log", 2, 2},
+                                   {"logs/a.log", 3, 3},
+                                   {"a.txt", 4, 4},
+                                   {"logs/deep/c.log", 5, 5},
+                                   {"logs-old/d.log", 6, 6}},
+                                  manifest);
+        const std::string& text = out.str();
+        const auto at = [&](const char* name) { return text.find(std::string("\"name\":\"") + name + "\""); };
+        // Directories before files at each level; each group by name.
+        CPPUNIT_ASSERT(at("logs") < at("logs-old"));  // by name, though "logs-old/" sorts before "logs/"
+        CPPUNIT_ASSERT(at("logs-old") < at("a.txt") && at("a.txt") < at("z.txt"));
+        CPPUNIT_ASSERT(at("deep") < at("a.log") && at("a.log") < at("b.log"));
+        CPPUNIT_ASSERT(at("c.log") > at("deep") && at("c.log") < at("a.log"));
+        CPPUNIT_ASSERT(text.find("\"size\":5") != std::string::npos);
+        const std::string end = "],\"index_links\":false}\n";
+        CPPUNIT_ASSERT(text.size() > end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0);
     }
 
     void manifest_is_zuuls_format() {
