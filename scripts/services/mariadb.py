@@ -84,6 +84,15 @@ class MariaDB:
             raise RuntimeError(f"mariadb client failed: {result.stderr}")
         return [line.split("\t") for line in result.stdout.splitlines()]
 
+    def add_database(self, name, user, password):
+        """Another database with its own user (for Keystone); returns its SQLAlchemy URL."""
+        self.root_sql(f"""
+            CREATE DATABASE {name} CHARACTER SET utf8mb4;
+            CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';
+            GRANT ALL PRIVILEGES ON {name}.* TO '{user}'@'127.0.0.1';
+        """)
+        return f"mysql+pymysql://{user}:{password}@127.0.0.1:{self.port}/{name}"
+
     def query(self, sql):
         """A query in the catalogue database, as root."""
         return self.root_sql(sql, database=self.database)

@@ -116,6 +116,31 @@ class Swift:
         if result.returncode != 0:
             raise RuntimeError(f"building the Swift rings failed:\n{result.stderr}")
 
+    def start_keystone_proxy(self, keystone):
+        """A second proxy on the same servers that authenticates with Keystone (authtoken +
+        keystoneauth); its endpoint goes into Keystone's catalog. Returns its URL."""
+        from .keystone import ADMIN_PASSWORD
+        self.ports["keystone-proxy"] = _free_ports(1)[0]
+        conf_path = os.path.join(self.swift_dir, "proxy-server-keystone.conf")
+        with open(os.path.join(self.swift_dir, "proxy-server.conf")) as plain:
+            conf = plain.read()
+        conf = conf.replace(f"bind_port = {self.proxy_port}", f"bind_port = {self.ports['keystone-proxy']}")
+        conf = conf.replace("tempurl tempauth proxy-logging", "tempurl authtoken keystoneauth proxy-logging")
+        conf += ("\n[filter:authtoken]\npaste.filter_factory = keystonemiddleware.auth_token:filter_factory\n"
+                 f"www_authenticate_uri = {keystone.url}\nauth_url = {keystone.url}\nauth_type = password\n"
+                 "project_domain_id = default\nuser_domain_id = default\nproject_name = admin\n"
+                 f"username = admin\npassword = {ADMIN_PASSWORD}\ndelay_auth_decision = True\n"
+                 # No cache: a revoked token is refused at once.
+                 "token_cache_time = -1\ninclude_service_catalog = False\n\n"
+                 "[filter:keystoneauth]\nuse = egg:swift#keystoneauth\noperator_roles = admin, member\n")
+        with open(conf_path, "w") as out:
+            out.write(conf)
+        self._spawn("keystone-proxy", ["/usr/bin/swift-proxy-server", conf_path, "-v"])
+        self._wait("keystone-proxy")
+        url = f"http://127.0.0.1:{self.ports['keystone-proxy']}"
+        keystone.register_swift(url)
+        return url
+
     def _spawn(self, name, command):
         out = open(os.path.join(self.workdir, f"{name}.log"), "ab")
         self.processes[name] = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
@@ -162,7 +187,7 @@ class Swift:
             time.sleep(0.05)
 
     def stop(self):
-        for name in ("proxy", "object", "container", "account", "memcached"):
+        for name in ("keystone-proxy", "proxy", "object", "container", "account", "memcached"):
             self.stop_server(name)
 
     def connection(self):
