@@ -56,7 +56,20 @@ ArtifactRecord record_from_row(const SqlRow& row) {
     return record;
 }
 
+void Catalogue::check_schema() {
+    if (schema_checked_.load(std::memory_order_acquire)) {
+        return;
+    }
+    const int version = schema_version();
+    if (version != kCatalogueSchemaVersion) {
+        throw CatalogueError("the catalogue's schema is version " + std::to_string(version) + ", this module reads " +
+                             std::to_string(kCatalogueSchemaVersion) + " (see scripts/schema.sql)");
+    }
+    schema_checked_.store(true, std::memory_order_release);
+}
+
 std::optional<CatalogueMatch> Catalogue::find(std::string_view path, std::int64_t now) {
+    check_schema();
     const std::string as_directory = path.empty() || path.back() == '/' ? std::string(path) : std::string(path) + "/";
     const bool gz_name = path.size() > kGzipSuffix.size() &&
                          path.substr(path.size() - kGzipSuffix.size()) == kGzipSuffix && path.back() != '/';
@@ -80,6 +93,7 @@ std::optional<CatalogueMatch> Catalogue::find(std::string_view path, std::int64_
 }
 
 bool Catalogue::list(std::string_view directory, std::int64_t now, IndexEntries& out) {
+    check_schema();
     const SqlResult result = pool_.with_connection([&](MySqlConnection& connection) {
         return connection.execute(
             "SELECT name, is_directory, size, mtime FROM artifacts WHERE parent = ? "
@@ -100,6 +114,7 @@ bool Catalogue::list(std::string_view directory, std::int64_t now, IndexEntries&
 }
 
 void Catalogue::record(MySqlConnection& connection, const ArtifactRecord& record) {
+    check_schema();
     const std::string parent = parent_of(record.path);
     const std::string name = name_of(record.path);
     const SqlValue expires = record.expires_at ? SqlValue(*record.expires_at) : SqlValue(nullptr);

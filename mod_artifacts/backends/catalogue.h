@@ -2,6 +2,7 @@
 // looked up by exact path or listed by parent directory, each one indexed query.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,7 +70,12 @@ public:
     MySqlPool& pool() { return pool_; }
 
 private:
+    // Throws CatalogueError while the database's schema is not the one this build knows;
+    // asks once per process once it is.
+    void check_schema();
+
     MySqlPool pool_;
+    std::atomic<bool> schema_checked_{false};
 };
 
 ArtifactRecord record_from_row(const SqlRow& row);
@@ -85,6 +91,7 @@ template <typename Visit>
 void Catalogue::for_each_below(std::string_view prefix, std::int64_t now, Visit&& visit) {
     // A range on the unique path key: every path that starts with prefix sorts between
     // prefix and prefix + 0xFF.
+    check_schema();
     std::string end(prefix);
     end.push_back('\xff');
     const SqlResult result = pool_.with_connection([&](MySqlConnection& connection) {

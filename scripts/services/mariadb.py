@@ -84,6 +84,16 @@ class MariaDB:
             raise RuntimeError(f"mariadb client failed: {result.stderr}")
         return [line.split("\t") for line in result.stdout.splitlines()]
 
+    def add_catalogue(self, name):
+        """Another catalogue database, for the module's user; returns its ArtifactsCatalogue settings."""
+        self.root_sql(f"""
+            CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON {name}.* TO '{self.user}'@'127.0.0.1';
+        """)
+        with open(SCHEMA) as schema:
+            self.root_sql(schema.read(), database=name)
+        return self.catalogue_directive().replace(f"dbname={self.database}", f"dbname={name}")
+
     def add_database(self, name, user, password):
         """Another database with its own user (for Keystone); returns its SQLAlchemy URL."""
         self.root_sql(f"""

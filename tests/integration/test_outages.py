@@ -12,7 +12,7 @@ from conftest import main_config
 from storage_helpers import Catalogued, start_httpd, storage_config
 from test_serve import write
 
-pytestmark = pytest.mark.expected_errors(r"ARTF0403")
+pytestmark = pytest.mark.expected_errors(r"ARTF0403", r"ARTF0402")
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,19 @@ def test_swift_down_answers_503_and_disk_is_still_served(server, catalogued, swi
     finally:
         swift.start_server("proxy")
     assert eventually(lambda: requests.get(f"{server.url}/{prefix}object.txt").status_code == 200)
+
+
+def test_unknown_schema_version_is_not_used(workdir, artifact_root, mariadb, swift):
+    settings = mariadb.add_catalogue("future_catalogue")
+    mariadb.root_sql("INSERT INTO schema_version (version, description) VALUES (2, 'from the future')",
+                     database="future_catalogue")
+    config = storage_config(workdir, mariadb, swift).replace(mariadb.catalogue_directive(), settings)
+    server = start_httpd(workdir, "httpd-future-schema", main_config(workdir, artifact_root, config))
+    try:
+        prefix = f"schema/{uuid.uuid4().hex[:8]}/"
+        write(artifact_root, prefix + "disk.txt", "on disk\n")
+        assert requests.get(f"{server.url}/{prefix}disk.txt").text == "on disk\n"
+        log = server.log_since(0)
+        assert "ARTF0402" in log and "schema is version 2, this module reads 1" in log
+    finally:
+        server.stop()
