@@ -178,7 +178,11 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     mark_body_read(r);
     Catalogue& catalogue = *storage.catalogue;
     MySqlLedger ledger(catalogue.pool());
-    if (auto refusal = check_quota(upload.claims, ledger.peek(upload.claims.jti), 0, 0)) {
+    // The token's row stays locked from here to the seal: an upload of this token that
+    // finishes meanwhile waits, then finds the token sealed (410) instead of missing from
+    // the manifest.
+    const auto entry = ledger.open_entry(upload.claims.jti);
+    if (auto refusal = check_quota(upload.claims, entry->usage(), 0, 0)) {
         throw Refused{*refusal};
     }
     const std::string manifest_path = upload.relative + std::string(kManifestName);
@@ -216,13 +220,12 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
         static_cast<std::int64_t>(body.size()));
     const ArtifactRecord record =
         record_for(upload, storage, manifest_path, container, body.size(), sha256, etag, "application/json", false);
-    in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
-        if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
-            throw Refused{*refusal};  // sealed by another request meanwhile
-        }
-        catalogue.record(entry.connection(), record);
-        entry.seal(apr_time_sec(r->request_time));
+    catalogue_call([&] {
+        catalogue.record(entry->connection(), record);
+        return 0;
     });
+    entry->seal(apr_time_sec(r->request_time));
+    entry->commit();
     audit(upload, "sealed with", manifest_path, body.size(), sha256);
     std::string reply;
     append_stored_file_json(reply, manifest_path, body.size(), sha256, url_for(upload, manifest_path));
