@@ -37,7 +37,7 @@ PathClaim::PathClaim(Catalogue& catalogue, std::string path, std::string jti, st
         });
     });
     if (!claimed) {
-        refuse(HTTP_CONFLICT, "upload_in_progress",
+        refuse(HTTP_SERVICE_UNAVAILABLE, "upload_in_progress",
                "'" + path_ + "' is being uploaded by another request right now; try again when it is done");
     }
 }

@@ -344,3 +344,21 @@ def test_upload_renews_an_expired_swift_token_without_resending(server, swift, o
                             headers=bearer(token))
     assert response.status_code == 201, response.text
     assert swift.connection().get_object(CONTAINER, f"{scope}b.bin.gz")[1] == data
+
+
+def test_a_path_being_uploaded_elsewhere_is_retried_later(server, mariadb, objects):
+    scope = unique_scope("swift")
+    token = mint(scope)
+    busy, stale = scope + "busy.txt", scope + "stale.txt"
+    mariadb.query(f"INSERT INTO uploads_in_progress (path, jti, started_at) VALUES "
+                  f"({sql_bytes(busy)}, 'other', {int(time.time())}), ({sql_bytes(stale)}, 'dead', 1000)")
+    refused = requests.put(f"{server.url}/{busy}", data=b"x", headers=bearer(token))
+    assert refused.status_code == 503 and refused.json()["error"] == "upload_in_progress"
+    assert refused.headers["Retry-After"] == "30"
+    assert swift_object(objects, busy) is None
+    # A claim an hour old belongs to a process that died: it is taken over.
+    assert requests.put(f"{server.url}/{stale}", data=b"y", headers=bearer(token)).status_code == 201
+    mariadb.query(f"DELETE FROM uploads_in_progress WHERE path = {sql_bytes(busy)}")
+    assert requests.put(f"{server.url}/{busy}", data=b"x", headers=bearer(token)).status_code == 201
+    assert mariadb.query("SELECT COUNT(*) FROM uploads_in_progress WHERE path IN "
+                         f"({sql_bytes(busy)}, {sql_bytes(stale)})") == [["0"]]
