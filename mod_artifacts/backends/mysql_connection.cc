@@ -280,13 +280,13 @@ void MySqlPool::give_back(std::unique_ptr<MySqlConnection> connection) {
 MySqlPool::Lease MySqlPool::acquire() {
     {
         const std::lock_guard<std::mutex> lock(mutex_);
+        if (std::chrono::steady_clock::now() < refuse_until_) {
+            throw CatalogueUnavailable("the catalogue was unreachable moments ago; not retrying yet");
+        }
         if (!idle_.empty()) {
             std::unique_ptr<MySqlConnection> connection = std::move(idle_.back());
             idle_.pop_back();
             return Lease(*this, std::move(connection), true);
-        }
-        if (std::chrono::steady_clock::now() < refuse_until_) {
-            throw CatalogueUnavailable("the catalogue was unreachable moments ago; not retrying yet");
         }
     }
     return connect();
@@ -296,12 +296,16 @@ MySqlPool::Lease MySqlPool::connect() {
     try {
         return Lease(*this, std::make_unique<MySqlConnection>(settings_), false);
     } catch (const CatalogueUnavailable&) {
-        const std::lock_guard<std::mutex> lock(mutex_);
-        refuse_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.retry_interval);
-        // Connections opened before the failure may be dead as well: drop them.
-        idle_.clear();
+        stand_back();
         throw;
     }
+}
+
+void MySqlPool::stand_back() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    refuse_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.retry_interval);
+    // Connections opened before the failure may be dead or stuck as well: drop them.
+    idle_.clear();
 }
 
 }  // namespace artifacts

@@ -121,22 +121,31 @@ public:
     Lease acquire();
     // Runs `work` with a pooled connection's lease; when a reused connection turns out
     // dead (the server restarted since), runs it once more on a fresh one. For work that
-    // is idempotent or rolled back when it fails.
+    // is idempotent or rolled back when it fails. When the server cannot be reached or
+    // does not answer in time, the pool stands back for retry_interval.
     template <typename Work>
     auto with_lease(Work&& work) {
         Lease lease = acquire();
-        if (!lease.reused()) {
-            return work(lease);
-        }
+        const bool reused = lease.reused();
         try {
             return work(lease);
+        } catch (const CatalogueBusy&) {
+            throw;  // the server answered: a lock wait ran out
         } catch (const CatalogueUnavailable&) {
-            if (lease.usable()) {
-                throw;  // the server answered (a lock wait ran out): not a dead connection
+            if (!reused || lease.usable()) {
+                stand_back();
+                throw;
             }
         }
         Lease fresh = connect();
-        return work(fresh);
+        try {
+            return work(fresh);
+        } catch (const CatalogueBusy&) {
+            throw;
+        } catch (const CatalogueUnavailable&) {
+            stand_back();
+            throw;
+        }
     }
     template <typename Work>
     auto with_connection(Work&& work) {
@@ -146,6 +155,8 @@ public:
 
 private:
     Lease connect();
+    // Refuses at once for retry_interval, and drops the idle connections.
+    void stand_back();
     void give_back(std::unique_ptr<MySqlConnection> connection);
 
     CatalogueSettings settings_;

@@ -95,3 +95,28 @@ def test_unknown_schema_version_is_not_used(workdir, artifact_root, mariadb, swi
         assert "ARTF0402" in log and "schema is version 2, this module reads 1" in log
     finally:
         server.stop()
+
+
+def test_a_hung_database_holds_no_worker(workdir, artifact_root, mariadb, swift, catalogued):
+    """mariadbd stopped with SIGSTOP accepts connections but never answers: the read and
+    connect timeouts end the wait, then the pool stands back and requests go to the disk at
+    once."""
+    import signal
+    settings = mariadb.catalogue_directive() + " read-timeout=2 connect-timeout=1 retry-interval=5"
+    config = storage_config(workdir, mariadb, swift).replace(mariadb.catalogue_directive(), settings)
+    server = start_httpd(workdir, "httpd-hung-db", main_config(workdir, artifact_root, config))
+    prefix = f"hung/{uuid.uuid4().hex[:8]}/"
+    catalogued.put(prefix + "both.txt", "from swift\n")
+    write(artifact_root, prefix + "both.txt", "from disk\n")
+    try:
+        assert requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n"
+        mariadb.process.send_signal(signal.SIGSTOP)
+        try:
+            for _ in range(10):
+                assert requests.get(f"{server.url}/{prefix}both.txt", timeout=15).text == "from disk\n"
+            assert "ARTF0401" in server.log_since(0)
+        finally:
+            mariadb.process.send_signal(signal.SIGCONT)
+        assert eventually(lambda: requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n")
+    finally:
+        server.stop()
