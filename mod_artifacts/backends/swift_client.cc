@@ -122,6 +122,13 @@ std::string parse_swift_settings(const std::vector<std::string>& arguments, Swif
             settings.region = value;
         } else if (key == "interface") {
             settings.interface = value;
+        } else if (key == "listing-page") {
+            char* end = nullptr;
+            const unsigned long names = std::strtoul(value.c_str(), &end, 10);
+            if (value.empty() || *end != '\0' || names < 1 || names > 10000) {
+                return "listing-page takes a number of names from 1 to 10000, not '" + value + "'";
+            }
+            settings.listing_page = static_cast<unsigned>(names);
         } else if (key == "storage-url") {
             if (!is_http_url(value)) {
                 return "storage-url must start with http:// or https://";
@@ -132,7 +139,7 @@ std::string parse_swift_settings(const std::vector<std::string>& arguments, Swif
         } else {
             return "unknown setting '" + key +
                    "' (key-file, password-file, project, user-domain, project-domain, region, interface, "
-                   "storage-url, temp-url-key-file)";
+                   "storage-url, temp-url-key-file, listing-page)";
         }
         if (!error.empty()) {
             return error;

@@ -33,6 +33,7 @@ struct SwiftSettings {
     std::string storage_url;           // overrides the one authentication gives
     std::string temp_url_key;          // from temp-url-key-file=
     long connect_timeout_ms = 2000;
+    unsigned listing_page = 10000;  // names per listing request (Swift's container_listing_limit)
 };
 
 // Parses ArtifactsSwift's arguments: "v1|v3 AUTH_URL USER key=value...". Returns an error

@@ -72,10 +72,11 @@ bool add_storage_entries(request_rec* r, const DirConfig* conf, IndexEntries& en
         std::string marker;
         try {
             for (;;) {
-                const std::string text = storage.swift->list(storage.container, directory, "/", marker, 10000);
+                const std::string text = storage.swift->list(storage.container, directory, "/", marker,
+                                                             storage.swift->settings().listing_page);
                 const ListingPage page = append_listing_page(text, directory, entries);
-                if (page.count == 0) {
-                    break;
+                if (page.count == 0 || page.next_marker == marker) {
+                    break;  // the end, or a listing that does not move on
                 }
                 found = true;
                 marker = page.next_marker;

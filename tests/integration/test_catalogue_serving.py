@@ -214,3 +214,23 @@ def test_a_large_object_streams_with_flat_memory(server, catalogued, prefix):
     assert received == size
     growth = server.peak_rss_kib() - before
     assert growth < 8 * 1024, f"the children's peak RSS grew by {growth} KiB"
+
+
+def test_connections_to_swift_are_reused(server, catalogued, swift, prefix):
+    import subprocess
+    catalogued.put(prefix + "reuse.txt", "again\n")
+
+    def httpd_connections():
+        """Local ends of httpd's open connections to the Swift proxy."""
+        out = subprocess.run(["ss", "-Htnp", "state", "established", f"( dport = :{swift.proxy_port} )"],
+                             capture_output=True, text=True, check=True).stdout
+        return {line.split()[2] for line in out.splitlines() if '"apache2"' in line}
+
+    for _ in range(3):
+        assert requests.get(f"{server.url}/{prefix}reuse.txt").status_code == 200
+    before = httpd_connections()
+    for _ in range(30):
+        assert requests.get(f"{server.url}/{prefix}reuse.txt").text == "again\n"
+    after = httpd_connections()
+    assert after, "no connection to Swift stays open between requests"
+    assert len(after - before) <= 2, f"30 requests opened {len(after - before)} new connections"

@@ -44,7 +44,8 @@ def redirecting(workdir, artifact_root, mariadb, swift, temp_url_key):
 @pytest.fixture(scope="module")
 def listing(workdir, artifact_root, swift):
     key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
-    config = (f"ArtifactsSwift {swift.swift_directive(key_file)}\n"
+    # Seven names a listing request, so that a directory of 30 takes five pages.
+    config = (f"ArtifactsSwift {swift.swift_directive(key_file)} listing-page=7\n"
               f"ArtifactsSwiftContainer listed\nArtifactsSwiftListing On\n")
     server = start_httpd(workdir, "httpd-listing", main_config(workdir, artifact_root, config))
     yield server
@@ -104,8 +105,10 @@ def test_listing_mode_pages_through_long_listings(listing, swift):
     prefix = f"many/{uuid.uuid4().hex[:8]}/"
     for i in range(30):
         connection.put_object("listed", f"{prefix}f{i:03d}.txt", b"x")
+    for i in range(3):
+        connection.put_object("listed", f"{prefix}sub{i}/inner.txt", b"y")
     names = [e["name"] for e in requests.get(f"{listing.url}/{prefix}?format=json").json()["entries"]]
-    assert names == [f"f{i:03d}.txt" for i in range(30)]
+    assert names == [f"sub{i}" for i in range(3)] + [f"f{i:03d}.txt" for i in range(30)]
 
 
 def test_listing_mode_prefers_the_filesystem(listing, swift, artifact_root):

@@ -118,6 +118,11 @@ public:
         CPPUNIT_ASSERT(!parse_swift_settings({"v3", "http://x", "u", key_file}, settings).empty());  // no project
         CPPUNIT_ASSERT(!parse_swift_settings({"v1", "http://x", "u", key_file, key_file}, settings).empty());
         CPPUNIT_ASSERT(!parse_swift_settings({"v1", "http://x", "u", "key-file=/nonexistent"}, settings).empty());
+        CPPUNIT_ASSERT(!parse_swift_settings({"v1", "http://x", "u", key_file, "listing-page=0"}, settings).empty());
+        CPPUNIT_ASSERT(!parse_swift_settings({"v1", "http://x", "u", key_file, "listing-page=9x"}, settings).empty());
+        CPPUNIT_ASSERT_EQUAL(std::string(""),
+                             parse_swift_settings({"v1", "http://x", "u", key_file, "listing-page=7"}, settings));
+        CPPUNIT_ASSERT_EQUAL(7u, settings.listing_page);
     }
 
     void keystone_catalog_gives_the_object_store() {
