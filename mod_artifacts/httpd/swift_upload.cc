@@ -170,12 +170,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
 
 int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     request_rec* r = upload.r;
-    if (upload.relative != upload.claims.scope) {
-        refuse(HTTP_FORBIDDEN, "out_of_scope",
-               "?seal takes the token's scope '" + upload.claims.scope + "', not '" + upload.relative + "'");
-    }
-    ap_discard_request_body(r);
-    mark_body_read(r);
+    check_seal_request(upload);
     Catalogue& catalogue = *storage.catalogue;
     MySqlLedger ledger(catalogue.pool());
     // The token's row stays locked from here to the seal: an upload of this token that

@@ -271,12 +271,7 @@ private:
 
 int seal_scope(Upload& upload) {
     request_rec* r = upload.r;
-    if (upload.relative != upload.claims.scope) {
-        refuse(HTTP_FORBIDDEN, "out_of_scope",
-               "?seal takes the token's scope '" + upload.claims.scope + "', not '" + upload.relative + "'");
-    }
-    ap_discard_request_body(r);
-    mark_body_read(r);
+    check_seal_request(upload);
     const auto entry = upload.ledger.open(upload.claims.jti);
     if (auto refusal = check_quota(upload.claims, entry->usage(), 0, 0)) {
         throw Refused{*refusal};

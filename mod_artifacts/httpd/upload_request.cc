@@ -157,4 +157,13 @@ LedgerUsage check_archive_request(UploadRequest& upload) {
     return check_ledger_early(upload, 0);
 }
 
+void check_seal_request(UploadRequest& upload) {
+    if (upload.relative != upload.claims.scope) {
+        refuse(HTTP_FORBIDDEN, "out_of_scope",
+               "?seal takes the token's scope '" + upload.claims.scope + "', not '" + upload.relative + "'");
+    }
+    ap_discard_request_body(upload.r);
+    mark_body_read(upload.r);
+}
+
 }  // namespace artifacts::httpd

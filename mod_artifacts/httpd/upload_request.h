@@ -64,6 +64,9 @@ SplitPath check_put_target(const UploadRequest& upload);
 // Returns the usage seen.
 LedgerUsage check_archive_request(UploadRequest& upload);
 
+// A POST ?seal names the token's scope itself (403); its body is read and dropped.
+void check_seal_request(UploadRequest& upload);
+
 // Content-Encoding of a PUT: true for gzip, false for none; 415 for anything else.
 bool gzip_body(request_rec* r);
 
