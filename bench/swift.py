@@ -47,6 +47,13 @@ def curl(url, headers=()):
     return float(first_byte), float(speed)
 
 
+def curl_total(url, headers=()):
+    command = ["curl", "-s", "-o", "/dev/null", "-w", "%{time_total}"]
+    for header in headers:
+        command += ["-H", header]
+    return float(subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout)
+
+
 def wrk(url, seconds, connections, headers=()):
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s"]
     for header in headers:
@@ -90,7 +97,8 @@ def main():
         swift.start()
         services.append(swift)
         catalogued = Catalogued(mariadb, swift)
-        print("bench/swift: preparing objects (1 MiB, 64 MiB, 1 GiB) and a 10,000-entry directory", flush=True)
+        print("bench/swift: preparing objects (1 KiB, 1 MiB, 64 MiB, 1 GiB) and a 10,000-entry directory", flush=True)
+        catalogued.put("objects/1k.bin", os.urandom(1024), content_type="application/octet-stream")
         catalogued.put("objects/1m.bin", os.urandom(1 << 20), content_type="application/octet-stream")
         catalogued.put_large("objects/64m.bin", 64 << 20)
         catalogued.put_large("objects/1g.bin", 1 << 30)
@@ -124,6 +132,20 @@ def main():
                         rounds * 4, print)
         compare_objects("64 MiB", f"{server.url}/art/objects/64m.bin", f"{direct}/objects/64m.bin", token,
                         rounds, print)
+
+        print("\nWhat a request costs: median total time of 40 sequential curl GETs (after 5 to warm up)")
+        for label, name in (("1 KiB", "1k.bin"), ("1 MiB", "1m.bin")):
+            auth = (f"X-Auth-Token: {token}",)
+            for _ in range(5):
+                curl(f"{direct}/objects/{name}", auth)
+                curl(f"{server.url}/art/objects/{name}")
+            swift_times, our_times = [], []
+            for _ in range(40):
+                swift_times.append(curl_total(f"{direct}/objects/{name}", auth))
+                our_times.append(curl_total(f"{server.url}/art/objects/{name}"))
+            s_ms, o_ms = statistics.median(swift_times) * 1000, statistics.median(our_times) * 1000
+            print(f"{label:28} Swift {s_ms:6.2f} ms   ours {o_ms:6.2f} ms   ours adds {o_ms - s_ms:5.2f} ms "
+                  f"(Swift/ours {s_ms / o_ms:.2f})")
 
         print(f"\n1 MiB object under load: wrk -t2 -c8 -d5s, median of {rounds} alternating rounds")
         wrk(f"{server.url}/art/objects/1m.bin", 1, 8)

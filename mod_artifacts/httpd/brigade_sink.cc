@@ -17,6 +17,14 @@ void BrigadeSink::write(std::string_view bytes) {
     pass();
 }
 
+void BrigadeSink::write_transient(std::string_view bytes) {
+    if (status_ != APR_SUCCESS || bytes.empty()) {
+        return;
+    }
+    APR_BRIGADE_INSERT_TAIL(brigade_, apr_bucket_transient_create(bytes.data(), bytes.size(), brigade_->bucket_alloc));
+    pass();
+}
+
 void BrigadeSink::pass_bucket(apr_bucket* bucket) {
     APR_BUCKET_REMOVE(bucket);
     APR_BRIGADE_INSERT_TAIL(brigade_, bucket);

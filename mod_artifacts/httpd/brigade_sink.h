@@ -18,6 +18,9 @@ public:
     explicit BrigadeSink(ap_filter_t* f);
 
     void write(std::string_view bytes) override;
+    // The same without a copy: `bytes` need only live until the call returns (a filter that
+    // keeps them sets them aside, as for any transient bucket).
+    void write_transient(std::string_view bytes);
     // A metadata bucket (FLUSH, EOS, ...) taken from an input brigade goes on after what
     // was written before it.
     void pass_bucket(apr_bucket* bucket);

@@ -110,7 +110,9 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, 
             },
             [&](std::string_view piece) {
                 body_started = true;
-                sink.write(piece);
+                // curl's buffer is reused after this returns: the core output filter writes it
+                // at once or sets it aside.
+                sink.write_transient(piece);
                 return sink.status() == APR_SUCCESS;
             });
         switch (response.status) {
