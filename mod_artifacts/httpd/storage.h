@@ -44,11 +44,8 @@ struct SwiftSource {
     std::string container;
     std::string object;
     std::string content_type;  // "" to take Swift's
-    std::uint64_t size = 0;
-    std::int64_t mtime = 0;
     bool from_catalogue = false;
-    bool stored_gzip = false;  // the object holds gzip bytes of the named file
-    bool inflate = false;      // ... and this client gets them decoded
+    bool inflate = false;  // the object holds gzip bytes this client gets decoded (INFLATE)
 };
 
 // What the fixup found in the catalogue (or Swift listing) for this request:

@@ -37,17 +37,14 @@ void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
     const ArtifactRecord& record = match.record;
     source->container = record.container;
     source->object = record.object;
-    source->size = record.size;
-    source->mtime = record.mtime;
     source->from_catalogue = true;
-    source->stored_gzip = record.content_encoding == "gzip";
     if (match.compressed_name) {
         source->content_type = "application/gzip";
     } else {
         source->content_type = !record.content_type.empty()
                                    ? record.content_type
                                    : std::string(content_type_for(name_of(record.path)).media_type);
-        source->inflate = source->stored_gzip && negotiate_gzip(r, log_page);
+        source->inflate = record.content_encoding == "gzip" && negotiate_gzip(r, log_page);
     }
     request_state(r)->swift = source;
     r->handler = kSwiftHandler;
