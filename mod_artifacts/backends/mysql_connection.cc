@@ -4,10 +4,9 @@
 #include <mysqld_error.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "../core/key_values.h"
+#include "secret_file.h"
 
 namespace artifacts {
 
@@ -51,15 +50,11 @@ std::string parse_catalogue_settings(std::string_view text, CatalogueSettings& o
         } else if (key == "dbname" || key == "database") {
             settings.database = value;
         } else if (key == "password-file") {
-            std::ifstream file(value);
-            if (!file) {
+            const std::optional<std::string> password = read_secret_file(value);
+            if (!password) {
                 return "cannot read password-file '" + value + "': " + std::strerror(errno);
             }
-            std::getline(file, settings.password);
-            while (!settings.password.empty() &&
-                   (settings.password.back() == '\r' || settings.password.back() == ' ')) {
-                settings.password.pop_back();
-            }
+            settings.password = *password;
             has_password = true;
         } else if (key == "password") {
             return "give the password in a file (password-file=PATH), never in the configuration";

@@ -4,13 +4,13 @@
 
 #include <cstring>
 #include <ctime>
-#include <fstream>
 
 #include "../core/digest.h"
 #include "../core/escape.h"
 #include "../core/key_values.h"
 #include "../core/swift_listing.h"
 #include "../core/swift_naming.h"
+#include "secret_file.h"
 
 namespace artifacts {
 
@@ -24,19 +24,13 @@ constexpr auto kExpiryMargin = std::chrono::seconds(60);
 constexpr auto kDefaultTokenLife = std::chrono::hours(1);
 
 std::string read_secret(const std::string& path, std::string& error) {
-    std::ifstream file(path);
-    std::string secret;
-    if (!file || !std::getline(file, secret)) {
-        error = "cannot read '" + path + "'" + (errno != 0 ? std::string(": ") + std::strerror(errno) : "");
-        return "";
-    }
-    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) {
-        secret.pop_back();
-    }
-    if (secret.empty()) {
+    const std::optional<std::string> secret = read_secret_file(path);
+    if (!secret) {
+        error = "cannot read '" + path + "': " + std::strerror(errno);
+    } else if (secret->empty()) {
         error = "'" + path + "' is empty";
     }
-    return secret;
+    return secret.value_or("");
 }
 
 bool is_http_url(std::string_view url) {

@@ -14,10 +14,10 @@
 #include "../core/cidr.h"
 #include "../core/token.h"
 #include "../core/units.h"
+#include "../backends/secret_file.h"
 #include "command_line.h"
 
 using namespace artifacts;
-using artifacts::tools::read_trimmed_file;
 using artifacts::tools::UsageError;
 
 namespace {
@@ -33,7 +33,7 @@ constexpr const char* kUsage =
     "                         [--max-lifetime DURATION] [--now UNIX] TOKEN|-\n";
 
 std::string read_secret(const std::string& path) {
-    const auto secret = read_trimmed_file(path);
+    const auto secret = read_secret_file(path);
     if (!secret) {
         throw std::runtime_error("cannot read key file '" + path + "'");
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/token.h"
+#include "../backends/secret_file.h"
 #include "command_line.h"
 #include "parallel_upload.h"
 #include "upload_tree.h"
@@ -32,7 +33,7 @@ constexpr const char* kUsage =
     "  --quiet              no progress output\n";
 
 std::string read_token_file(const std::string& path) {
-    auto token = read_trimmed_file(path);
+    auto token = read_secret_file(path);
     if (!token) {
         throw UsageError("cannot read token file '" + path + "'");
     }
