@@ -141,7 +141,8 @@ int fixup_artifact_request(request_rec* r) {
     // The requested name decides, so foo.txt served from foo.txt.gz matches "*.txt".
     const char* slash = strrchr(r->uri, '/');
     const bool htmlify = matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri);
-    const int routed = route_to_storage(r, conf, htmlify);
+    const bool log_page = htmlify && wants_log_page(r);
+    const int routed = route_to_storage(r, log_page);
     if (routed != DECLINED) {
         if (routed == OK && htmlify && r->handler == kSwiftHandler) {
             ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
@@ -163,7 +164,7 @@ int fixup_artifact_request(request_rec* r) {
     }
     if (r->finfo.filetype == APR_NOFILE) {
         try {
-            answer_from_gzip_sibling(r, htmlify && wants_log_page(r));
+            answer_from_gzip_sibling(r, log_page);
         } catch (const std::exception& e) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0106) "cannot answer %s from its .gz: %s", r->uri,
                           e.what());

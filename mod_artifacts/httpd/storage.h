@@ -45,12 +45,14 @@ struct SwiftSource {
     std::string object;
     std::string content_type;  // "" to take Swift's
     bool from_catalogue = false;
-    bool inflate = false;  // the object holds gzip bytes this client gets decoded (INFLATE)
+    bool inflate = false;   // the object holds gzip bytes this client gets decoded (INFLATE)
+    bool log_page = false;  // a browser's page of a log: HTMLIFY renders the object
 };
 
-// What the fixup found in the catalogue (or Swift listing) for this request:
-// OK with r->handler set, DECLINED for the filesystem, or an HTTP status.
-int route_to_storage(request_rec* r, const DirConfig* conf, bool htmlify);
+// What the fixup found in the catalogue (or Swift listing) for this request, which HTMLIFY
+// renders as a page when `log_page`: OK with r->handler set, DECLINED for the filesystem,
+// or an HTTP status.
+int route_to_storage(request_rec* r, bool log_page);
 
 // The Swift handler (swift_handler.cc).
 constexpr const char* kSwiftHandler = "artifacts-swift";

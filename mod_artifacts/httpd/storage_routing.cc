@@ -38,6 +38,7 @@ void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
     source->container = record.container;
     source->object = record.object;
     source->from_catalogue = true;
+    source->log_page = log_page;
     if (match.compressed_name) {
         source->content_type = "application/gzip";
     } else {
@@ -50,7 +51,7 @@ void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
     r->handler = kSwiftHandler;
 }
 
-int route_catalogue(request_rec* r, Catalogue& catalogue, bool htmlify) {
+int route_catalogue(request_rec* r, Catalogue& catalogue, bool log_page) {
     const RequestState* state = request_state(r);
     const std::int64_t now = apr_time_sec(r->request_time);
     try {
@@ -59,7 +60,7 @@ int route_catalogue(request_rec* r, Catalogue& catalogue, bool htmlify) {
             return DECLINED;
         }
         if (!match->record.is_directory) {
-            serve_record(r, *match, htmlify && wants_log_page(r));
+            serve_record(r, *match, log_page);
             return OK;
         }
         if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
@@ -96,14 +97,14 @@ void log_catalogue_failure(request_rec* r, const std::exception& e) {
     }
 }
 
-int route_to_storage(request_rec* r, const DirConfig*, bool htmlify) {
+int route_to_storage(request_rec* r, bool log_page) {
     const StorageConfig& storage = server_config(r->server)->storage;
     const RequestState* state = request_state(r);
     if (state == nullptr || state->relative_path == nullptr) {
         return DECLINED;
     }
     if (storage.catalogue != nullptr) {
-        return route_catalogue(r, *storage.catalogue, htmlify);
+        return route_catalogue(r, *storage.catalogue, log_page);
     }
     if (storage.listing != 1 || storage.swift == nullptr || r->finfo.filetype != APR_NOFILE) {
         return DECLINED;
@@ -116,6 +117,7 @@ int route_to_storage(request_rec* r, const DirConfig*, bool htmlify) {
     SwiftSource* source = new_source(r);
     source->container = storage.container;
     source->object = std::string(relative);
+    source->log_page = log_page;
     request_state(r)->swift = source;
     r->handler = kSwiftHandler;
     return OK;

@@ -28,11 +28,11 @@ constexpr const char* kPassedRequestHeaders[] = {"Range",         "If-Range",   
 // What Swift says of the object that the client needs.
 constexpr const char* kPassedResponseHeaders[] = {"ETag", "Last-Modified", "Content-Range", "Accept-Ranges"};
 
-HttpHeaders request_headers_for(request_rec* r, const SwiftSource& source, bool log_page) {
+HttpHeaders request_headers_for(request_rec* r, const SwiftSource& source) {
     HttpHeaders headers;
     // A page or an inflated body is another representation: Swift's ranges and
     // validators are of the stored bytes.
-    if (log_page || source.inflate) {
+    if (source.log_page || source.inflate) {
         return headers;
     }
     for (const char* name : kPassedRequestHeaders) {
@@ -97,12 +97,12 @@ void abort_response(request_rec* r) {
     ap_pass_brigade(r->output_filters, brigade);
 }
 
-int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, bool log_page) {
+int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source) {
     BrigadeSink sink(r);
     bool body_started = false;
     try {
         const HttpResponse response = swift.fetch(
-            r->header_only != 0, source.container, source.object, request_headers_for(r, source, log_page),
+            r->header_only != 0, source.container, source.object, request_headers_for(r, source),
             [&](const HttpResponse& head) {
                 if (head.status < 300 || head.status == HTTP_NOT_MODIFIED || head.status == 416) {
                     take_response_headers(r, source, head);
@@ -182,15 +182,11 @@ int handle_swift_object(request_rec* r) {
         return HTTP_NOT_FOUND;
     }
     const SwiftSource& source = *state->swift;
-    const DirConfig* conf = dir_config(r);
-    const char* slash = strrchr(r->uri, '/');
-    const bool log_page =
-        matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri) && wants_log_page(r);
     try {
-        if (storage.serve == SwiftServe::Redirect && !log_page && !source.inflate) {
+        if (storage.serve == SwiftServe::Redirect && !source.log_page && !source.inflate) {
             return redirect_to_temp_url(r, *storage.swift, source, storage);
         }
-        return proxy_object(r, *storage.swift, source, log_page);
+        return proxy_object(r, *storage.swift, source);
     } catch (const HttpUnavailable& e) {
         return answer_unavailable(r, e);
     } catch (const std::exception& e) {
