@@ -173,9 +173,7 @@ int handle_directory_index(request_rec* r) {
     try {
         return render_index(r, conf);
     } catch (const HttpUnavailable& e) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0403) "Swift unavailable: %s", e.what());
-        apr_table_setn(r->err_headers_out, "Retry-After", "30");
-        return HTTP_SERVICE_UNAVAILABLE;
+        return answer_swift_unavailable(r, e);
     } catch (const std::exception& e) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0105) "directory index of %s failed: %s", r->filename,
                       e.what());

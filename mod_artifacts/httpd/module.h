@@ -56,6 +56,9 @@ struct ServerConfig {
     StorageConfig storage;                           // catalogue and Swift (storage_config.cc)
 };
 
+// What a 503 asks clients to wait, in seconds (a backend away, an upload in progress).
+constexpr const char* kRetryAfterSeconds = "30";
+
 // Below ArtifactsStateDir.
 constexpr const char* kLedgerDirectory = "ledger";
 constexpr const char* kPendingDirectory = "pending";

@@ -12,6 +12,7 @@
 
 namespace artifacts {
 class Catalogue;
+class HttpUnavailable;
 class SwiftClient;
 }  // namespace artifacts
 
@@ -57,6 +58,9 @@ int route_to_storage(request_rec* r, bool log_page);
 // The Swift handler (swift_handler.cc).
 constexpr const char* kSwiftHandler = "artifacts-swift";
 int handle_swift_object(request_rec* r);
+// Swift (or its authentication) cannot be reached: ARTF0403 (rate-limited) and a 503 with
+// Retry-After, for the handler to return.
+int answer_swift_unavailable(request_rec* r, const HttpUnavailable& e);
 
 // For log lines that would repeat with every request while a backend is down: true at
 // most once every 10 seconds per `last_logged` (one per kind of line, per process).

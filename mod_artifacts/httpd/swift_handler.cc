@@ -20,8 +20,6 @@ namespace artifacts::httpd {
 
 namespace {
 
-constexpr const char* kRetryAfterSeconds = "30";
-
 // What a client may ask of the object itself; passed to Swift as they are.
 constexpr const char* kPassedRequestHeaders[] = {"Range",         "If-Range",          "If-Match",
                                                  "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"};
@@ -156,8 +154,9 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source) 
     }
 }
 
-// Swift (or its authentication) cannot be reached: try again later.
-int answer_unavailable(request_rec* r, const HttpUnavailable& e) {
+}  // namespace
+
+int answer_swift_unavailable(request_rec* r, const HttpUnavailable& e) {
     static std::atomic<apr_time_t> last_logged{0};
     if (rate_limit_allows(last_logged)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0403) "Swift unavailable: %s", e.what());
@@ -166,7 +165,6 @@ int answer_unavailable(request_rec* r, const HttpUnavailable& e) {
     apr_table_setn(r->err_headers_out, "Retry-After", kRetryAfterSeconds);
     return HTTP_SERVICE_UNAVAILABLE;
 }
-}  // namespace
 
 int handle_swift_object(request_rec* r) {
     if (r->handler == nullptr || strcmp(r->handler, kSwiftHandler) != 0) {
@@ -188,7 +186,7 @@ int handle_swift_object(request_rec* r) {
         }
         return proxy_object(r, *storage.swift, source);
     } catch (const HttpUnavailable& e) {
-        return answer_unavailable(r, e);
+        return answer_swift_unavailable(r, e);
     } catch (const std::exception& e) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0408) "cannot answer %s from Swift: %s", r->uri,
                       e.what());

@@ -47,7 +47,7 @@ int send_refusal(request_rec* r, const Refusal& refusal) {
     if (refusal.status == HTTP_UNAUTHORIZED) {
         apr_table_setn(r->headers_out, "WWW-Authenticate", quoted_description(r->pool, refusal.message));
     } else if (refusal.status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->headers_out, "Retry-After", "30");
+        apr_table_setn(r->headers_out, "Retry-After", kRetryAfterSeconds);
     } else if (refusal.status == HTTP_METHOD_NOT_ALLOWED) {
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
     }
