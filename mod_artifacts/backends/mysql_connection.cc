@@ -127,13 +127,14 @@ void MySqlConnection::fail(unsigned error, const char* message, const char* sql)
         what.append(sql, std::min<std::size_t>(std::strlen(sql), 60));
         what += ")";
     }
-    if (error >= CR_MIN_ERROR && error <= CR_MAX_ERROR) {
-        usable_ = false;
-    }
     if (error == ER_LOCK_DEADLOCK || error == ER_LOCK_WAIT_TIMEOUT) {
-        throw CatalogueBusy(what);
+        throw CatalogueBusy(what);  // the connection is fine; the transaction may run again
     }
     if (is_transient(error)) {
+        // A client error, or the server killed the connection or is shutting down: after a
+        // restart the first statement on a pooled connection may read the server's parting
+        // "connection was killed" rather than a client error. Either way it is not reused.
+        usable_ = false;
         throw CatalogueUnavailable(what);
     }
     throw CatalogueError(what);
