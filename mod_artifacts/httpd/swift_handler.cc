@@ -98,6 +98,7 @@ void abort_response(request_rec* r) {
 int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source) {
     BrigadeSink sink(r);
     bool body_started = false;
+    apr_uint64_t received = 0;
     try {
         const HttpResponse response = swift.fetch(
             r->header_only != 0, source.container, source.object, request_headers_for(r, source),
@@ -108,14 +109,23 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source) 
             },
             [&](std::string_view piece) {
                 body_started = true;
+                received += piece.size();
                 // curl's buffer is reused after this returns: the core output filter writes it
                 // at once or sets it aside.
                 sink.write_transient(piece);
-                return sink.status() == APR_SUCCESS;
+                // A log page that reached its ?limit= has sent its end: the rest is not fetched.
+                return sink.status() == APR_SUCCESS && !r->eos_sent;
             });
         switch (response.status) {
         case HTTP_OK:
         case HTTP_PARTIAL_CONTENT:
+            if (r->eos_sent) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                              ARTF_LOGNO(0409) "%s ended after %" APR_UINT64_T_FMT
+                                               " bytes from Swift; the rest of %s/%s is not read",
+                              r->uri, received, source.container.c_str(), source.object.c_str());
+                return OK;
+            }
             if (sink.finish() != APR_SUCCESS) {
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, sink.status(), r,
                               ARTF_LOGNO(0405) "client went away while %s was sent", r->uri);

@@ -85,9 +85,12 @@ class Catalogued:
         self.mariadb.query("\n".join(statements))
         return data
 
-    def put_large(self, path, size, block=1 << 20):
-        """An object of `size` bytes streamed from a repeated random block (never whole in memory)."""
-        pattern = os.urandom(block)
+    def put_large(self, path, size, block=1 << 20, pattern=None, content_type="application/octet-stream"):
+        """An object of `size` bytes streamed from a repeated block, random unless `pattern`
+        is given (never whole in memory)."""
+        if pattern is None:
+            pattern = os.urandom(block)
+        block = len(pattern)
         sha, md5 = hashlib.sha256(), hashlib.md5()
 
         class Repeated:
@@ -101,13 +104,13 @@ class Catalogued:
                 return piece
 
         self.connection.head_account()  # renews the client's token first: a stream cannot be sent twice
-        self.connection.put_object(self.container, path, Repeated(), content_type="application/octet-stream",
+        self.connection.put_object(self.container, path, Repeated(), content_type=content_type,
                                    content_length=size, chunk_size=block)
         parent, name = split(path)
         self.mariadb.query(
             "INSERT INTO artifacts (path, parent, name, size, mtime, content_type, sha256, etag, container, object) "
             f"VALUES ({sql_bytes(path)}, {sql_bytes(parent)}, {sql_bytes(name)}, {size}, {int(time.time())}, "
-            f"'application/octet-stream', '{sha.hexdigest()}', '{md5.hexdigest()}', '{self.container}', "
+            f"'{content_type}', '{sha.hexdigest()}', '{md5.hexdigest()}', '{self.container}', "
             f"{sql_bytes(path)});")
         for directory in parents(path):
             dir_parent, dir_name = split(directory)

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import uuid
 
 import pytest
@@ -28,7 +29,8 @@ def catalogued(mariadb, swift):
 @pytest.fixture(scope="module")
 def server(workdir, artifact_root, mariadb, swift):
     server = start_httpd(workdir, "httpd-catalogue",
-                         main_config(workdir, artifact_root, storage_config(workdir, mariadb, swift)))
+                         main_config(workdir, artifact_root,
+                                     storage_config(workdir, mariadb, swift) + "LogLevel warn artifacts:debug\n"))
     yield server
     server.stop()
 
@@ -159,6 +161,19 @@ def test_htmlify_works_on_swift_objects(server, catalogued, prefix):
             (["ERROR"], "plain <b>line</b>")]  # a line without a level continues the last
     raw = requests.get(f"{server.url}/{prefix}h/job-output.txt", headers={"Accept": "*/*"})
     assert raw.text == log
+
+
+def test_a_limited_log_page_stops_reading_from_swift(server, catalogued, prefix):
+    size = 64 << 20
+    line = b"2026-11-25 10:00:00.000 123 INFO nova.compute [req-1] a line of a long job\n"
+    catalogued.put_large(prefix + "h/long-output.txt", size, pattern=line * 10000, content_type="text/plain")
+    offset = server.log_size()
+    reply, page = get_page(f"{server.url}/{prefix}h/long-output.txt", params={"limit": "5"}, timeout=30)
+    assert [entry["text"] for entry in page.lines] == [line.decode().rstrip("\n")] * 5
+    assert "stopped at the limit of 5 lines" in page.footer
+    logged = re.search(r"ARTF0409: \S+ ended after (\d+) bytes from Swift", server.log_since(offset))
+    assert logged, "the page did not say it stopped reading"
+    assert int(logged.group(1)) < size // 8
 
 
 def test_row_without_object_is_not_found_and_logged(server, catalogued, prefix):
