@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,21 +54,19 @@ private:
 struct Member {
     StagedFile* file;
     std::string path;
-    bool replacing = false;  // an existing row is overwritten
-    bool identical = false;  // the same bytes are stored already: nothing to send
+    std::optional<ArtifactRecord> replaced;  // the row an overwrite replaces
+    bool identical = false;                  // the same bytes are stored already: nothing to send
 };
 
-void send_member(SwiftClient& swift, const StorageConfig& storage, const FsStore& staging, const Member& member,
-                 std::string& etag) {
+void send_member(SwiftClient& swift, const FsStore& staging, const Member& member, const ObjectPlace& place,
+                 const HttpHeaders& headers, std::string& etag) {
     const std::string staged = staging.root() + "/" + member.file->directory + member.file->temporary_name;
     const UniqueFd fd(::open(staged.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) {
         throw StoreError(StoreError::Kind::Io, errno, "cannot reopen a staged member: " + std::string(strerror(errno)));
     }
-    const ContentType type = content_type_for(member.file->name);
     etag = swift.put(
-        container_for(storage, member.path), member.path,
-        object_headers(storage, type.encoding.empty() ? type.media_type : "application/gzip", false),
+        place.container, place.object, headers,
         [&](char* buffer, std::size_t capacity) -> std::size_t {
             for (;;) {
                 const ssize_t got = ::read(fd.get(), buffer, capacity);
@@ -127,15 +126,17 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
     std::uint64_t bytes = 0;
     std::uint64_t new_files = 0;
     for (StagedFile& file : staged.files) {
-        Member member{&file, file.directory + file.name};
+        Member member{&file, file.directory + file.name, std::nullopt, false};
         const auto match = catalogue_call([&] { return catalogue.find(member.path, now); });
         if (match && !match->compressed_name) {
             if (match->record.is_directory) {
                 refuse(HTTP_CONFLICT, "exists", "'" + member.path + "' is a directory");
             }
             member.identical = match->record.sha256 == file.sha256 && match->record.content_encoding.empty();
-            member.replacing = !member.identical;
-            if (member.replacing && !upload.claims.overwrite) {
+            if (!member.identical) {
+                member.replaced = match->record;
+            }
+            if (member.replaced && !upload.claims.overwrite) {
                 refuse(HTTP_CONFLICT, "exists",
                        "'" + member.path + "' already exists with other content (the token has no overwrite)");
             }
@@ -159,15 +160,14 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
         if (member.identical) {
             continue;
         }
-        std::string etag;
-        send_member(swift, storage, staging_store, member, etag);
-        const std::string container = container_for(storage, member.path);
-        if (!member.replacing) {
-            unpublished.emplace_back(swift, r).stored(container, member.path);
-        }
+        const ObjectPlace place = place_for(storage, member.path, member.replaced ? &*member.replaced : nullptr);
         const ContentType type = content_type_for(member.file->name);
-        records.push_back(record_for(upload, storage, member.path, container, member.file->size, member.file->sha256,
-                                     etag, type.encoding.empty() ? type.media_type : "application/gzip", false));
+        const std::string_view content_type = type.encoding.empty() ? type.media_type : "application/gzip";
+        std::string etag;
+        send_member(swift, staging_store, member, place, object_headers(storage, content_type, false), etag);
+        unpublished.emplace_back(swift, r).stored(place.container, place.object);
+        records.push_back(record_for(upload, storage, member.path, place.container, member.file->size,
+                                     member.file->sha256, etag, content_type, false));
     }
     in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
         if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
@@ -181,6 +181,11 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
     quota.settled();
     for (UnpublishedObject& object : unpublished) {
         object.published();
+    }
+    for (const Member& member : members) {
+        if (member.replaced) {
+            delete_replaced(swift, r, *member.replaced);
+        }
     }
 
     bool any_new = false;

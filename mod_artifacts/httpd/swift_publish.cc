@@ -126,6 +126,27 @@ std::string container_for(const StorageConfig& storage, std::string_view path) {
     return shard_container(storage.container, storage.shards > 1 ? static_cast<unsigned>(storage.shards) : 1, path);
 }
 
+ObjectPlace place_for(const StorageConfig& storage, const std::string& path, const ArtifactRecord* replaced) {
+    ObjectPlace place{container_for(storage, path), path};
+    if (replaced != nullptr && replaced->container == place.container && replaced->object == place.object) {
+        place.container += kOverwriteContainerSuffix;
+    }
+    return place;
+}
+
+void delete_replaced(SwiftClient& swift, request_rec* r, const ArtifactRecord& replaced) {
+    if (replaced.store != "swift" || replaced.container.empty()) {
+        return;  // not an object in Swift
+    }
+    try {
+        swift.remove(replaced.container, replaced.object);
+    } catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      ARTF_LOGNO(0219) "cannot delete %s/%s, which an overwrite of %s replaced: %s",
+                      replaced.container.c_str(), replaced.object.c_str(), replaced.path.c_str(), e.what());
+    }
+}
+
 HttpHeaders object_headers(const StorageConfig& storage, std::string_view content_type, bool gzip) {
     HttpHeaders headers{{"Content-Type", std::string(content_type)}};
     if (gzip) {

@@ -116,6 +116,25 @@ private:
 // The container of `path` (sharded when ArtifactsSwiftContainerShards says so).
 std::string container_for(const StorageConfig& storage, std::string_view path);
 
+// The twin of a container: where an overwrite puts its bytes when the object it replaces
+// is in the container itself.
+constexpr std::string_view kOverwriteContainerSuffix = "-overwrites";
+
+// Where an upload to `path` stores its bytes: the object named `path`, in the path's
+// container, or in that container's twin when `replaced` (the row an overwrite replaces)
+// names the object there. An overwrite never writes over the object its row still names,
+// so until the new row is committed readers get the old file whole, and an overwrite that
+// fails leaves it as it was.
+struct ObjectPlace {
+    std::string container;
+    std::string object;
+};
+ObjectPlace place_for(const StorageConfig& storage, const std::string& path, const ArtifactRecord* replaced);
+
+// Deletes the object a committed overwrite has replaced; a failure is only logged (the
+// object is no longer any row's).
+void delete_replaced(SwiftClient& swift, request_rec* r, const ArtifactRecord& replaced);
+
 // Content-Type, Content-Encoding and X-Delete-After (ArtifactsRetention) of a new object.
 HttpHeaders object_headers(const StorageConfig& storage, std::string_view content_type, bool gzip);
 

@@ -10,6 +10,7 @@
 #include <http_request.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "../backends/catalogue.h"
@@ -107,7 +108,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     if (length) {
         quota.cover(*length, true);
     }
-    const std::string container = container_for(storage, upload.relative);
+    const ObjectPlace place = place_for(storage, upload.relative, existing ? &*existing : nullptr);
     const ContentType type = content_type_for(target.name);
     // A name.gz sent as it is (no Content-Encoding) is served as the compressed file it is.
     const std::string_view content_type = type.encoding.empty() || gzip ? type.media_type : "application/gzip";
@@ -148,13 +149,11 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     };
     UnpublishedObject unpublished(swift, r);
     const std::string etag =
-        swift.put(container, upload.relative, object_headers(storage, content_type, gzip), read_body, -1);
-    if (!existing) {
-        unpublished.stored(container, upload.relative);
-    }
+        swift.put(place.container, place.object, object_headers(storage, content_type, gzip), read_body, -1);
+    unpublished.stored(place.container, place.object);
     const bool identical = existing && existing->sha256 == sha256 && existing->content_encoding == (gzip ? "gzip" : "");
     const ArtifactRecord record =
-        record_for(upload, storage, upload.relative, container, size, sha256, etag, content_type, gzip);
+        record_for(upload, storage, upload.relative, place.container, size, sha256, etag, content_type, gzip);
     in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
         if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
             throw Refused{*refusal};  // sealed while the body arrived
@@ -164,6 +163,9 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     });
     quota.settled();
     unpublished.published();
+    if (existing) {
+        delete_replaced(swift, r, *existing);
+    }
     audit(upload, identical ? "already stored" : "stored", upload.relative, size, sha256);
     return reply_stored(upload, !identical, size, sha256);
 }
@@ -202,10 +204,13 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     Sha256 sha;
     sha.update(body);
     const std::string sha256 = sha.hex_digest();
-    const std::string container = container_for(storage, manifest_path);
+    const std::optional<ArtifactRecord> existing =
+        existing_file(catalogue, manifest_path, apr_time_sec(r->request_time));
+    const ObjectPlace place = place_for(storage, manifest_path, existing ? &*existing : nullptr);
+    UnpublishedObject unpublished(*storage.swift, r);
     std::size_t offset = 0;
     const std::string etag = storage.swift->put(
-        container, manifest_path, object_headers(storage, "application/json", false),
+        place.container, place.object, object_headers(storage, "application/json", false),
         [&](char* buffer, std::size_t capacity) {
             const std::size_t n = std::min(capacity, body.size() - offset);
             std::memcpy(buffer, body.data() + offset, n);
@@ -213,14 +218,19 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
             return n;
         },
         static_cast<std::int64_t>(body.size()));
-    const ArtifactRecord record =
-        record_for(upload, storage, manifest_path, container, body.size(), sha256, etag, "application/json", false);
+    unpublished.stored(place.container, place.object);
+    const ArtifactRecord record = record_for(upload, storage, manifest_path, place.container, body.size(), sha256, etag,
+                                             "application/json", false);
     catalogue_call([&] {
         catalogue.record(entry->connection(), record);
         return 0;
     });
     entry->seal(apr_time_sec(r->request_time));
     entry->commit();
+    unpublished.published();
+    if (existing) {
+        delete_replaced(*storage.swift, r, *existing);
+    }
     audit(upload, "sealed with", manifest_path, body.size(), sha256);
     std::string reply;
     append_stored_file_json(reply, manifest_path, body.size(), sha256, url_for(upload, manifest_path));

@@ -101,8 +101,82 @@ def test_retry_is_idempotent_and_conflicts_are_refused(server, objects, mariadb)
     assert swift_object(objects, f"{scope}job-output.txt")[1] == b"first\n"
     replaced = requests.put(url, data=b"second\n", headers=bearer(mint(scope, overwrite=True)))
     assert replaced.status_code == 201
-    assert swift_object(objects, f"{scope}job-output.txt")[1] == b"second\n"
     assert requests.get(url, headers={"Accept": "*/*"}).content == b"second\n"
+
+
+def test_an_overwrite_never_writes_over_the_object_its_row_names(server, objects, mariadb):
+    """The new bytes go to the container's twin (or back), and the replaced object is
+    deleted once the new row is committed."""
+    scope = unique_scope("swift")
+    url = f"{server.url}/{scope}job-output.txt"
+    twin = CONTAINER + "-overwrites"
+    token = mint(scope, overwrite=True)
+    assert requests.put(url, data=b"first\n", headers=bearer(token)).status_code == 201
+    for content, now_in, gone_from in ((b"second\n", twin, CONTAINER), (b"third\n", CONTAINER, twin)):
+        response = requests.put(url, data=content, headers=bearer(token))
+        assert response.status_code == 201, response.text
+        size, sha, container, obj = row(mariadb, f"{scope}job-output.txt")[:4]
+        assert (container, obj, sha) == (now_in, f"{scope}job-output.txt", hashlib.sha256(content).hexdigest())
+        assert objects.get_object(now_in, obj)[1] == content
+        with pytest.raises(swiftclient.ClientException) as missing:
+            objects.get_object(gone_from, obj)
+        assert missing.value.http_status == 404
+        assert requests.get(url, headers={"Accept": "*/*"}).content == content
+
+
+def wait_for(check, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["put", "extract"])
+def test_an_overwrite_refused_at_the_end_leaves_the_old_file(server, objects, mariadb, workdir, how):
+    """The token is sealed while the overwrite's body arrives: the overwrite is refused
+    (410), and the file, its row and its object are those from before."""
+    scope = unique_scope("swift")
+    token = mint(scope, overwrite=True)
+    path = scope + "logs/job-output.txt"
+    assert requests.put(f"{server.url}/{path}", data=b"old\n", headers=bearer(token)).status_code == 201
+    before = row(mariadb, path)
+    new = os.urandom(256 << 10)
+    if how == "put":
+        url, body = f"{server.url}/{path}", new
+        # The upload has passed its early checks once it holds the path.
+        started = lambda: mariadb.query(  # noqa: E731
+            f"SELECT COUNT(*) FROM uploads_in_progress WHERE path = {sql_bytes(path)}") == [["1"]]
+    else:
+        url, body = f"{server.url}/{scope}?extract", tar_of({"logs/job-output.txt": new, "logs/other.txt": b"x"})
+        staging = os.path.join(workdir, "state", "staging")
+        started = lambda: any(files for _, _, files in os.walk(staging))  # noqa: E731
+    sealed = threading.Event()
+
+    def slow_body():
+        yield body[:len(body) // 2]
+        sealed.wait(30)
+        yield body[len(body) // 2:]
+
+    result = {}
+    sender = threading.Thread(target=lambda: result.setdefault(
+        "response", requests.request("PUT" if how == "put" else "POST", url, data=slow_body(),
+                                     headers=bearer(token), timeout=60)))
+    sender.start()
+    try:
+        wait_for(started)
+        seal = requests.post(f"{server.url}/{scope}?seal", headers=bearer(token), timeout=30)
+        assert seal.status_code == 200, seal.text
+    finally:
+        sealed.set()
+        sender.join()
+    response = result["response"]
+    assert response.status_code == 410 and response.json()["error"] == "sealed", response.text
+    assert row(mariadb, path) == before
+    assert objects.get_object(CONTAINER, path)[1] == b"old\n"
+    with pytest.raises(swiftclient.ClientException):
+        objects.get_object(CONTAINER + "-overwrites", path)
+    assert swift_object(objects, scope + "logs/other.txt") is None
+    assert requests.get(f"{server.url}/{path}", headers={"Accept": "*/*"}).content == b"old\n"
 
 
 def test_gzip_upload_is_stored_compressed_and_served_either_way(server, objects, mariadb):
