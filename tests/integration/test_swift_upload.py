@@ -253,6 +253,21 @@ def test_seal_writes_the_manifest_and_burns_the_token(server, objects, mariadb):
     assert swift_object(objects, f"{scope}late.txt") is None
 
 
+def test_a_second_seal_replaces_the_manifest_through_the_twin_container(server, objects, mariadb):
+    scope = unique_scope("swift")
+    manifest = scope + "zuul-manifest.json"
+    first, second = mint(scope), mint(scope)
+    assert requests.put(f"{server.url}/{scope}a.txt", data=b"a", headers=bearer(first)).status_code == 201
+    assert requests.post(f"{server.url}/{scope}?seal", headers=bearer(first)).status_code == 200
+    assert row(mariadb, manifest)[2] == CONTAINER
+    assert requests.put(f"{server.url}/{scope}b.txt", data=b"b", headers=bearer(second)).status_code == 201
+    assert requests.post(f"{server.url}/{scope}?seal", headers=bearer(second)).status_code == 200
+    assert row(mariadb, manifest)[2] == CONTAINER + "-overwrites"
+    assert swift_object(objects, manifest) is None
+    names = [entry["name"] for entry in requests.get(f"{server.url}/{manifest}").json()["tree"]]
+    assert names == ["a.txt", "b.txt"]
+
+
 def test_two_servers_share_catalogue_swift_and_ledger(server, second, objects, mariadb):
     scope = unique_scope("swift")
     token = mint(scope)
