@@ -81,6 +81,15 @@ void send_member(SwiftClient& swift, const FsStore& staging, const Member& membe
         static_cast<std::int64_t>(member.file->size));
 }
 
+// Both absent, or the same object with the same content.
+bool same_file(const ArtifactRecord* now, const ArtifactRecord* before) {
+    if (now == nullptr || before == nullptr) {
+        return now == before;
+    }
+    return now->sha256 == before->sha256 && now->content_encoding == before->content_encoding &&
+           now->container == before->container && now->object == before->object;
+}
+
 }  // namespace
 
 int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir) {
@@ -149,6 +158,13 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
     for (const Member& member : members) {
         if (!member.identical) {
             claims.push_back(std::make_unique<PathClaim>(catalogue, member.path, upload.claims.jti, now));
+            // Another upload may have stored the path between the lookup and the claim.
+            const auto match = catalogue_call([&] { return catalogue.find(member.path, now); });
+            if (!same_file(match && !match->compressed_name ? &match->record : nullptr,
+                           member.replaced ? &*member.replaced : nullptr)) {
+                refuse(HTTP_SERVICE_UNAVAILABLE, "upload_in_progress",
+                       "'" + member.path + "' was stored by another request meanwhile; try again");
+            }
         }
     }
     MySqlLedger ledger(catalogue.pool());

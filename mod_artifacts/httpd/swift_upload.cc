@@ -89,6 +89,9 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     Catalogue& catalogue = *storage.catalogue;
     SwiftClient& swift = *storage.swift;
     const std::int64_t now = apr_time_sec(r->request_time);
+    // Claimed before the lookup, so what the lookup finds holds until the commit: no other
+    // upload can store the path in between (and be overwritten without `overwrite`).
+    const PathClaim claim(catalogue, upload.relative, upload.claims.jti, now);
     const std::optional<ArtifactRecord> existing = existing_file(catalogue, upload.relative, now);
     check_ledger_early(upload, existing ? 0 : length.value_or(0));
     if (existing && !upload.claims.overwrite) {
@@ -101,7 +104,6 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
         return reply_stored(upload, false, existing->size, sha256);
     }
 
-    const PathClaim claim(catalogue, upload.relative, upload.claims.jti, now);
     MySqlLedger ledger(catalogue.pool());
     const std::uint64_t new_files = existing ? 0 : 1;
     QuotaReservation quota(upload, ledger, new_files);
@@ -204,6 +206,7 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     Sha256 sha;
     sha.update(body);
     const std::string sha256 = sha.hex_digest();
+    const PathClaim claim(catalogue, manifest_path, upload.claims.jti, apr_time_sec(r->request_time));
     const std::optional<ArtifactRecord> existing =
         existing_file(catalogue, manifest_path, apr_time_sec(r->request_time));
     const ObjectPlace place = place_for(storage, manifest_path, existing ? &*existing : nullptr);
