@@ -2,6 +2,7 @@
 // percent-encoded object paths, and temp URLs for ArtifactsSwiftServe redirect.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +13,14 @@ namespace artifacts {
 // shards, else base + "-" + a shard number chosen by a hash of the path's directory, so
 // the files of one directory share a container.
 std::string shard_container(std::string_view base, unsigned shards, std::string_view path);
+
+// The twin of a container: where an overwrite puts its bytes when the object it replaces
+// is in the container itself.
+constexpr std::string_view kOverwriteContainerSuffix = "-overwrites";
+
+// The longest base name ArtifactsSwiftContainer takes: Swift's limit (256 bytes) less a
+// shard suffix ("-999") and the twin's suffix.
+constexpr std::size_t kMaxBaseContainerName = 256 - 4 - kOverwriteContainerSuffix.size();
 
 // "/v1/AUTH_x" + "/" + container + "/" + object, every segment percent-encoded, "/" kept
 // in the object name.

@@ -13,6 +13,7 @@
 
 #include "../backends/catalogue.h"
 #include "../backends/swift_client.h"
+#include "../core/swift_naming.h"
 #include "../core/units.h"
 #include "module.h"
 
@@ -76,9 +77,9 @@ const char* set_swift(cmd_parms* cmd, void*, int argc, char* const argv[]) {
 
 const char* set_swift_container(cmd_parms* cmd, void*, const char* name) {
     const std::string_view text(name);
-    // Swift's own rules: 1 to 256 bytes, no '/'. The shard suffix needs 4 more.
-    if (text.empty() || text.size() > 250 || text.find('/') != std::string_view::npos) {
-        return problem(cmd, "a container name is 1 to 250 bytes without '/'");
+    // Swift's own rules: 1 to 256 bytes, no '/', with room for the shard and twin suffixes.
+    if (text.empty() || text.size() > kMaxBaseContainerName || text.find('/') != std::string_view::npos) {
+        return problem(cmd, "a container name is 1 to " + std::to_string(kMaxBaseContainerName) + " bytes without '/'");
     }
     storage_of(cmd).container = name;
     return nullptr;

@@ -116,10 +116,6 @@ private:
 // The container of `path` (sharded when ArtifactsSwiftContainerShards says so).
 std::string container_for(const StorageConfig& storage, std::string_view path);
 
-// The twin of a container: where an overwrite puts its bytes when the object it replaces
-// is in the container itself.
-constexpr std::string_view kOverwriteContainerSuffix = "-overwrites";
-
 // Where an upload to `path` stores its bytes: the object named `path`, in the path's
 // container, or in that container's twin when `replaced` (the row an overwrite replaces)
 // names the object there. An overwrite never writes over the object its row still names,

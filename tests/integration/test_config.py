@@ -49,7 +49,10 @@ def checker(workdir, request):
     ("ArtifactsSwift v2 http://127.0.0.1/auth u key-file={good_key}\n", "the auth version must be v1"),
     ("ArtifactsSwift v1 http://127.0.0.1/auth u key=secret\n", "never in the configuration"),
     ("ArtifactsSwift v3 http://127.0.0.1/v3 u password-file={good_key}\n", "v3 needs project="),
-    ("ArtifactsSwiftContainer a/b\n", "a container name is 1 to 250 bytes without '/'"),
+    ("ArtifactsSwiftContainer a/b\n", "a container name is 1 to 241 bytes without '/'"),
+    # 241 + a shard's "-999" + the twin's "-overwrites" is Swift's 256.
+    pytest.param("ArtifactsSwiftContainer " + "c" * 242 + "\n", "a container name is 1 to 241 bytes without '/'",
+                 id="container-name-242-bytes"),
     ("ArtifactsSwiftContainerShards 0\n", "takes a number of containers from 1 to 1000"),
     ("ArtifactsStore s3\n", "ArtifactsStore: takes fs or swift"),
     ("ArtifactsSwiftServe mirror\n", "takes proxy, or redirect"),

@@ -40,6 +40,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("logs-185"), shard_container("logs", 256, "a/b/c.txt"));
         CPPUNIT_ASSERT_EQUAL(shard_container("logs", 256, "a/b/c.txt"), shard_container("logs", 256, "a/b/d.txt"));
         CPPUNIT_ASSERT_EQUAL(std::string("logs-193"), shard_container("logs", 256, "top.txt"));
+        // The longest base name, sharded, in its overwrite twin is still a name Swift takes.
+        const std::string longest = std::string(kMaxBaseContainerName, 'c');
+        CPPUNIT_ASSERT_EQUAL(std::size_t{256},
+                             shard_container(longest, 1000, "a/b/c.txt").size() + kOverwriteContainerSuffix.size());
     }
 
     void listing_page_becomes_entries() {
