@@ -82,9 +82,9 @@ void send_member(SwiftClient& swift, const FsStore& staging, const Member& membe
 }
 
 // Both absent, or the same object with the same content.
-bool same_file(const ArtifactRecord* now, const ArtifactRecord* before) {
-    if (now == nullptr || before == nullptr) {
-        return now == before;
+bool same_file(const std::optional<ArtifactRecord>& now, const std::optional<ArtifactRecord>& before) {
+    if (!now || !before) {
+        return now.has_value() == before.has_value();
     }
     return now->sha256 == before->sha256 && now->content_encoding == before->content_encoding &&
            now->container == before->container && now->object == before->object;
@@ -136,14 +136,11 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
     std::uint64_t new_files = 0;
     for (StagedFile& file : staged.files) {
         Member member{&file, file.directory + file.name, std::nullopt, false};
-        const auto match = catalogue_call([&] { return catalogue.find(member.path, now); });
-        if (match && !match->compressed_name) {
-            if (match->record.is_directory) {
-                refuse(HTTP_CONFLICT, "exists", "'" + member.path + "' is a directory");
-            }
-            member.identical = match->record.sha256 == file.sha256 && match->record.content_encoding.empty();
+        const std::optional<ArtifactRecord> existing = existing_file(catalogue, member.path, now);
+        if (existing) {
+            member.identical = existing->sha256 == file.sha256 && existing->content_encoding.empty();
             if (!member.identical) {
-                member.replaced = match->record;
+                member.replaced = existing;
             }
             if (member.replaced && !upload.claims.overwrite) {
                 refuse(HTTP_CONFLICT, "exists",
@@ -151,7 +148,7 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
             }
         }
         bytes += member.identical ? 0 : file.size;
-        new_files += match && !match->compressed_name ? 0 : 1;
+        new_files += existing ? 0 : 1;
         members.push_back(std::move(member));
     }
     std::vector<std::unique_ptr<PathClaim>> claims;
@@ -159,9 +156,7 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
         if (!member.identical) {
             claims.push_back(std::make_unique<PathClaim>(catalogue, member.path, upload.claims.jti, now));
             // Another upload may have stored the path between the lookup and the claim.
-            const auto match = catalogue_call([&] { return catalogue.find(member.path, now); });
-            if (!same_file(match && !match->compressed_name ? &match->record : nullptr,
-                           member.replaced ? &*member.replaced : nullptr)) {
+            if (!same_file(stored_row(catalogue, member.path, now), member.replaced)) {
                 refuse(HTTP_SERVICE_UNAVAILABLE, "upload_in_progress",
                        "'" + member.path + "' was stored by another request meanwhile; try again");
             }

@@ -122,6 +122,22 @@ void UnpublishedObject::stored(std::string container, std::string object) {
     object_ = std::move(object);
 }
 
+std::optional<ArtifactRecord> stored_row(Catalogue& catalogue, const std::string& path, std::int64_t now) {
+    std::optional<CatalogueMatch> match = catalogue_call([&] { return catalogue.find(path, now); });
+    if (!match || match->compressed_name) {
+        return std::nullopt;
+    }
+    return std::move(match->record);
+}
+
+std::optional<ArtifactRecord> existing_file(Catalogue& catalogue, const std::string& path, std::int64_t now) {
+    std::optional<ArtifactRecord> record = stored_row(catalogue, path, now);
+    if (record && record->is_directory) {
+        refuse(HTTP_CONFLICT, "exists", "'" + path + "' is a directory");
+    }
+    return record;
+}
+
 std::string container_for(const StorageConfig& storage, std::string_view path) {
     return shard_container(storage.container, storage.shards > 1 ? static_cast<unsigned>(storage.shards) : 1, path);
 }

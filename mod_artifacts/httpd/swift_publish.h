@@ -7,6 +7,7 @@
 #include <httpd.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -112,6 +113,12 @@ private:
     std::string container_;
     std::string object_;
 };
+
+// The row of the file stored under `path`, not counting a row of `path` without ".gz"
+// stored compressed (and a directory's row too), or nothing.
+std::optional<ArtifactRecord> stored_row(Catalogue& catalogue, const std::string& path, std::int64_t now);
+// The same, refusing (409 exists) when `path` is a directory.
+std::optional<ArtifactRecord> existing_file(Catalogue& catalogue, const std::string& path, std::int64_t now);
 
 // The container of `path` (sharded when ArtifactsSwiftContainerShards says so).
 std::string container_for(const StorageConfig& storage, std::string_view path);

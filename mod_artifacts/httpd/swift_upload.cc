@@ -52,17 +52,6 @@ std::string hash_body(UploadRequest& upload) {
     return sha.hex_digest();
 }
 
-std::optional<ArtifactRecord> existing_file(Catalogue& catalogue, const std::string& path, std::int64_t now) {
-    const std::optional<CatalogueMatch> match = catalogue_call([&] { return catalogue.find(path, now); });
-    if (!match || match->compressed_name) {
-        return std::nullopt;
-    }
-    if (match->record.is_directory) {
-        refuse(HTTP_CONFLICT, "exists", "'" + path + "' is a directory");
-    }
-    return match->record;
-}
-
 int reply_stored(UploadRequest& upload, bool created, std::uint64_t size, const std::string& sha256) {
     std::string reply;
     append_stored_file_json(reply, upload.relative, size, sha256, url_for(upload, upload.relative));
@@ -176,6 +165,7 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     request_rec* r = upload.r;
     check_seal_request(upload);
     Catalogue& catalogue = *storage.catalogue;
+    const std::int64_t now = apr_time_sec(r->request_time);
     MySqlLedger ledger(catalogue.pool());
     // The token's row stays locked from here to the seal: an upload of this token that
     // finishes meanwhile waits, then finds the token sealed (410) instead of missing from
@@ -187,7 +177,7 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     const std::string manifest_path = upload.relative + std::string(kManifestName);
     std::vector<ManifestFile> files;
     catalogue_call([&] {
-        catalogue.for_each_below(upload.relative, apr_time_sec(r->request_time), [&](const ArtifactRecord& record) {
+        catalogue.for_each_below(upload.relative, now, [&](const ArtifactRecord& record) {
             if (record.path == manifest_path) {
                 return;
             }
@@ -206,9 +196,8 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     Sha256 sha;
     sha.update(body);
     const std::string sha256 = sha.hex_digest();
-    const PathClaim claim(catalogue, manifest_path, upload.claims.jti, apr_time_sec(r->request_time));
-    const std::optional<ArtifactRecord> existing =
-        existing_file(catalogue, manifest_path, apr_time_sec(r->request_time));
+    const PathClaim claim(catalogue, manifest_path, upload.claims.jti, now);
+    const std::optional<ArtifactRecord> existing = existing_file(catalogue, manifest_path, now);
     const ObjectPlace place = place_for(storage, manifest_path, existing ? &*existing : nullptr);
     UnpublishedObject unpublished(*storage.swift, r);
     std::size_t offset = 0;
@@ -228,7 +217,7 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
         catalogue.record(entry->connection(), record);
         return 0;
     });
-    entry->seal(apr_time_sec(r->request_time));
+    entry->seal(now);
     entry->commit();
     unpublished.published();
     if (existing) {
