@@ -14,6 +14,7 @@ import swiftclient
 
 from conftest import main_config, mint
 from storage_helpers import CONTAINER, sql_bytes, start_httpd, storage_config
+from test_outages import eventually
 from upload_helpers import bearer, unique_scope
 
 pytestmark = pytest.mark.expected_errors(r"ARTF0215", r"ARTF0213")
@@ -124,13 +125,6 @@ def test_an_overwrite_never_writes_over_the_object_its_row_names(server, objects
         assert requests.get(url, headers={"Accept": "*/*"}).content == content
 
 
-def wait_for(check, seconds=20):
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("how", ["put", "extract"])
 def test_an_overwrite_refused_at_the_end_leaves_the_old_file(server, objects, mariadb, workdir, how):
     """The token is sealed while the overwrite's body arrives: the overwrite is refused
@@ -163,7 +157,7 @@ def test_an_overwrite_refused_at_the_end_leaves_the_old_file(server, objects, ma
                                      headers=bearer(token), timeout=60)))
     sender.start()
     try:
-        wait_for(started)
+        assert eventually(started), "the upload did not start"
         seal = requests.post(f"{server.url}/{scope}?seal", headers=bearer(token), timeout=30)
         assert seal.status_code == 200, seal.text
     finally:
