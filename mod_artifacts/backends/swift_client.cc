@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstring>
 #include <ctime>
+#include <thread>
 
 #include "../core/digest.h"
 #include "../core/escape.h"
@@ -237,6 +239,7 @@ SwiftClient::Credentials SwiftClient::authenticate() {
     while (!credentials.storage_url.empty() && credentials.storage_url.back() == '/') {
         credentials.storage_url.pop_back();
     }
+    credentials.issued = std::chrono::system_clock::now();
     credentials.expires = Clock::now() + std::max<Clock::duration>(life - kExpiryMargin, std::chrono::seconds(1));
     return credentials;
 }
@@ -260,11 +263,16 @@ void SwiftClient::forget(const std::string& token) {
 HttpResponse SwiftClient::send(HttpRequest& request, const std::string& path_and_query) {
     request.connect_timeout_ms = settings_.connect_timeout_ms;
     const auto on_head = request.on_head;
+    // A Fernet token carries its issue time in whole seconds, and Keystone takes a token
+    // issued in the second of a revocation (a password change, a user disabled and enabled)
+    // as revoked too. So when the token renewed after a 401 is refused as well, the module
+    // waits for the next second and asks once more: at most three attempts, one second's wait.
+    const int attempts = settings_.auth == SwiftSettings::Auth::V3 ? 3 : 2;
     for (int attempt = 0;; ++attempt) {
         const Credentials current = credentials();
         request.url = current.storage_url + path_and_query;
         set_header(request.headers, "X-Auth-Token", current.token);
-        const bool may_retry = attempt == 0;
+        const bool may_retry = attempt + 1 < attempts;
         request.on_head = [&on_head, may_retry](const HttpResponse& response) {
             if (on_head && !(may_retry && response.status == 401) && response.status < 500) {
                 on_head(response);
@@ -272,12 +280,17 @@ HttpResponse SwiftClient::send(HttpRequest& request, const std::string& path_and
         };
         bool body_started = false;
         HttpResponse response = curl_.perform(request, &body_started);
-        if (response.status == 401 && may_retry && !body_started) {
-            forget(current.token);
-            continue;
-        }
         if (response.status == 401) {
-            throw HttpUnavailable("Swift refused the module's token twice");
+            // A refused token is never used again, whether or not this request may retry.
+            forget(current.token);
+            if (!may_retry || body_started) {
+                throw HttpUnavailable("Swift refused the module's token " + std::to_string(attempt + 1) + " times");
+            }
+            if (attempt == 1) {
+                const auto second = std::chrono::floor<std::chrono::seconds>(current.issued);
+                std::this_thread::sleep_until(second + std::chrono::milliseconds(1050));
+            }
+            continue;
         }
         if (response.status >= 500) {
             throw HttpUnavailable("Swift answered " + std::to_string(response.status));

@@ -88,12 +88,15 @@ private:
         std::string token;
         std::string storage_url;
         std::chrono::steady_clock::time_point expires;
+        // When the token was issued, by this machine's wall clock.
+        std::chrono::system_clock::time_point issued;
     };
     Credentials credentials();
     void forget(const std::string& token);
     Credentials authenticate();
     // Runs `request` against storage_url + path with the token, once more with a fresh
-    // token after a 401 when no body byte was sent yet.
+    // token after a 401 when no body byte was sent yet. With Keystone, a fresh token that is
+    // refused too gets one last try in the next second (see send()).
     HttpResponse send(HttpRequest& request, const std::string& path_and_query);
     void create_container(std::string_view container);
 

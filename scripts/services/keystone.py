@@ -6,6 +6,7 @@ proxy that authenticates with it (Swift.start_keystone_proxy)."""
 import os
 import signal
 import subprocess
+import time
 
 import requests
 
@@ -70,8 +71,8 @@ class Keystone:
         response.raise_for_status()
         return response.headers["X-Subject-Token"], response.json()
 
-    def _admin(self, method, path, body=None):
-        token, _ = self.token()
+    def _admin(self, method, path, body=None, token=None):
+        token = token or self.token()[0]
         response = requests.request(method, self.url + path, json=body, headers={"X-Auth-Token": token}, timeout=30)
         response.raise_for_status()
         return response.json() if response.content else None
@@ -97,7 +98,12 @@ class Keystone:
                 "url": proxy_url + "/v1/AUTH_%(project_id)s"}})
 
     def revoke_user_tokens(self, user):
-        """Disables and enables the user again: Keystone revokes every token it holds."""
+        """Disables and enables the user again: Keystone revokes every token it holds. The
+        revocation is made at the start of a second: Keystone also refuses any token issued in
+        the rest of that second (Fernet tokens carry whole seconds), which a client that renews
+        its token at once must get through."""
         user_id = self.user_ids[user]
-        self._admin("PATCH", f"/users/{user_id}", {"user": {"enabled": False}})
-        self._admin("PATCH", f"/users/{user_id}", {"user": {"enabled": True}})
+        admin = self.token()[0]
+        time.sleep(1 - time.time() % 1)
+        self._admin("PATCH", f"/users/{user_id}", {"user": {"enabled": False}}, admin)
+        self._admin("PATCH", f"/users/{user_id}", {"user": {"enabled": True}}, admin)
