@@ -6,6 +6,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -80,6 +81,16 @@ def main_config(workdir, artifact_root, extra=""):
             with open(os.path.join(keys, kid + ".key"), "wb") as key_file:
                 key_file.write(secret + b"\n")
     return MAIN_CONFIG.format(root=artifact_root, state=os.path.join(workdir, "state"), keys=keys) + extra
+
+
+def eventually(check, seconds=20):
+    """Polls check() until it returns something true or `seconds` passed; returns the last result."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
 
 
 def mint(scope, kinds=("logs",), kid="k2026a", **claims):

@@ -4,9 +4,9 @@ an index from the catalogue merged with the filesystem; what it does not know is
 filesystem's, as before."""
 import gzip
 import hashlib
-import json
 import os
 import re
+import subprocess
 import uuid
 
 import pytest
@@ -232,7 +232,6 @@ def test_a_large_object_streams_with_flat_memory(server, catalogued, prefix):
 
 
 def test_connections_to_swift_are_reused(server, catalogued, swift, prefix):
-    import subprocess
     catalogued.put(prefix + "reuse.txt", "again\n")
 
     def httpd_connections():

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import main_config
+from conftest import eventually, main_config
 from storage_helpers import Catalogued, start_httpd, storage_config
 from test_serve import write
 
@@ -26,15 +26,6 @@ def server(workdir, artifact_root, mariadb, swift):
 @pytest.fixture(scope="module")
 def catalogued(mariadb, swift):
     return Catalogued(mariadb, swift)
-
-
-def eventually(check, seconds=20):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 def test_database_down_falls_back_to_disk_and_recovers(server, catalogued, mariadb, artifact_root):

@@ -4,7 +4,6 @@ import email.utils
 import gzip
 import html.parser
 import http.client
-import json
 import os
 
 import pytest

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from conftest import main_config
-from storage_helpers import CONTAINER, Catalogued, start_httpd, storage_config
+from storage_helpers import CONTAINER, Catalogued, start_httpd
 from test_htmlify import get_page
 from test_serve import write
 

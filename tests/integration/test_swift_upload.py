@@ -12,9 +12,8 @@ import pytest
 import requests
 import swiftclient
 
-from conftest import main_config, mint
+from conftest import eventually, main_config, mint
 from storage_helpers import CONTAINER, sql_bytes, start_httpd, storage_config
-from test_outages import eventually
 from upload_helpers import bearer, unique_scope
 
 pytestmark = pytest.mark.expected_errors(r"ARTF0215", r"ARTF0213")
