@@ -9,6 +9,9 @@
 
 #include <exception>
 #include <new>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "../backends/catalogue.h"
 #include "../core/content_type.h"
@@ -32,21 +35,28 @@ SwiftSource* new_source(request_rec* r) {
     return source;
 }
 
-void serve_record(request_rec* r, const CatalogueMatch& match, bool log_page) {
-    SwiftSource* source = new_source(r);
+SwiftSource source_for(request_rec* r, const CatalogueMatch& match, std::string_view looked_up, bool log_page) {
+    SwiftSource source;
     const ArtifactRecord& record = match.record;
-    source->container = record.container;
-    source->object = record.object;
-    source->from_catalogue = true;
-    source->log_page = log_page;
+    source.container = record.container;
+    source.object = record.object;
+    source.from_catalogue = true;
+    source.catalogue_path = std::string(looked_up);
+    source.log_page = log_page;
     if (match.compressed_name) {
-        source->content_type = "application/gzip";
+        source.content_type = "application/gzip";
     } else {
-        source->content_type = !record.content_type.empty()
-                                   ? record.content_type
-                                   : std::string(content_type_for(name_of(record.path)).media_type);
-        source->inflate = record.content_encoding == "gzip" && negotiate_gzip(r, log_page);
+        source.content_type = !record.content_type.empty()
+                                  ? record.content_type
+                                  : std::string(content_type_for(name_of(record.path)).media_type);
+        source.inflate = record.content_encoding == "gzip" && negotiate_gzip(r, log_page);
     }
+    return source;
+}
+
+void serve_record(request_rec* r, const CatalogueMatch& match, std::string_view looked_up, bool log_page) {
+    SwiftSource* source = new_source(r);
+    *source = source_for(r, match, looked_up, log_page);
     request_state(r)->swift = source;
     r->handler = kSwiftHandler;
 }
@@ -60,7 +70,7 @@ int route_catalogue(request_rec* r, Catalogue& catalogue, bool log_page) {
             return DECLINED;
         }
         if (!match->record.is_directory) {
-            serve_record(r, *match, log_page);
+            serve_record(r, *match, state->relative_path, log_page);
             return OK;
         }
         if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
@@ -70,7 +80,7 @@ int route_catalogue(request_rec* r, Catalogue& catalogue, bool log_page) {
         const std::string index_page = match->record.path + "index.html";
         if (std::optional<CatalogueMatch> page = catalogue.find(index_page, now);
             page && !page->record.is_directory && r->main == nullptr) {
-            serve_record(r, *page, false);
+            serve_record(r, *page, index_page, false);
             return OK;
         }
         r->handler = kIndexHandler;
@@ -94,6 +104,28 @@ void log_catalogue_failure(request_rec* r, const std::exception& e) {
     } else {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0402) "catalogue error, serving from the filesystem: %s",
                       e.what());
+    }
+}
+
+std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& source) {
+    const StorageConfig& storage = server_config(r->server)->storage;
+    if (!source.from_catalogue || storage.catalogue == nullptr) {
+        return std::nullopt;
+    }
+    try {
+        const std::optional<CatalogueMatch> match =
+            storage.catalogue->find(source.catalogue_path, apr_time_sec(r->request_time));
+        if (!match || match->record.is_directory) {
+            return std::nullopt;
+        }
+        SwiftSource now = source_for(r, *match, source.catalogue_path, source.log_page);
+        if ((now.container == source.container && now.object == source.object) || now.inflate != source.inflate) {
+            return std::nullopt;
+        }
+        return now;
+    } catch (const std::exception& e) {
+        log_catalogue_failure(r, e);
+        return std::nullopt;
     }
 }
 

@@ -7,6 +7,7 @@
 #include <http_request.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "../backends/swift_client.h"
@@ -95,7 +96,7 @@ void abort_response(request_rec* r) {
     ap_pass_brigade(r->output_filters, brigade);
 }
 
-int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source) {
+int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, bool may_follow = true) {
     BrigadeSink sink(r);
     bool body_started = false;
     apr_uint64_t received = 0;
@@ -141,6 +142,15 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source) 
         case 416: r->status = HTTP_OK; return HTTP_RANGE_NOT_SATISFIABLE;
         case HTTP_NOT_FOUND:
             if (source.from_catalogue) {
+                // An overwrite may have committed a new row and deleted this object since the
+                // fixup read the row: the new object is served, once.
+                if (std::optional<SwiftSource> moved = may_follow ? source_moved(r, source) : std::nullopt) {
+                    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                                  ARTF_LOGNO(0410) "%s was overwritten while it was asked for: %s/%s replaces %s/%s",
+                                  r->uri, moved->container.c_str(), moved->object.c_str(), source.container.c_str(),
+                                  source.object.c_str());
+                    return proxy_object(r, swift, *moved, false);
+                }
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                               ARTF_LOGNO(0404) "the catalogue lists %s but Swift has no object %s/%s", r->uri,
                               source.container.c_str(), source.object.c_str());

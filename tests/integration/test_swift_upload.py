@@ -4,6 +4,8 @@ catalogue through the mariadb client, not through the module."""
 import gzip
 import hashlib
 import os
+import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -122,6 +124,46 @@ def test_an_overwrite_never_writes_over_the_object_its_row_names(server, objects
             objects.get_object(gone_from, obj)
         assert missing.value.http_status == 404
         assert requests.get(url, headers={"Accept": "*/*"}).content == content
+
+
+def requests_waiting_at(port):
+    """How many connections to 127.0.0.1:port hold bytes the server has not read yet."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(1 for line in out.splitlines() if int(line.split()[0]) > 0)
+
+
+def test_a_reader_racing_an_overwrite_gets_the_new_file(server, swift, objects, mariadb):
+    """A reader read the row, then an overwrite committed its new row and deleted the object
+    the old row named, and only then did the reader ask Swift: it gets the new file, not a 404.
+    The Swift proxy is stopped (SIGSTOP) while the rows change, so the reader's request waits
+    in the proxy's socket between its catalogue lookup and Swift's answer."""
+    scope = unique_scope("swift")
+    path = f"{scope}job-output.txt"
+    url = f"{server.url}/{path}"
+    token = mint(scope, overwrite=True)
+    assert requests.put(url, data=b"first\n", headers=bearer(token)).status_code == 201
+    assert requests.put(url, data=b"second\n", headers=bearer(token)).status_code == 201
+    twin = CONTAINER + "-overwrites"
+    assert row(mariadb, path)[2] == twin
+    # The row as a reader that came just before the overwrite's commit read it: its object is gone.
+    mariadb.query(f"UPDATE artifacts SET container = '{CONTAINER}' WHERE path = {sql_bytes(path)}")
+    assert requests.get(url, headers={"Accept": "*/*"}).status_code == 404
+    proxy = swift.processes["proxy"]
+    answer = {}
+    proxy.send_signal(signal.SIGSTOP)
+    try:
+        reader = threading.Thread(target=lambda: answer.update(
+            reply=requests.get(url, headers={"Accept": "*/*"}, timeout=60)))
+        reader.start()
+        assert eventually(lambda: requests_waiting_at(swift.proxy_port) > 0, seconds=10), \
+            "the reader's request never reached the Swift proxy"
+        mariadb.query(f"UPDATE artifacts SET container = '{twin}' WHERE path = {sql_bytes(path)}")
+    finally:
+        proxy.send_signal(signal.SIGCONT)
+    reader.join(60)
+    assert answer["reply"].status_code == 200, answer["reply"].text
+    assert answer["reply"].content == b"second\n"
 
 
 @pytest.mark.parametrize("how", ["put", "extract"])
