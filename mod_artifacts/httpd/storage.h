@@ -47,9 +47,10 @@ struct SwiftSource {
     std::string object;
     std::string content_type;  // "" to take Swift's
     bool from_catalogue = false;
-    std::string catalogue_path;  // the path whose row named the object (from_catalogue)
-    bool inflate = false;        // the object holds gzip bytes this client gets decoded (INFLATE)
-    bool log_page = false;       // a browser's page of a log: HTMLIFY renders the object
+    std::string catalogue_path;   // the path whose row named the object (from_catalogue)
+    std::string stored_encoding;  // that row's content_encoding
+    bool inflate = false;         // the object holds gzip bytes this client gets decoded (INFLATE)
+    bool log_page = false;        // a browser's page of a log: HTMLIFY renders the object
 };
 
 // What the fixup found in the catalogue (or Swift listing) for this request, which HTMLIFY
@@ -59,7 +60,7 @@ int route_to_storage(request_rec* r, bool log_page);
 
 // The object a catalogue source names now, when its row was rewritten since the fixup
 // read it (an overwrite commits the row, then deletes the object the old row named):
-// nothing when the row is gone, unchanged, a directory, or now needs other filters.
+// nothing when the row is gone, unchanged, a directory, or of another content_encoding.
 std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& source);
 
 // The Swift handler (swift_handler.cc).

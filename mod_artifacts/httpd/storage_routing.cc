@@ -35,28 +35,26 @@ SwiftSource* new_source(request_rec* r) {
     return source;
 }
 
-SwiftSource source_for(request_rec* r, const CatalogueMatch& match, std::string_view looked_up, bool log_page) {
-    SwiftSource source;
-    const ArtifactRecord& record = match.record;
-    source.container = record.container;
-    source.object = record.object;
-    source.from_catalogue = true;
-    source.catalogue_path = std::string(looked_up);
-    source.log_page = log_page;
-    if (match.compressed_name) {
-        source.content_type = "application/gzip";
-    } else {
-        source.content_type = !record.content_type.empty()
-                                  ? record.content_type
-                                  : std::string(content_type_for(name_of(record.path)).media_type);
-        source.inflate = record.content_encoding == "gzip" && negotiate_gzip(r, log_page);
-    }
-    return source;
+std::string content_type_of(const ArtifactRecord& record) {
+    return !record.content_type.empty() ? record.content_type
+                                        : std::string(content_type_for(name_of(record.path)).media_type);
 }
 
 void serve_record(request_rec* r, const CatalogueMatch& match, std::string_view looked_up, bool log_page) {
     SwiftSource* source = new_source(r);
-    *source = source_for(r, match, looked_up, log_page);
+    const ArtifactRecord& record = match.record;
+    source->container = record.container;
+    source->object = record.object;
+    source->from_catalogue = true;
+    source->catalogue_path = std::string(looked_up);
+    source->stored_encoding = record.content_encoding;
+    source->log_page = log_page;
+    if (match.compressed_name) {
+        source->content_type = "application/gzip";
+    } else {
+        source->content_type = content_type_of(record);
+        source->inflate = record.content_encoding == "gzip" && negotiate_gzip(r, log_page);
+    }
     request_state(r)->swift = source;
     r->handler = kSwiftHandler;
 }
@@ -115,12 +113,16 @@ std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& sourc
     try {
         const std::optional<CatalogueMatch> match =
             storage.catalogue->find(source.catalogue_path, apr_time_sec(r->request_time));
-        if (!match || match->record.is_directory) {
+        // The encoding decided the headers and filters already set up for this request.
+        if (!match || match->record.is_directory || match->record.content_encoding != source.stored_encoding ||
+            (match->record.container == source.container && match->record.object == source.object)) {
             return std::nullopt;
         }
-        SwiftSource now = source_for(r, *match, source.catalogue_path, source.log_page);
-        if ((now.container == source.container && now.object == source.object) || now.inflate != source.inflate) {
-            return std::nullopt;
+        SwiftSource now = source;
+        now.container = match->record.container;
+        now.object = match->record.object;
+        if (!match->compressed_name) {
+            now.content_type = content_type_of(match->record);
         }
         return now;
     } catch (const std::exception& e) {

@@ -133,7 +133,12 @@ def requests_waiting_at(port):
     return sum(1 for line in out.splitlines() if int(line.split()[0]) > 0)
 
 
-def test_a_reader_racing_an_overwrite_gets_the_new_file(server, swift, objects, mariadb):
+@pytest.mark.parametrize("stored, accept_encoding", [
+    pytest.param("plain", "gzip", id="plain"),
+    pytest.param("gzip", "gzip", id="gzip-as-stored"),
+    pytest.param("gzip", "identity", id="gzip-decoded"),
+])
+def test_a_reader_racing_an_overwrite_gets_the_new_file(server, swift, objects, mariadb, stored, accept_encoding):
     """A reader read the row, then an overwrite committed its new row and deleted the object
     the old row named, and only then did the reader ask Swift: it gets the new file, not a 404.
     The Swift proxy is stopped (SIGSTOP) while the rows change, so the reader's request waits
@@ -142,19 +147,29 @@ def test_a_reader_racing_an_overwrite_gets_the_new_file(server, swift, objects, 
     path = f"{scope}job-output.txt"
     url = f"{server.url}/{path}"
     token = mint(scope, overwrite=True)
-    assert requests.put(url, data=b"first\n", headers=bearer(token)).status_code == 201
-    assert requests.put(url, data=b"second\n", headers=bearer(token)).status_code == 201
+
+    def upload(content):
+        if stored == "gzip":
+            headers = {**bearer(token), "Content-Encoding": "gzip"}
+            return requests.put(url, data=gzip.compress(content), headers=headers).status_code
+        return requests.put(url, data=content, headers=bearer(token)).status_code
+
+    def read():
+        # requests decodes a gzip answer, as a browser would.
+        return requests.get(url, headers={"Accept": "*/*", "Accept-Encoding": accept_encoding}, timeout=60)
+
+    assert upload(b"first\n") == 201
+    assert upload(b"second\n") == 201
     twin = CONTAINER + "-overwrites"
     assert row(mariadb, path)[2] == twin
     # The row as a reader that came just before the overwrite's commit read it: its object is gone.
     mariadb.query(f"UPDATE artifacts SET container = '{CONTAINER}' WHERE path = {sql_bytes(path)}")
-    assert requests.get(url, headers={"Accept": "*/*"}).status_code == 404
+    assert read().status_code == 404
     proxy = swift.processes["proxy"]
     answer = {}
     proxy.send_signal(signal.SIGSTOP)
     try:
-        reader = threading.Thread(target=lambda: answer.update(
-            reply=requests.get(url, headers={"Accept": "*/*"}, timeout=60)))
+        reader = threading.Thread(target=lambda: answer.update(reply=read()))
         reader.start()
         assert eventually(lambda: requests_waiting_at(swift.proxy_port) > 0, seconds=10), \
             "the reader's request never reached the Swift proxy"
@@ -162,8 +177,11 @@ def test_a_reader_racing_an_overwrite_gets_the_new_file(server, swift, objects, 
     finally:
         proxy.send_signal(signal.SIGCONT)
     reader.join(60)
-    assert answer["reply"].status_code == 200, answer["reply"].text
-    assert answer["reply"].content == b"second\n"
+    reply = answer["reply"]
+    assert reply.status_code == 200, reply.text
+    assert reply.content == b"second\n"
+    assert reply.headers.get("Content-Encoding") == ("gzip" if stored == "gzip" and accept_encoding == "gzip"
+                                                     else None)
 
 
 @pytest.mark.parametrize("how", ["put", "extract"])
