@@ -125,26 +125,18 @@ public:
     // does not answer in time, the pool stands back for retry_interval.
     template <typename Work>
     auto with_lease(Work&& work) {
-        Lease lease = acquire();
-        const bool reused = lease.reused();
-        try {
-            return work(lease);
-        } catch (const CatalogueBusy&) {
-            throw;  // the server answered: a lock wait ran out
-        } catch (const CatalogueUnavailable&) {
-            if (!reused || lease.usable()) {
-                stand_back();
-                throw;
+        // A reused connection that died gets one more try on a fresh one (which is not reused).
+        for (Lease lease = acquire();; lease = connect()) {
+            try {
+                return work(lease);
+            } catch (const CatalogueBusy&) {
+                throw;  // the server answered: a lock wait ran out
+            } catch (const CatalogueUnavailable&) {
+                if (!lease.reused() || lease.usable()) {
+                    stand_back();
+                    throw;
+                }
             }
-        }
-        Lease fresh = connect();
-        try {
-            return work(fresh);
-        } catch (const CatalogueBusy&) {
-            throw;
-        } catch (const CatalogueUnavailable&) {
-            stand_back();
-            throw;
         }
     }
     template <typename Work>

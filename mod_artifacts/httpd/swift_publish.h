@@ -56,8 +56,8 @@ void in_transaction(MySqlLedger& ledger, const std::string& jti, Work&& work) {
 }
 
 // One upload of a path at a time, across every server: a second one is answered 503 with
-// Retry-After (clients retry it) instead of racing the first inside Swift. A claim left by a process that died expires
-// after an hour.
+// Retry-After (clients retry it) instead of racing the first inside Swift. A claim left by
+// a process that died expires after an hour.
 class PathClaim {
 public:
     PathClaim(Catalogue& catalogue, std::string path, std::string jti, std::int64_t now);
