@@ -1,8 +1,9 @@
-"""A real OpenStack Keystone (Debian's python3-keystone) on 127.0.0.1: its database in the
-suite's MariaDB (Keystone on SQLite leaves a write transaction open after a role
-assignment, and every later write fails with "database is locked"), fernet tokens, the v3 API served by keystone_wsgi.py. bootstrap() makes the admin
-user; add_user() a project member; register_swift() the object-store endpoint of a Swift
-proxy that authenticates with it (Swift.start_keystone_proxy)."""
+"""A real OpenStack Keystone (Debian's python3-keystone) on 127.0.0.1, served by
+keystone_wsgi.py, with Fernet tokens and its database in the suite's MariaDB (Keystone on
+SQLite leaves a write transaction open after a role assignment, and every later write fails
+with "database is locked"). start() bootstraps the admin user; add_user() makes a project
+member; register_swift() the object-store endpoint of a Swift proxy that authenticates with
+it (Swift.start_keystone_proxy)."""
 import os
 import signal
 import subprocess

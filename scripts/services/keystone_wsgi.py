@@ -1,6 +1,5 @@
 """Runs Keystone's public WSGI application on 127.0.0.1 with wsgiref, one request at a
-time (its SQLite database allows one writer; tests need no more). Usage:
-keystone_wsgi.py CONFIG_FILE PORT"""
+time (the tests need no more). Usage: keystone_wsgi.py CONFIG_FILE PORT"""
 import os
 import sys
 
