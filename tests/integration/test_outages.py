@@ -2,6 +2,7 @@
 the error log says so once, not per request; with Swift down, its objects answer 503
 with Retry-After while the filesystem is still served; both recover without restarting
 httpd. The services are stopped and started again for real."""
+import signal
 import time
 import uuid
 
@@ -96,14 +97,13 @@ def test_a_hung_database_holds_no_worker(workdir, artifact_root, mariadb, swift,
     """mariadbd stopped with SIGSTOP accepts connections but never answers: the read and
     connect timeouts end the wait, then the pool stands back and requests go to the disk at
     once."""
-    import signal
     settings = mariadb.catalogue_directive() + " read-timeout=2 connect-timeout=1 retry-interval=5"
     config = storage_config(workdir, mariadb, swift).replace(mariadb.catalogue_directive(), settings)
     server = start_httpd(workdir, "httpd-hung-db", main_config(workdir, artifact_root, config))
-    prefix = f"hung/{uuid.uuid4().hex[:8]}/"
-    catalogued.put(prefix + "both.txt", "from swift\n")
-    write(artifact_root, prefix + "both.txt", "from disk\n")
     try:
+        prefix = f"hung/{uuid.uuid4().hex[:8]}/"
+        catalogued.put(prefix + "both.txt", "from swift\n")
+        write(artifact_root, prefix + "both.txt", "from disk\n")
         assert requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n"
         mariadb.process.send_signal(signal.SIGSTOP)
         try:
