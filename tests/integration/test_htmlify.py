@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import main_config, mint, new_dir
+from conftest import eventually, main_config, mint, new_dir
 from upload_helpers import bearer, unique_scope
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "data"))
@@ -327,9 +327,7 @@ def test_damaged_gzip_shows_what_it_can_and_logs_why(httpd, artifact_root, sampl
     _, page = get_page(f"{httpd.url}/htmlify/cut.txt")
     assert 100 < len(page.lines) < len(source_lines(samples["screen-n-cpu.txt"]))
     assert "the gzip data ends early" in requests.get(f"{httpd.url}/htmlify/cut.txt", headers=BROWSER).text
-    deadline = time.monotonic() + 5
-    while "ARTF0301" not in httpd.log_since(start) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: "ARTF0301" in httpd.log_since(start), seconds=5)
     assert re.search(r"ARTF0301: .*cut\.txt\.gz: the gzip data ends early", httpd.log_since(start))
 
 

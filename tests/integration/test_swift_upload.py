@@ -398,12 +398,12 @@ def test_database_down_refuses_uploads_with_503(server, mariadb, objects):
         mariadb.start()
     assert swift_object(objects, f"{scope}x.txt") is None
     # It recovers without a restart of httpd (after ArtifactsCatalogue's retry-interval, 2 s).
-    deadline = time.monotonic() + 20
-    while True:
-        retry = requests.put(f"{server.url}/{scope}x.txt", data=b"x", headers=bearer(mint(scope)), timeout=30)
-        if retry.status_code != 503 or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+    def put_again():
+        reply = requests.put(f"{server.url}/{scope}x.txt", data=b"x", headers=bearer(mint(scope)), timeout=30)
+        return reply if reply.status_code != 503 else None
+
+    retry = eventually(put_again)
+    assert retry is not None, "uploads were still refused with 503 after 20 s"
     assert retry.status_code == 201, retry.text
     # That answer came from one child; another that failed to connect during the outage
     # refuses for up to retry-interval after its failure. Wait that out so the next tests

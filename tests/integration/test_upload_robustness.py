@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from conftest import make_accessible, mint, new_dir
+from conftest import eventually, make_accessible, mint, new_dir
 from scripts.services.httpd import Httpd
 from upload_helpers import bearer, stored_files, temporary_files, unique_scope
 
@@ -67,10 +67,8 @@ def start_partial_upload(httpd, artifact_root, scope, token, declared, sent):
             f"Content-Length: {declared}\r\n\r\n").encode()
     sock = socket.create_connection(("127.0.0.1", httpd.port))
     sock.sendall(head + os.urandom(sent))
-    deadline = time.monotonic() + 10
-    while not temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert temporary_files(os.path.join(artifact_root, scope)), "the upload never started"
+    assert eventually(lambda: temporary_files(os.path.join(artifact_root, scope)), seconds=10), \
+        "the upload never started"
     return sock
 
 
@@ -80,9 +78,7 @@ def test_client_that_disconnects_mid_body_leaves_nothing_and_is_not_charged(http
     before = stored_files(artifact_root)
     with start_partial_upload(httpd, artifact_root, scope, token, 3 * 1024 * 1024, 1024 * 1024):
         pass
-    deadline = time.monotonic() + 10
-    while temporary_files(os.path.join(artifact_root, scope)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: not temporary_files(os.path.join(artifact_root, scope)), seconds=10)
     assert stored_files(artifact_root) == before
     # The whole quota is still there.
     assert put(httpd, scope + "partial.log", b"z" * (3 * 1024 * 1024), token).status_code == 201
