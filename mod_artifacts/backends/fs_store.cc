@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
 
 #include "../core/index_model.h"
 
@@ -40,24 +39,6 @@ constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
         }
     }
     fail(errno, "cannot open '" + path + "'");
-}
-
-std::string random_suffix() {
-    // Reseeded after a fork, or parent and child would pick the same names.
-    thread_local std::mt19937_64 generator;
-    thread_local pid_t seeded_in = 0;
-    if (seeded_in != getpid()) {
-        seeded_in = getpid();
-        generator.seed(std::random_device{}());
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::uint64_t bits = generator();
-    std::string out(16, '0');
-    for (char& c : out) {
-        c = kHex[bits & 0xF];
-        bits >>= 4;
-    }
-    return out;
 }
 
 std::shared_ptr<const UniqueFd> directory_of(const FsStore& store, StagedFile& staged) {
@@ -174,7 +155,7 @@ FileWriter::FileWriter(const FsStore& store, std::shared_ptr<const UniqueFd> dir
       directory_path_(std::move(directory_path)),
       name_(std::move(name)) {
     for (int attempt = 0; attempt < 8 && !file_; ++attempt) {
-        temporary_name_ = std::string(kTemporaryFilePrefix) + random_suffix();
+        temporary_name_ = new_temporary_name();
         // Recorded before it exists: a crash in between leaves a record of nothing, never a file unrecorded.
         if (store_.journal() != nullptr) {
             store_.journal()->add(store_.root(), directory_path_, temporary_name_);

@@ -7,18 +7,29 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
+#include <sys/stat.h>
 
+#include "../core/index_model.h"
+#include "../core/path_policy.h"
 #include "fs_store.h"
 
 namespace artifacts {
 
 namespace {
 
+// A record is rewritten once it is past this size and several times what is still in
+// flight: amortised, each line is written a bounded number of times.
 constexpr std::size_t kCompactAt = 256 * 1024;
+constexpr std::size_t kCompactRatio = 4;
+constexpr std::size_t kTemporarySuffixLength = 16;
+// Longer lines are not the module's (a root of PATH_MAX, a directory of 1,024 bytes, a name).
+constexpr std::size_t kMaxLine = 8192;
 
 // A process is its pid and its start time (in clock ticks since boot), so a recycled pid
 // is not taken for the writer; "" for a process that is gone.
@@ -66,16 +77,23 @@ public:
         const std::lock_guard<std::mutex> lock(mutex_);
         open_for_this_process();
         write_all(fd_.get(), line, path_);
-        in_flight_[temporary_name] = line;
+        live_ += line.size();
+        if (const auto [it, added] = in_flight_.emplace(temporary_name, line); !added) {
+            live_ -= it->second.size();
+            it->second = line;
+        }
         size_ += line.size();
-        if (size_ > kCompactAt) {
+        if (size_ > kCompactAt && size_ > kCompactRatio * live_) {
             compact();
         }
     }
 
     void remove(const std::string& temporary_name) {
         const std::lock_guard<std::mutex> lock(mutex_);
-        in_flight_.erase(temporary_name);
+        if (const auto it = in_flight_.find(temporary_name); it != in_flight_.end()) {
+            live_ -= it->second.size();
+            in_flight_.erase(it);
+        }
     }
 
 private:
@@ -86,6 +104,7 @@ private:
         }
         pid_ = getpid();
         in_flight_.clear();
+        live_ = 0;
         path_ = directory_ + "/" + std::to_string(pid_) + "-" + start_time_of(pid_);
         fd_.reset(open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!fd_) {
@@ -122,7 +141,8 @@ private:
     std::string path_;
     UniqueFd fd_;
     std::map<std::string, std::string> in_flight_;  // temporary name -> its line
-    std::size_t size_ = 0;
+    std::size_t size_ = 0;                          // bytes in the record file
+    std::size_t live_ = 0;                          // bytes of the lines still in flight
 };
 
 ProcessRecord& record_in(const std::string& directory) {
@@ -166,36 +186,138 @@ void PendingJournal::remove(std::string_view temporary_name) const noexcept {
     }
 }
 
+namespace {
+
+bool is_lower_hex(std::string_view text) {
+    return text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The record of a process that is gone, opened without following a link or waiting on a
+// FIFO; an empty fd for anything but a plain file.
+UniqueFd open_record(int journal, const char* name) {
+    UniqueFd fd(openat(journal, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat info;
+    if (fd && (fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode))) {
+        fd.reset();
+    }
+    return fd;
+}
+
+// Calls `take` with each complete line of the record (without its newline).
+template <typename Take>
+void for_each_line(int fd, Take take) {
+    std::string buffer;
+    char block[64 * 1024];
+    bool skipping = false;  // inside a line longer than kMaxLine
+    for (;;) {
+        const ssize_t got = read(fd, block, sizeof block);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            return;  // a last line without its newline was cut short by the crash
+        }
+        std::string_view rest(block, static_cast<std::size_t>(got));
+        for (std::size_t newline = rest.find('\n'); newline != std::string_view::npos; newline = rest.find('\n')) {
+            if (!skipping) {
+                buffer.append(rest.substr(0, newline));
+                take(std::string_view(buffer));
+            }
+            buffer.clear();
+            skipping = false;
+            rest.remove_prefix(newline + 1);
+        }
+        if (!skipping) {
+            buffer.append(rest);
+            if (buffer.size() > kMaxLine) {
+                buffer.clear();
+                skipping = true;
+            }
+        }
+    }
+}
+
+bool remove_temporary(const PendingEntry& entry) noexcept {
+    try {
+        const UniqueFd parent = FsStore(entry.root).open_directory(entry.directory, nullptr);
+        struct stat info;
+        return fstatat(parent.get(), entry.name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(info.st_mode) &&
+               unlinkat(parent.get(), entry.name.c_str(), 0) == 0;
+    } catch (const std::exception&) {
+        return false;  // the directory is gone or was replaced: nothing of ours to remove there
+    }
+}
+
+}  // namespace
+
+std::string new_temporary_name() {
+    // Reseeded after a fork, or parent and child would pick the same names.
+    thread_local std::mt19937_64 generator;
+    thread_local pid_t seeded_in = 0;
+    if (seeded_in != getpid()) {
+        seeded_in = getpid();
+        generator.seed(std::random_device{}());
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::uint64_t bits = generator();
+    std::string out(kTemporaryFilePrefix);
+    for (std::size_t i = 0; i < kTemporarySuffixLength; ++i) {
+        out.push_back(kHex[bits & 0xF]);
+        bits >>= 4;
+    }
+    return out;
+}
+
+std::optional<PendingEntry> parse_pending_line(std::string_view line) {
+    const std::size_t first = line.find('\t');
+    const std::size_t second = first == std::string_view::npos ? first : line.find('\t', first + 1);
+    if (second == std::string_view::npos || line.size() > kMaxLine) {
+        return std::nullopt;
+    }
+    PendingEntry entry{std::string(line.substr(0, first)), std::string(line.substr(first + 1, second - first - 1)),
+                       std::string(line.substr(second + 1))};
+    const std::string_view suffix =
+        std::string_view(entry.name).substr(std::min(entry.name.size(), kTemporaryFilePrefix.size()));
+    const bool temporary_name = entry.name.size() == kTemporaryFilePrefix.size() + kTemporarySuffixLength &&
+                                names_temporary_file(entry.name) && is_lower_hex(suffix);
+    const bool clean_directory = entry.directory.empty() || (entry.directory.back() == '/' &&
+                                                             check_relative_path(entry.directory) == PathProblem::None);
+    if (!temporary_name || !clean_directory || entry.root.empty() || entry.root.front() != '/' ||
+        entry.root.find('\0') != std::string::npos || check_served_path(entry.root.substr(1)) != PathProblem::None) {
+        return std::nullopt;
+    }
+    return entry;
+}
+
 std::size_t sweep_pending(const std::string& journal_directory) noexcept {
     std::size_t removed = 0;
-    DIR* stream = opendir(journal_directory.c_str());
+    const UniqueFd journal(open(journal_directory.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    const int listing = journal ? dup(journal.get()) : -1;
+    DIR* stream = listing >= 0 ? fdopendir(listing) : nullptr;
     if (stream == nullptr) {
+        if (listing >= 0) {
+            close(listing);
+        }
         return 0;
     }
-    while (const dirent* entry = readdir(stream)) {
-        const std::string name = entry->d_name;
+    while (const dirent* item = readdir(stream)) {
+        const std::string name = item->d_name;
         if (name == "." || name == ".." || !writer_is_gone(name)) {
             continue;
         }
-        const std::string record_path = journal_directory + "/" + name;
-        std::ifstream record(record_path);
-        for (std::string line; std::getline(record, line);) {
-            const std::size_t first = line.find('\t');
-            const std::size_t second = first == std::string::npos ? first : line.find('\t', first + 1);
-            if (second == std::string::npos) {
-                continue;  // cut short by the crash
-            }
+        if (const UniqueFd record = open_record(journal.get(), item->d_name)) {
             try {
-                const UniqueFd parent =
-                    FsStore(line.substr(0, first)).open_directory(line.substr(first + 1, second - first - 1), nullptr);
-                if (unlinkat(parent.get(), line.c_str() + second + 1, 0) == 0) {
-                    ++removed;
-                }
+                for_each_line(record.get(), [&](std::string_view line) {
+                    if (const auto entry = parse_pending_line(line); entry && remove_temporary(*entry)) {
+                        ++removed;
+                    }
+                });
             } catch (const std::exception&) {
-                // The directory is gone or was replaced: nothing of ours to remove there.
+                // Out of memory for a line: the rest of this record waits for the next sweep.
+                continue;
             }
         }
-        unlink(record_path.c_str());
+        unlinkat(journal.get(), item->d_name, 0);
     }
     closedir(stream);
     return removed;

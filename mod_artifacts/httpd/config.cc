@@ -5,13 +5,9 @@
 #include <fnmatch.h>
 #include <http_core.h>
 
-#include <apr_file_io.h>
-#include <unixd.h>
-
 #include <new>
 #include <string>
 
-#include "../backends/pending_journal.h"
 #include "../core/units.h"
 #include "module.h"
 
@@ -286,71 +282,6 @@ int check_upload_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* main_
         }
     }
     return OK;
-}
-
-namespace {
-
-// Removes the temporary files of uploads whose process died, once per state directory.
-void sweep_state_dirs(server_rec* main_server) {
-    const char* swept = nullptr;
-    for (server_rec* s = main_server; s != nullptr; s = s->next) {
-        const ServerConfig* conf = server_config(s);
-        if (conf->state_dir == nullptr || (swept != nullptr && strcmp(swept, conf->state_dir) == 0)) {
-            continue;
-        }
-        swept = conf->state_dir;
-        const std::size_t removed = sweep_pending(std::string(conf->state_dir) + "/" + kPendingDirectory);
-        if (removed > 0) {
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                         ARTF_LOGNO(0004) "removed %" APR_SIZE_T_FMT " temporary files of uploads whose process died",
-                         removed);
-        }
-    }
-}
-
-}  // namespace
-
-// Creates ArtifactsStateDir/ledger and /pending, owned by the user the children run as,
-// and removes what uploads of processes that died left behind.
-int prepare_state_dirs(apr_pool_t*, apr_pool_t*, apr_pool_t* ptemp, server_rec* main_server) {
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
-        return OK;
-    }
-    for (server_rec* s = main_server; s != nullptr; s = s->next) {
-        const ServerConfig* conf = server_config(s);
-        if (conf->state_dir == nullptr) {
-            continue;
-        }
-        apr_status_t status = APR_SUCCESS;
-        for (const char* name : {kLedgerDirectory, kPendingDirectory}) {
-            const char* dir = apr_pstrcat(ptemp, conf->state_dir, "/", name, nullptr);
-            status = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, ptemp);
-            for (const char* owned : {conf->state_dir, dir}) {
-                if (status == APR_SUCCESS && geteuid() == 0 &&
-                    chown(owned, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0) {
-                    status = APR_FROM_OS_ERROR(errno);
-                }
-            }
-            if (status != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_CRIT, status, s,
-                             ARTF_LOGNO(0003) "cannot prepare %s for the token ledger and pending uploads", dir);
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-    }
-    sweep_state_dirs(main_server);
-    return OK;
-}
-
-// From the parent's monitor hook, about once a minute.
-int sweep_abandoned_uploads(apr_pool_t*, server_rec* main_server) {
-    static apr_time_t last_sweep = 0;
-    const apr_time_t now = apr_time_now();
-    if (now - last_sweep >= apr_time_from_sec(60)) {
-        last_sweep = now;
-        sweep_state_dirs(main_server);
-    }
-    return DECLINED;
 }
 
 void* create_server_config(apr_pool_t* pool, server_rec*) {

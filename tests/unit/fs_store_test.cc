@@ -120,6 +120,9 @@ class FsStoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(manifest_walks_the_tree);
     CPPUNIT_TEST(temporary_files_of_dead_processes_are_swept);
     CPPUNIT_TEST(journal_record_stays_small);
+    CPPUNIT_TEST(journal_cost_is_linear_with_many_in_flight);
+    CPPUNIT_TEST(pending_lines_name_only_temporary_files);
+    CPPUNIT_TEST(sweep_is_not_steered_by_forged_records);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -374,11 +377,11 @@ public:
         const PendingJournal journal(state);
         const std::string long_root = root_ + "/" + std::string(200, 'r');
         for (int i = 0; i < 5000; ++i) {
-            const std::string name = ".artifacts-tmp-" + std::to_string(i);
+            const std::string name = new_temporary_name();
             journal.add(long_root, "some/directory/", name);
             journal.remove(name);
         }
-        journal.add(long_root, "some/directory/", ".artifacts-tmp-last");
+        journal.add(long_root, "some/directory/", new_temporary_name());
         const auto names = names_in(state);
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, names.size());
         struct stat info;
@@ -387,7 +390,86 @@ public:
         std::system(("rm -rf '" + state + "'").c_str());
     }
 
+    // An archive keeps every member in flight until it publishes: each line must still be
+    // written a bounded number of times (the record was rewritten on every add past 256 KiB).
+    void journal_cost_is_linear_with_many_in_flight() {
+        const std::string state = make_temp_dir();
+        const PendingJournal journal(state);
+        const std::string long_root = root_ + "/" + std::string(200, 'r');
+        std::vector<std::string> names;
+        const std::uint64_t before = bytes_written_by_this_process();
+        for (int i = 0; i < 4000; ++i) {
+            names.push_back(new_temporary_name());
+            journal.add(long_root, "some/directory/", names.back());
+        }
+        const std::uint64_t line = long_root.size() + std::string("\tsome/directory/\t\n").size() + names[0].size();
+        const std::uint64_t written = bytes_written_by_this_process() - before;
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(written) + " bytes written", written < 8 * 4000 * line);
+        for (const std::string& name : names) {
+            journal.remove(name);
+        }
+        std::system(("rm -rf '" + state + "'").c_str());
+    }
+
+    void pending_lines_name_only_temporary_files() {
+        const std::string name = new_temporary_name();
+        const auto good = parse_pending_line("/srv/logs\t42/abc/\t" + name);
+        CPPUNIT_ASSERT(good);
+        CPPUNIT_ASSERT_EQUAL(std::string("/srv/logs"), good->root);
+        CPPUNIT_ASSERT_EQUAL(std::string("42/abc/"), good->directory);
+        CPPUNIT_ASSERT_EQUAL(name, good->name);
+        CPPUNIT_ASSERT(parse_pending_line("/srv/logs\t\t" + name));
+        for (const std::string& bad : std::vector<std::string>{
+                 "/root-only-dir\t\tvictim",                      // not a temporary file's name
+                 "/srv\t\t.artifacts-tmp-",                       // the prefix alone
+                 "/srv\t\t.artifacts-tmp-0123456789ABCDEF",       // not the module's hex
+                 "/srv\t\t" + name + "x",                         // longer
+                 "/srv\t../\t" + name,                            // leaves the root
+                 "/srv\ta/../b/\t" + name, "/srv\ta//\t" + name,  // unclean
+                 "/srv\ta\t" + name,                              // a directory without its '/'
+                 "/srv\t/etc/\t" + name,                          // absolute directory
+                 "srv\t\t" + name,                                // relative root
+                 "/srv/../etc\t\t" + name,                        // a root that climbs
+                 "/srv\t\t" + name + "\textra", "/srv\t" + name,  // fields
+                 "/" + std::string(9000, 'r') + "\t\t" + name,    // longer than any line of ours
+             }) {
+            CPPUNIT_ASSERT_MESSAGE(bad, !parse_pending_line(bad));
+        }
+    }
+
+    // The records are the httpd user's to write: a forged one removes nothing but temporary
+    // files of the module's pattern, and a FIFO or a symlink in their place is not opened.
+    void sweep_is_not_steered_by_forged_records() {
+        const std::string state = make_temp_dir();
+        mkdir((root_ + "/victims").c_str(), 0755);
+        std::ofstream(root_ + "/victims/victim") << "keep";
+        std::ofstream(root_ + "/victims/.artifacts-tmp-0123456789abcdef") << "ours";
+        std::ofstream(state + "/1-0") << root_ << "/victims\t\tvictim\n"
+                                      << root_ << "\tvictims/\tvictim\n"
+                                      << root_ << "\tvictims/\t.artifacts-tmp-0123456789abcdef\n";
+        CPPUNIT_ASSERT_EQUAL(0, mkfifo((state + "/2-0").c_str(), 0600));
+        CPPUNIT_ASSERT_EQUAL(0, symlink((root_ + "/victims/victim").c_str(), (state + "/3-0").c_str()));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, sweep_pending(state));
+        CPPUNIT_ASSERT((names_in(root_ + "/victims") == std::set<std::string>{"victim"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("keep"), read_file(root_ + "/victims/victim"));
+        CPPUNIT_ASSERT(names_in(state).empty());
+        std::system(("rm -rf '" + state + "'").c_str());
+    }
+
 private:
+    // Bytes this process handed to write() so far (wchar of /proc/self/io).
+    static std::uint64_t bytes_written_by_this_process() {
+        std::ifstream io("/proc/self/io");
+        std::string key;
+        std::uint64_t value = 0;
+        while (io >> key >> value) {
+            if (key == "wchar:") {
+                return value;
+            }
+        }
+        return 0;
+    }
+
     std::string root_;
 };
 
