@@ -174,7 +174,9 @@ def verify(token, keys, now=None, leeway=60, max_lifetime=86400):
         raise TokenError("bad_signature", "the token's signature does not match")
     try:
         claims = json.loads(claims_bytes.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError):
+        # A lone surrogate escape ("\ud800") is no Unicode text: refused as the module refuses it.
+        json.dumps(claims, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         claims = None
     if not isinstance(claims, dict):
         raise TokenError("bad_claims", "the token's claims are not a JSON object")

@@ -9,14 +9,17 @@
 #include <string_view>
 
 #include "../core/index_model.h"
+#include "../core/path_policy.h"
 #include "mysql_connection.h"
 
 namespace artifacts {
 
 // The schema version this build reads and writes (scripts/schema.sql).
 constexpr int kCatalogueSchemaVersion = 1;
-// Longest path the catalogue holds (bytes of UTF-8): the limit of its index keys.
+// Longest path the catalogue holds (bytes of UTF-8): the limit of its index keys, and so
+// the longest path any upload may store.
 constexpr std::size_t kMaxCataloguePath = 1024;
+static_assert(kMaxPathBytes <= kMaxCataloguePath, "an upload's path must fit the catalogue");
 
 struct ArtifactRecord {
     std::string path;  // below the root; a directory's ends with '/'

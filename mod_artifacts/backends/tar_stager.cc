@@ -57,7 +57,7 @@ std::optional<Refusal> member_path(std::string_view raw, std::string& out) {
     if (!name.empty() && name.front() == '/') {
         return bad_archive("member '" + std::string(raw) + "' has an absolute path");
     }
-    if (const PathProblem problem = check_relative_path(name); problem != PathProblem::None) {
+    if (const PathProblem problem = check_storable_path(name); problem != PathProblem::None) {
         return bad_archive("member '" + std::string(raw) + "': " + std::string(describe(problem)));
     }
     if (names_temporary_file(name)) {
@@ -109,10 +109,27 @@ void stage_member(const FsStore& store, struct archive* reader, const std::strin
     result.files.push_back(std::move(staged));
 }
 
+// "x.txt" and "x.txt/y" in one archive: a name cannot be a file and a directory.
+std::optional<Refusal> file_and_directory(const std::string& member, const std::string& raw,
+                                          const std::set<std::string>& files, std::set<std::string>& directories) {
+    if (directories.count(member) != 0) {
+        return bad_archive("member '" + raw + "' is a file, but other members are below it");
+    }
+    for (std::size_t slash = member.find('/'); slash != std::string::npos; slash = member.find('/', slash + 1)) {
+        const std::string parent = member.substr(0, slash);
+        if (files.count(parent) != 0) {
+            return bad_archive("member '" + raw + "' lies below '" + parent + "', which is a file of the archive");
+        }
+        directories.insert(parent);
+    }
+    return std::nullopt;
+}
+
 // Reads every member; on a refusal sets result.refusal and stops.
 void read_members(const FsStore& store, std::string_view directory, struct archive* reader, const MemberCheck& check,
                   std::uint64_t max_file_size, std::size_t max_members, StagedArchive& result) {
-    std::set<std::string> seen;
+    std::set<std::string> seen;         // the files' paths
+    std::set<std::string> directories;  // every directory a file lies in
     for (;;) {
         struct archive_entry* entry = nullptr;
         const int status = archive_read_next_header(reader, &entry);
@@ -144,6 +161,9 @@ void read_members(const FsStore& store, std::string_view directory, struct archi
             result.refusal = bad_archive("member '" + raw + "' appears twice");
             return;
         }
+        if ((result.refusal = file_and_directory(member, raw, seen, directories))) {
+            return;
+        }
         if (seen.size() > max_members) {
             result.refusal =
                 Refusal{413, "too_large", "the archive has more than " + std::to_string(max_members) + " files"};
@@ -155,6 +175,11 @@ void read_members(const FsStore& store, std::string_view directory, struct archi
             return;
         }
         const std::string path = std::string(directory) + member;
+        if (path.size() > kMaxPathBytes) {
+            result.refusal = bad_archive("member '" + raw + "' makes a path longer than " +
+                                         std::to_string(kMaxPathBytes) + " bytes");
+            return;
+        }
         if ((result.refusal = check(path, static_cast<std::uint64_t>(declared > 0 ? declared : 0)))) {
             return;
         }

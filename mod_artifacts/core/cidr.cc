@@ -12,8 +12,12 @@ namespace {
 
 struct Address {
     bool ipv6 = false;
+    bool mapped = false;  // written as IPv4-mapped IPv6 ("::ffff:192.0.2.1"), held as IPv4
     std::array<std::uint8_t, 16> bytes{};
 };
+
+// The bits an IPv4-mapped IPv6 address has before its IPv4 part.
+constexpr int kMappedPrefixBits = 96;
 
 std::optional<Address> parse_address(std::string_view text) {
     if (text.empty() || text.size() > INET6_ADDRSTRLEN) {
@@ -29,6 +33,7 @@ std::optional<Address> parse_address(std::string_view text) {
         if (std::memcmp(out.bytes.data(), kMappedPrefix, sizeof kMappedPrefix) == 0) {
             std::memmove(out.bytes.data(), out.bytes.data() + 12, 4);
             std::memset(out.bytes.data() + 4, 0, 12);
+            out.mapped = true;
             return out;
         }
         out.ipv6 = true;
@@ -62,16 +67,19 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
     range.ipv6 = address->ipv6;
     range.address = address->bytes;
     const int max_length = range.ipv6 ? 128 : 32;
+    // "::ffff:192.0.2.0/120" is the IPv4 range 192.0.2.0/24; a shorter prefix would have
+    // the mapping's own bits as host bits.
+    const int written_offset = address->mapped ? kMappedPrefixBits : 0;
     range.prefix_length = max_length;
     if (slash != std::string_view::npos) {
         const std::string_view digits = text.substr(slash + 1);
         int length = -1;
         const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
         if (digits.empty() || digits.size() > 3 || error != std::errc() || end != digits.data() + digits.size() ||
-            length < 0 || length > max_length) {
+            length < written_offset || length > max_length + written_offset) {
             return std::nullopt;
         }
-        range.prefix_length = length;
+        range.prefix_length = length - written_offset;
     }
     // Host bits beyond the prefix must be zero.
     for (int bit = range.prefix_length; bit < max_length; ++bit) {

@@ -54,6 +54,18 @@ PathProblem check_relative_path(std::string_view path) {
     return first_in_segments(path, strict_segment_problem);
 }
 
+PathProblem check_storable_path(std::string_view path) {
+    if (path.size() > kMaxPathBytes) {
+        return PathProblem::PathTooLong;
+    }
+    if (const PathProblem problem = check_relative_path(path); problem != PathProblem::None) {
+        return problem;
+    }
+    return first_in_segments(path, [](std::string_view segment) {
+        return segment.size() > kMaxNameBytes ? PathProblem::NameTooLong : PathProblem::None;
+    });
+}
+
 PathProblem check_served_path(std::string_view path) {
     if (path.find('\0') != std::string_view::npos) {
         return PathProblem::Nul;
@@ -74,6 +86,8 @@ std::string_view describe(PathProblem problem) {
     case PathProblem::InvalidUtf8: return "the path is not valid UTF-8";
     case PathProblem::BadPercentEncoding: return "the path has a '%' not followed by two hex digits";
     case PathProblem::ReservedName: return "the path names a temporary upload file";
+    case PathProblem::NameTooLong: return "a name in the path is longer than 255 bytes";
+    case PathProblem::PathTooLong: return "the path is longer than 1024 bytes";
     }
     return "the path is invalid";
 }

@@ -20,7 +20,15 @@ enum class PathProblem {
     InvalidUtf8,  // includes overlong encodings such as C0 AE for "."
     BadPercentEncoding,
     ReservedName,  // a temporary upload file's name
+    NameTooLong,   // a segment longer than kMaxNameBytes
+    PathTooLong,   // longer than kMaxPathBytes
 };
+
+// What a stored path may be: a segment as long as a file name may be on Linux (NAME_MAX),
+// the whole path as long as the catalogue and Swift (an object name) hold, so what is
+// stored can always be read back, from either store.
+constexpr std::size_t kMaxNameBytes = 255;
+constexpr std::size_t kMaxPathBytes = 1024;
 
 // Applies `check` to each "/"-separated segment of a relative path in turn and returns its
 // first non-default result (PathProblem::None and false are the defaults). A trailing "/"
@@ -42,6 +50,9 @@ auto first_in_segments(std::string_view path, Check check) -> decltype(check(pat
 // Checks a decoded path relative to the artifact root ("" is the root itself). A single
 // trailing "/" (a directory) is allowed.
 PathProblem check_relative_path(std::string_view path);
+
+// check_relative_path, and within kMaxNameBytes and kMaxPathBytes: for what an upload stores.
+PathProblem check_storable_path(std::string_view path);
 
 // The cheaper check for reads of an existing tree, on every GET: only what could leave
 // the root (".", ".." segments, NUL) is a problem; other odd bytes may be in legacy names.

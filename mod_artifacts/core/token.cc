@@ -1,12 +1,14 @@
 #include "token.h"
 
-#include <nlohmann/json.hpp>
+#include <strings.h>
 
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "base64url.h"
 #include "cidr.h"
 #include "digest.h"
+#include "escape.h"
 #include "path_policy.h"
 
 namespace artifacts {
@@ -229,6 +231,11 @@ TokenCheck verify_token(std::string_view token, const KeyRing& keys, const Verif
     if (!constant_time_equal(*signature, hmac_sha256(key->second, parts->signed_text))) {
         return refuse(TokenProblem::BadSignature, "the token's signature does not match");
     }
+    // A byte order mark is not JSON (RFC 8259 §8.1: a parser may ignore one, nlohmann's does,
+    // Python's json does not): the claims are refused the same everywhere.
+    if (claims_text->compare(0, 3, "\xEF\xBB\xBF") == 0) {
+        return refuse(TokenProblem::BadClaims, "the token's claims are not a JSON object");
+    }
     const json object = json::parse(*claims_text, nullptr, false);
     if (object.is_discarded() || !object.is_object()) {
         return refuse(TokenProblem::BadClaims, "the token's claims are not a JSON object");
@@ -299,6 +306,83 @@ std::optional<std::string> unverified_claims_json(std::string_view token) {
         return std::nullopt;
     }
     return base64url_decode(parts->claims);
+}
+
+namespace {
+
+// Calls visit(parameter) for each "&"- or ";"-separated parameter of the raw query, and
+// visit_separator(c) between them.
+template <typename Visit, typename Separator>
+void for_each_parameter(std::string_view query, Visit visit, Separator visit_separator) {
+    for (;;) {
+        const std::size_t end = query.find_first_of("&;");
+        visit(query.substr(0, end));
+        if (end == std::string_view::npos) {
+            return;
+        }
+        visit_separator(query[end]);
+        query.remove_prefix(end + 1);
+    }
+}
+
+// %XX decoded where it is one; other bytes as they are.
+std::string lenient_decode(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const int byte = text[i] == '%' ? percent_escape_at(text, i) : -1;
+        out.push_back(byte >= 0 ? static_cast<char>(byte) : text[i]);
+        i += byte >= 0 ? 2 : 0;
+    }
+    return out;
+}
+
+bool is_token_name(std::string_view raw_name) {
+    const std::string name = lenient_decode(raw_name);
+    return name.size() == 5 && strncasecmp(name.c_str(), "token", 5) == 0;
+}
+
+// A signed token, possibly behind "Bearer ".
+bool is_token_value(const std::string& decoded) {
+    std::size_t at = decoded.find_first_not_of(" +");
+    if (at != std::string::npos && strncasecmp(decoded.c_str() + at, "bearer", 6) == 0) {
+        at = decoded.find_first_not_of(" +", at + 6);
+    }
+    return at != std::string::npos && decoded.compare(at, kPrefix.size() + 1, std::string(kPrefix) + ".") == 0;
+}
+
+}  // namespace
+
+std::string redact_query_tokens(std::string_view query) {
+    std::string out;
+    out.reserve(query.size());
+    const auto redact = [&](std::string_view parameter) {
+        const std::size_t equals = parameter.find('=');
+        const std::string_view value =
+            equals == std::string_view::npos ? std::string_view() : parameter.substr(equals + 1);
+        const std::string decoded = lenient_decode(value);
+        if (value.empty() || !(is_token_name(parameter.substr(0, equals)) || is_token_value(decoded))) {
+            out.append(parameter);
+            return;
+        }
+        constexpr std::string_view kTokenCharacters =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+        out.append(parameter.substr(0, equals + 1));
+        out.append(decoded.find_first_not_of(kTokenCharacters) == std::string::npos ? redact_token(decoded)
+                                                                                    : "(redacted)");
+    };
+    for_each_parameter(query, redact, [&](char separator) { out.push_back(separator); });
+    return out;
+}
+
+std::optional<std::string> query_token(std::string_view query) {
+    std::optional<std::string> found;
+    const auto take = [&](std::string_view parameter) {
+        if (!found && parameter.size() > 6 && parameter.substr(0, 6) == "token=") {
+            found = lenient_decode(parameter.substr(6));
+        }
+    };
+    for_each_parameter(query, take, [](char) {});
+    return found;
 }
 
 std::string redact_token(std::string_view token) {

@@ -86,4 +86,12 @@ bool is_valid_kid(std::string_view kid);
 // The token with its signature replaced, fit for a log line or an access log.
 std::string redact_token(std::string_view token);
 
+// The query with every token in it redacted, for what logs print: the value of each
+// parameter named "token" in any case (its name percent-decoded first), and each value that
+// is a signed token whatever its parameter's name.
+std::string redact_query_tokens(std::string_view query);
+
+// The token a query carries for an upload: the first non-empty ?token=, percent-decoded.
+std::optional<std::string> query_token(std::string_view query);
+
 }  // namespace artifacts

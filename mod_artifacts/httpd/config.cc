@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 
+#include "../core/content_policy.h"
 #include "../core/units.h"
 #include "module.h"
 
@@ -225,13 +226,61 @@ const char* set_max_lifetime(cmd_parms* cmd, void* config, const char* value) {
     return set_duration(cmd, &static_cast<DirConfig*>(config)->max_lifetime, value, 1);
 }
 
-const char* set_max_file_size(cmd_parms* cmd, void* config, const char* value) {
+// A positive size such as 2G; sets `*target`.
+const char* set_size(cmd_parms* cmd, const char* value, apr_int64_t* target) {
     const auto bytes = parse_byte_size(value);
-    if (!bytes || *bytes == 0) {
+    if (!bytes || *bytes == 0 || *bytes > static_cast<std::uint64_t>(INT64_MAX)) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes a size such as 2G, 512M or 1048576, not '", value, "'",
                            nullptr);
     }
-    static_cast<DirConfig*>(config)->max_file_size = static_cast<apr_int64_t>(*bytes);
+    *target = static_cast<apr_int64_t>(*bytes);
+    return nullptr;
+}
+
+const char* set_max_file_size(cmd_parms* cmd, void* config, const char* value) {
+    return set_size(cmd, value, &static_cast<DirConfig*>(config)->max_file_size);
+}
+
+const char* set_htmlify_max_bytes(cmd_parms* cmd, void* config, const char* value) {
+    return set_size(cmd, value, &static_cast<DirConfig*>(config)->htmlify_max_bytes);
+}
+
+// RAW_ARGS, so that the single quotes of 'self' or 'none' reach the header as written; one
+// pair of double quotes around the whole value is taken off.
+std::string_view raw_value(const char* args) {
+    std::string_view value = args;
+    while (!value.empty() && apr_isspace(value.back())) {
+        value.remove_suffix(1);
+    }
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+    }
+    return value;
+}
+
+const char* set_content_policy(cmd_parms* cmd, void* config, const char* args) {
+    const std::string_view value = raw_value(args);
+    if (value.empty()) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes a Content-Security-Policy or Off", nullptr);
+    }
+    if (const auto problem = content_policy_problem(value)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", problem->c_str(), nullptr);
+    }
+    static_cast<DirConfig*>(config)->content_policy =
+        strcasecmp(std::string(value).c_str(), "off") == 0 ? "" : apr_pstrmemdup(cmd->pool, value.data(), value.size());
+    return nullptr;
+}
+
+const char* set_frame_ancestors(cmd_parms* cmd, void* config, const char* args) {
+    const std::string_view value = raw_value(args);
+    if (value.empty()) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes source expressions such as 'self' or Off", nullptr);
+    }
+    if (const auto problem = frame_ancestors_problem(value)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", problem->c_str(), nullptr);
+    }
+    static_cast<DirConfig*>(config)->frame_ancestors =
+        strcasecmp(std::string(value).c_str(), "off") == 0 ? "" : apr_pstrmemdup(cmd->pool, value.data(), value.size());
     return nullptr;
 }
 
@@ -322,6 +371,9 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     merged->max_file_size = add->max_file_size != -1 ? add->max_file_size : base->max_file_size;
     merged->sync = add->sync != -1 ? add->sync : base->sync;
     merged->htmlify = add->htmlify != nullptr ? add->htmlify : base->htmlify;
+    merged->htmlify_max_bytes = add->htmlify_max_bytes != -1 ? add->htmlify_max_bytes : base->htmlify_max_bytes;
+    merged->content_policy = add->content_policy != nullptr ? add->content_policy : base->content_policy;
+    merged->frame_ancestors = add->frame_ancestors != nullptr ? add->frame_ancestors : base->frame_ancestors;
     return merged;
 }
 
@@ -350,6 +402,12 @@ const command_rec directives[] = {
                   "Largest file one upload may store (default 2G)"),
     AP_INIT_ITERATE("ArtifactsHtmlify", as_cmd_func(add_htmlify), nullptr, RSRC_CONF | ACCESS_CONF,
                     "File name patterns (shell globs) whose files browsers get as log pages, or Off"),
+    AP_INIT_TAKE1("ArtifactsHtmlifyMaxBytes", as_cmd_func(set_htmlify_max_bytes), nullptr, RSRC_CONF | ACCESS_CONF,
+                  "Most bytes of log one log page reads before it stops (default 8G)"),
+    AP_INIT_RAW_ARGS("ArtifactsContentPolicy", as_cmd_func(set_content_policy), nullptr, RSRC_CONF | ACCESS_CONF,
+                     "Content-Security-Policy of answers that carry stored bytes, or Off (default: a sandbox)"),
+    AP_INIT_RAW_ARGS("ArtifactsFrameAncestors", as_cmd_func(set_frame_ancestors), nullptr, RSRC_CONF | ACCESS_CONF,
+                     "Who may frame the answers: CSP source expressions, or Off (default 'self')"),
     AP_INIT_FLAG("ArtifactsSync", as_cmd_func(set_sync), nullptr, RSRC_CONF | ACCESS_CONF,
                  "On (default) to fsync each stored file and its directory before answering"),
     AP_INIT_TAKE1("ArtifactsCatalogue", as_cmd_func(set_catalogue), nullptr, RSRC_CONF,

@@ -45,14 +45,13 @@ struct HtmlifyContext {
         apr_table_unset(r->headers_out, "Content-Encoding");
         r->content_encoding = nullptr;
         if (result == HtmlifyResult::Html) {
-            ap_set_content_type(r, "text/html");
+            // The stored bytes, decoded: still of the file's own type and under the stored
+            // content's policy (an HTML file uploaded as a .txt is not served as HTML).
             return;
         }
         ap_set_content_type(r, "text/html; charset=utf-8");
         // The page is built from untrusted text: even if escaping ever failed, nothing in it may run.
-        apr_table_setn(r->headers_out, "Content-Security-Policy",
-                       "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'");
-        apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+        set_generated_page_policy(r);
     }
 
     BrigadeSink sink;

@@ -135,6 +135,7 @@ int render_index(request_rec* r, const DirConfig* conf) {
     ap_set_content_type(r, json ? "application/json" : "text/html; charset=utf-8");
     apr_table_mergen(r->headers_out, "Vary", "Accept");
     apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+    set_generated_page_policy(r);
     if (r->header_only) {
         return OK;
     }

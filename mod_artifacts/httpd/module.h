@@ -40,12 +40,17 @@ struct DirConfig {
     // ArtifactsHtmlify: const char* file name patterns; an empty list is Off. A nested
     // section that sets it replaces the enclosing list.
     apr_array_header_t* htmlify = nullptr;
-    bool htmlify_off = false;  // this section said ArtifactsHtmlify Off
+    bool htmlify_off = false;            // this section said ArtifactsHtmlify Off
+    apr_int64_t htmlify_max_bytes = -1;  // ArtifactsHtmlifyMaxBytes (-1 unset: 8 GiB)
+    // ArtifactsContentPolicy and ArtifactsFrameAncestors: nullptr unset (the defaults), "" Off.
+    const char* content_policy = nullptr;
+    const char* frame_ancestors = nullptr;
 };
 
 constexpr apr_int64_t kDefaultLeeway = 60;
 constexpr apr_int64_t kDefaultMaxLifetime = 24 * 3600;
 constexpr apr_int64_t kDefaultMaxFileSize = apr_int64_t{2} << 30;
+constexpr apr_int64_t kDefaultHtmlifyMaxBytes = apr_int64_t{8} << 30;
 
 // Per virtual host: where the ledger lives and which <Location>s take uploads (the raw
 // request path is judged before httpd normalises it, so before <Location> is resolved).
@@ -84,12 +89,23 @@ struct RequestState {
     const char* query_token = nullptr;                    // ?token=, taken out of the logged request line
     bool upload_body_read = false;                        // a refusal after this can keep the connection
     SwiftSource* swift = nullptr;                         // answered from Swift (route_to_storage)
+    bool looking_up_sibling = false;                      // sibling_is_allowed() runs a sub-request
 };
 
 // A response of gzip bytes (name.gz on disk, an object stored gzip): sent as they are to
 // clients that take gzip and to HTMLIFY (a log page, which decodes them itself), decoded by
 // mod_deflate's INFLATE for the others. True when INFLATE was added (request_mapping.cc).
 bool negotiate_gzip(request_rec* r, bool log_page);
+
+// Whether another name in the request's directory (foo.txt.gz for foo.txt) may be answered:
+// a sub-request for its URL runs the directory walk (Options, symlinks) and every access
+// check as if it had been asked for by name, as mod_negotiation does for its variants. The
+// file, when given, receives what the walk found (request_mapping.cc).
+struct SiblingFile {
+    const char* filename = nullptr;
+    apr_finfo_t info{};
+};
+bool sibling_is_allowed(request_rec* r, const char* name, SiblingFile* file = nullptr);
 
 // 301 to the same URL with a trailing slash (request_mapping.cc).
 int redirect_to_directory(request_rec* r);
@@ -129,6 +145,12 @@ int sweep_abandoned_uploads(apr_pool_t* pool, server_rec* s);
 // Whether a file name matches one of the shell-glob patterns of ArtifactsIndexIgnore or
 // ArtifactsHtmlify (none when patterns is null) (config.cc).
 bool matches_any_pattern(const apr_array_header_t* patterns, const char* name);
+
+// What browsers may do with an answer (response_policy.cc). Every GET/HEAD below an
+// ArtifactsEngine location says nosniff; stored bytes get ArtifactsContentPolicy and a
+// definite Content-Type, the module's own pages a policy under which nothing runs.
+void set_stored_content_policy(request_rec* r, const DirConfig* conf);
+void set_generated_page_policy(request_rec* r);
 
 // HTMLIFY (htmlify_filter.cc).
 void register_htmlify_filter();

@@ -48,13 +48,35 @@ void answer_from_gzip_sibling(request_rec* r, bool log_page) {
     if (apr_stat(&info, compressed, APR_FINFO_MIN, r->pool) != APR_SUCCESS || info.filetype != APR_REG) {
         return;
     }
-    r->filename = const_cast<char*>(compressed);
+    const char* slash = strrchr(r->uri, '/');
+    const char* name = apr_pstrcat(r->pool, slash != nullptr ? slash + 1 : r->uri, ".gz", nullptr);
+    SiblingFile sibling;
+    if (!sibling_is_allowed(r, name, &sibling) || sibling.info.filetype != APR_REG || sibling.filename == nullptr ||
+        strcmp(sibling.filename, compressed) != 0) {
+        return;
+    }
+    r->filename = const_cast<char*>(sibling.filename);
     r->path_info = nullptr;
-    r->finfo = info;
+    r->finfo = sibling.info;
     negotiate_gzip(r, log_page);
 }
 
 }  // namespace
+
+bool sibling_is_allowed(request_rec* r, const char* name, SiblingFile* file) {
+    RequestState* state = ensure_request_state(r);
+    state->looking_up_sibling = true;
+    request_rec* sub = ap_sub_req_lookup_uri(ap_escape_path_segment(r->pool, name), r, nullptr);
+    state->looking_up_sibling = false;
+    const bool allowed = sub->status == HTTP_OK;
+    if (file != nullptr) {
+        file->filename = sub->filename != nullptr ? apr_pstrdup(r->pool, sub->filename) : nullptr;
+        file->info = sub->finfo;
+        file->info.pool = r->pool;
+    }
+    ap_destroy_sub_req(sub);
+    return allowed;
+}
 
 bool negotiate_gzip(request_rec* r, bool log_page) {
     apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
@@ -122,8 +144,9 @@ int translate_artifact_path(request_rec* r) {
 
 int fixup_artifact_request(request_rec* r) {
     const DirConfig* conf = dir_config(r);
-    if (!is_artifact_request(r, conf)) {
-        return DECLINED;
+    if (!is_artifact_request(r, conf) ||
+        (r->main != nullptr && request_state(r->main) != nullptr && request_state(r->main)->looking_up_sibling)) {
+        return DECLINED;  // a sibling's look-up is only asked whether the walk and access checks let it be read
     }
     if (conf->cors_origin != nullptr && conf->cors_origin[0] != '\0' && r->method_number == M_GET) {
         apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", conf->cors_origin);
@@ -137,6 +160,9 @@ int fixup_artifact_request(request_rec* r) {
     }
     if (r->method_number != M_GET) {
         return DECLINED;
+    }
+    if (r->main == nullptr) {
+        set_stored_content_policy(r, conf);
     }
     // The requested name decides, so foo.txt served from foo.txt.gz matches "*.txt".
     const char* slash = strrchr(r->uri, '/');

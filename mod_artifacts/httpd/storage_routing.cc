@@ -67,6 +67,11 @@ int route_catalogue(request_rec* r, Catalogue& catalogue, bool log_page) {
         if (!match) {
             return DECLINED;
         }
+        // name.gz answered from the row of name stored compressed: name's access rules apply too.
+        if (match->compressed_name &&
+            !sibling_is_allowed(r, apr_pstrdup(r->pool, name_of(match->record.path).c_str()))) {
+            return DECLINED;
+        }
         if (!match->record.is_directory) {
             serve_record(r, *match, state->relative_path, log_page);
             return OK;

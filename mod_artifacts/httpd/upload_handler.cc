@@ -127,6 +127,10 @@ int put_file(Upload& upload) {
     // A gzip upload is stored as name.gz and served as name, like a legacy compressed log.
     const std::string stored_name = gzip ? target.name + ".gz" : target.name;
     const std::string other_name = gzip ? target.name : target.name + ".gz";
+    if (stored_name.size() > kMaxNameBytes) {
+        refuse(HTTP_BAD_REQUEST, "bad_path",
+               "the name is too long to be stored compressed as '" + target.name + ".gz' (255 bytes at most)");
+    }
     const char* expected_sha = expected_sha256(r);
     const auto length = declared_length(upload);
     // The directory when it exists already: the name checks look there, the body goes there.

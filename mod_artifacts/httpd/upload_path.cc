@@ -4,7 +4,7 @@
 // answer. So before httpd touches it, a PUT or POST below an ArtifactsEngine location is
 // decoded and checked here; a clean path is handed on re-encoded (httpd then changes
 // nothing), a bad one is replaced by the location itself and its problem remembered for
-// the upload handler. ?token= is taken out of the request line that access logs print.
+// the upload handler. Tokens are taken out of the request line that access logs print.
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -44,40 +44,52 @@ void replace_path(request_rec* r, const char* path) {
     r->uri = r->parsed_uri.path;
 }
 
-// Keeps ?token= out of access logs: the token is remembered, the logged request line
-// and r->args keep it with its signature redacted.
-void take_query_token(request_rec* r, RequestState* state) {
-    const auto raw = query_parameter(r->args, "token");
-    if (!raw || raw->empty()) {
+// Keeps tokens out of access logs, whatever the method: the request line, the unparsed URI
+// and r->args keep every token parameter with its signature redacted (see
+// redact_query_tokens). An upload's ?token= is remembered first.
+void redact_query(request_rec* r, bool upload) {
+    const std::string original(r->args);
+    if (upload) {
+        if (const auto token = query_token(original)) {
+            ensure_request_state(r)->query_token = apr_pstrmemdup(r->pool, token->data(), token->size());
+        }
+    }
+    const std::string redacted = redact_query_tokens(original);
+    if (redacted == original) {
         return;
     }
-    const auto decoded = percent_decode(*raw);
-    if (!decoded) {
-        return;
-    }
-    state->query_token = apr_pstrmemdup(r->pool, decoded->data(), decoded->size());
-    const std::string redacted = redact_token(*raw);
-    for (char** line : {&r->the_request, &r->unparsed_uri, &r->args}) {
+    for (char** line : {&r->the_request, &r->unparsed_uri}) {
         if (*line == nullptr) {
             continue;
         }
         std::string text(*line);
-        if (const std::size_t at = text.find(*raw); at != std::string::npos) {
-            text.replace(at, raw->size(), redacted);
+        if (const std::size_t at = text.find("?" + original); at != std::string::npos) {
+            text.replace(at + 1, original.size(), redacted);
             *line = apr_pstrmemdup(r->pool, text.data(), text.size());
         }
     }
+    r->args = apr_pstrmemdup(r->pool, redacted.data(), redacted.size());
     r->parsed_uri.query = r->args;
 }
 
 }  // namespace
 
 int capture_upload_path(request_rec* r) {
-    if (r->main != nullptr || r->prev != nullptr || (r->method_number != M_PUT && r->method_number != M_POST)) {
+    if (r->main != nullptr || r->prev != nullptr) {
         return DECLINED;
     }
     const ServerConfig* conf = server_config(r->server);
     if (conf->engine_locations == nullptr || r->parsed_uri.path == nullptr) {
+        return DECLINED;
+    }
+    const bool upload = r->method_number == M_PUT || r->method_number == M_POST;
+    if (!upload) {
+        if (r->args != nullptr) {
+            const auto decoded = percent_decode(r->parsed_uri.path);
+            if (enclosing_location(conf, decoded ? *decoded : std::string(r->parsed_uri.path)) != nullptr) {
+                redact_query(r, false);
+            }
+        }
         return DECLINED;
     }
     // r->unparsed_uri is the request target as sent (httpd already dropped a leading "//"
@@ -100,7 +112,7 @@ int capture_upload_path(request_rec* r) {
         problem = PathProblem::Nul;
     } else {
         const std::string_view relative = *path_below_location(path, location);
-        problem = check_relative_path(relative);
+        problem = check_storable_path(relative);
         if (problem == PathProblem::None && names_temporary_file(relative)) {
             problem = PathProblem::ReservedName;
         }
@@ -108,7 +120,7 @@ int capture_upload_path(request_rec* r) {
     RequestState* state = ensure_request_state(r);
     state->upload_path_problem = problem;
     if (r->args != nullptr) {
-        take_query_token(r, state);
+        redact_query(r, true);
     }
     if (problem != PathProblem::None) {
         replace_path(r, location);

@@ -29,6 +29,7 @@ int send_json(request_rec* r, int status, const std::string& body) {
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, static_cast<apr_off_t>(body.size()));
     if (!r->header_only) {
         ap_rwrite(body.data(), static_cast<int>(body.size()), r);

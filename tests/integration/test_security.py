@@ -1,20 +1,31 @@
 """The trust boundary: what an untrusted worker (holding a token) or any code running as
 the httpd user can make the server do. Each test is one class of attack, and asserts the
 status, the body, what is on disk and the error log."""
+import gzip
 import os
+import shutil
 import subprocess
 
 import pytest
+import requests
 
-from conftest import new_dir
+from conftest import eventually, main_config, mint, new_dir
+from test_extract_seal import make_tar
+from test_upload import access_log_mentioning
+from upload_helpers import bearer, raw_request, unique_scope
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: httpd's parent runs as root only then")
+
 
 
 def as_httpd_user(command):
     subprocess.run(["runuser", "-u", "www-data", "--", "sh", "-c", command], check=True)
 
 
+# Apache's own refusals of the guarded tree below.
+pytestmark = pytest.mark.expected_errors(r"AH01630", r"AH0003[27]")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: httpd's parent runs as root only then")
 def test_records_the_httpd_user_writes_never_steer_what_root_deletes(httpd, workdir):
     """The parent sweeps the records of uploads in flight as root; www-data writes them."""
     root_only = new_dir(workdir, "root-only")
@@ -32,3 +43,220 @@ def test_records_the_httpd_user_writes_never_steer_what_root_deletes(httpd, work
         with open(os.path.join(root_only, name), "rb") as victim:
             assert victim.read() == content
     assert not os.path.exists(f"{pending}/1-0"), "the forged record was not even read"
+
+
+# --- 2. Stored bytes never run script with the artifact origin's privileges -------------
+
+# Marks the document when it runs, with the origin it ran in ("null" in a sandbox).
+MARKER_SCRIPT = b"<script>document.documentElement.setAttribute('data-ran', self.origin)</script>"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def chromium_dom(tmp_path, url):
+    binary = shutil.which("chromium")
+    assert binary, "chromium is missing: scripts/setup test installs it"
+    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url]
+    return subprocess.run(command, capture_output=True, timeout=120,
+                          env={**os.environ, "HOME": str(tmp_path)}).stdout.decode()
+
+
+def upload(httpd, scope, name, body, **headers):
+    response = requests.put(f"{httpd.url}/{scope}{name}", data=body,
+                            headers={**bearer(mint(scope)), **headers}, timeout=30)
+    assert response.status_code == 201, response.text
+    return f"{httpd.url}/{scope}{name}"
+
+
+@pytest.fixture(scope="module")
+def active_content(httpd):
+    scope = unique_scope("active")
+    return {
+        # A gzip upload of a .txt whose text is an HTML document (it was served as text/html).
+        "gzip-txt": upload(httpd, scope, "page.txt", gzip.compress(b"<!DOCTYPE html>" + MARKER_SCRIPT),
+                           **{"Content-Encoding": "gzip"}),
+        # A .log, which Debian's mime.types does not know (it was served with no type: sniffed as HTML).
+        "log": upload(httpd, scope, "p.log", b"<html>" + MARKER_SCRIPT),
+        # Active content by its type: an HTML report and an XHTML document named .xml.
+        "html": upload(httpd, scope, "report.html", b"<!DOCTYPE html><html><body>" + MARKER_SCRIPT),
+        "page": upload(httpd, scope, "job-output.txt", b"2026-11-25 21:50:01.123 4821 ERROR nova [-] <b>boom</b>\n"),
+        "xml": upload(httpd, scope, "doc.xml", b'<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+                      + MARKER_SCRIPT.replace(b"<script>", b"<script>//<![CDATA[\n").replace(
+                          b"</script>", b"\n//]]></script>") + b"</body></html>"),
+    }
+
+
+@pytest.mark.parametrize("case", ["gzip-txt", "log"])
+def test_text_files_are_never_rendered_as_html(httpd, active_content, case, tmp_path):
+    url = active_content[case]
+    response = requests.get(url + "?raw", headers=BROWSER, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+    for page in (url, url + "?raw"):
+        dom = chromium_dom(tmp_path, page)
+        assert "<body" in dom and "data-ran=" not in dom, dom[:500]
+
+
+@pytest.mark.parametrize("case", ["html", "xml"])
+def test_active_content_runs_only_in_an_opaque_origin(httpd, active_content, case, tmp_path):
+    response = requests.get(active_content[case], headers=BROWSER, timeout=10)
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox ") and "allow-same-origin" not in policy
+    assert "frame-ancestors 'self'" in policy
+    dom = chromium_dom(tmp_path, active_content[case])
+    # A report's scripts still work, but in an origin of their own: not the artifact server's.
+    assert 'data-ran="null"' in dom, dom[:500]
+    assert httpd.url not in dom
+
+
+def test_pages_the_module_writes_run_nothing(httpd, active_content):
+    directory = active_content["html"].rsplit("/", 1)[0] + "/"
+    for url, headers in ((directory, BROWSER), (directory + "?format=json", {}),
+                         (active_content["page"], BROWSER)):
+        response = requests.get(url, headers=headers, timeout=10)
+        assert response.status_code == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'; "), url
+        assert "script-src" not in response.headers["Content-Security-Policy"]
+
+
+def test_content_policy_and_frame_ancestors_are_settable(httpd, active_content, workdir, artifact_root):
+    try:
+        httpd.reconfigure(main_config(workdir, artifact_root, """
+<Location "/active">
+    ArtifactsContentPolicy sandbox; default-src 'none'
+    ArtifactsFrameAncestors 'self' https://zuul.example.org
+</Location>
+"""))
+        stored = requests.get(active_content["html"], timeout=10).headers
+        assert stored["Content-Security-Policy"] == \
+            "sandbox; default-src 'none'; frame-ancestors 'self' https://zuul.example.org"
+        page = requests.get(active_content["page"], headers=BROWSER, timeout=10).headers
+        assert page["Content-Security-Policy"].endswith("; frame-ancestors 'self' https://zuul.example.org")
+        httpd.reconfigure(main_config(workdir, artifact_root, """
+<Location "/active">
+    ArtifactsContentPolicy Off
+    ArtifactsFrameAncestors Off
+</Location>
+"""))
+        stored = requests.get(active_content["html"], timeout=10).headers
+        assert "Content-Security-Policy" not in stored
+        assert stored["X-Content-Type-Options"] == "nosniff"
+    finally:
+        httpd.reconfigure(main_config(workdir, artifact_root))
+
+
+# --- 4. A compressed sibling is read only where it could be read by its own name --------
+
+@pytest.fixture
+def guarded_tree(httpd, workdir, artifact_root):
+    base = new_dir(artifact_root, "guarded")
+    links = new_dir(base, "links")
+    denied = new_dir(base, "denied")
+    for name in ("leak.txt.gz",):
+        path = os.path.join(links, name)
+        if not os.path.lexists(path):
+            os.symlink("/etc/passwd", path)
+    with open(os.path.join(links, "fine.txt.gz"), "wb") as fine:
+        fine.write(gzip.compress(b"an ordinary compressed log\n"))
+    with open(os.path.join(denied, "secret.txt.gz"), "wb") as secret:
+        secret.write(gzip.compress(b"not for anyone\n"))
+    httpd.reconfigure(main_config(workdir, artifact_root, f"""
+<Directory "{links}">
+    Options None
+</Directory>
+<Directory "{denied}">
+    <FilesMatch "\\.gz$">
+        Require all denied
+    </FilesMatch>
+</Directory>
+"""))
+    yield httpd.url + "/guarded"
+    httpd.reconfigure(main_config(workdir, artifact_root))
+
+
+@pytest.mark.parametrize("accept_encoding", ["gzip", "identity"])
+def test_gz_sibling_obeys_the_walk_and_access_control(guarded_tree, accept_encoding):
+    headers = {"Accept-Encoding": accept_encoding}
+    # Asked for by name, both are refused by Apache itself.
+    assert requests.get(guarded_tree + "/links/leak.txt.gz", headers=headers, timeout=10).status_code == 403
+    assert requests.get(guarded_tree + "/denied/secret.txt.gz", headers=headers, timeout=10).status_code == 403
+    # Asked for as the uncompressed name, they must not be answered either.
+    leak = requests.get(guarded_tree + "/links/leak.txt", headers=headers, timeout=10)
+    assert leak.status_code == 404 and b"root:" not in leak.content
+    secret = requests.get(guarded_tree + "/denied/secret.txt", headers=headers, timeout=10)
+    assert secret.status_code == 404 and b"not for anyone" not in secret.content
+    # A sibling the rules allow is still answered transparently.
+    fine = requests.get(guarded_tree + "/links/fine.txt", headers=headers, timeout=10)
+    assert fine.status_code == 200 and fine.content == b"an ordinary compressed log\n"
+
+
+# --- 11. No signed token reaches a log, whatever the parameter's spelling or the method ---
+
+@pytest.mark.parametrize("method, query", [
+    ("PUT", "TOKEN={t}"),
+    ("PUT", "token=&token={t}"),
+    ("PUT", "%74oken={t}"),
+    ("PUT", "token=art1%2E{rest}"),
+    ("GET", "token={t}"),
+    ("HEAD", "ToKeN={t}"),
+    ("GET", "x=1;t={t}"),
+    ("DELETE", "token={t}"),
+])
+def test_tokens_are_redacted_from_the_access_log(httpd, method, query):
+    scope = unique_scope("redact")
+    token = mint(scope)
+    signature = token.rsplit(".", 1)[1]
+    marker = f"/{scope}f.txt"
+    target = marker + "?" + query.format(t=token, rest=token[len("art1."):].replace(".", "%2E"))
+    status, _, _ = raw_request(httpd, method, target, headers=bearer(token) if method == "PUT" else {},
+                               body=b"x" if method == "PUT" else b"")
+    assert status < 500
+    log = eventually(lambda: access_log_mentioning(httpd, marker), seconds=10)
+    assert log and signature not in log
+    with open(httpd.error_log) as errors:
+        assert signature not in errors.read()
+
+
+def test_the_upload_takes_the_first_non_empty_query_token(httpd, artifact_root):
+    scope = unique_scope("redact")
+    status, _, body = raw_request(httpd, "PUT", f"/{scope}f.txt?token=&token={mint(scope)}", body=b"stored")
+    assert status == 201, body
+    with open(os.path.join(artifact_root, scope, "f.txt"), "rb") as stored:
+        assert stored.read() == b"stored"
+
+
+# --- 8, 13. What cannot be stored and read back is refused up front ----------------------
+
+LONG_DIRECTORIES = "/".join(["d" * 200] * 5)  # 1,004 bytes
+
+
+@pytest.mark.parametrize("name, headers, why", [
+    ("n" * 256 + ".txt", {}, "longer than 255 bytes"),
+    (LONG_DIRECTORIES + "/" + "f" * 30 + ".txt", {}, "longer than 1024 bytes"),
+    ("n" * 250 + ".txt", {"Content-Encoding": "gzip"}, "too long to be stored compressed"),
+], ids=["name-256", "path-1040", "gzip-name-257"])
+def test_paths_that_could_not_be_read_back_are_refused(httpd, artifact_root, name, headers, why):
+    scope = unique_scope("long")
+    body = gzip.compress(b"x") if headers else b"x"
+    response = requests.put(f"{httpd.url}/{scope}{name}", data=body,
+                            headers={**bearer(mint(scope)), **headers}, timeout=10)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "bad_path" and why in response.json()["message"]
+    assert not os.path.exists(os.path.join(artifact_root, scope))
+
+
+@pytest.mark.parametrize("members, why", [
+    ([("ok.txt", b"x"), ("n" * 256 + ".txt", b"y")], "longer than 255 bytes"),
+    ([("x.txt/a.txt", b"x"), ("x.txt", b"y")], "other members are below it"),
+    ([("x.txt", b"x"), ("x.txt/a.txt", b"y")], "which is a file of the archive"),
+], ids=["name-256", "directory-then-file", "file-then-directory"])
+def test_archives_that_could_not_be_stored_whole_are_bad_archives(httpd, artifact_root, members, why):
+    scope = unique_scope("long")
+    response = requests.post(f"{httpd.url}/{scope}?extract", data=make_tar(members),
+                             headers=bearer(mint(scope)), timeout=10)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "bad_archive" and why in response.json()["message"]
+    assert not os.path.exists(os.path.join(artifact_root, scope))

@@ -27,6 +27,18 @@ std::string make_temp_dir() {
     return mkdtemp(pattern);
 }
 
+// A clean relative path of exactly `bytes` bytes, in segments of at most 200.
+std::string long_path(std::size_t bytes) {
+    std::string path;
+    while (path.size() < bytes) {
+        path += std::string(std::min<std::size_t>(200, bytes - path.size()), 'd');
+        if (path.size() < bytes) {
+            path.back() = '/';
+        }
+    }
+    return path;
+}
+
 std::set<std::string> names_in(const std::string& directory) {
     std::set<std::string> names;
     if (DIR* stream = opendir(directory.c_str())) {
@@ -286,6 +298,10 @@ public:
             {{{"ok.txt", "x", AE_IFREG, ""}, {"a//x.txt", "y", AE_IFREG, ""}}, "empty segment"},
             {{{"sub/ok.txt", "x", AE_IFREG, ""}, {"sub/ok.txt", "y", AE_IFREG, ""}}, "twice"},
             {{{"ok.txt", "x", AE_IFREG, ""}, {".artifacts-tmp-1", "y", AE_IFREG, ""}}, "reserved"},
+            {{{"x.txt/a.txt", "x", AE_IFREG, ""}, {"x.txt", "y", AE_IFREG, ""}}, "other members are below it"},
+            {{{"x.txt", "x", AE_IFREG, ""}, {"x.txt/a/b.txt", "y", AE_IFREG, ""}}, "which is a file of the archive"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {std::string(256, 'n'), "y", AE_IFREG, ""}}, "longer than 255 bytes"},
+            {{{"ok.txt", "x", AE_IFREG, ""}, {long_path(1025), "y", AE_IFREG, ""}}, "longer than 1024 bytes"},
         };
         for (const auto& [members, expected] : cases) {
             const std::string tar = make_tar(members, false);

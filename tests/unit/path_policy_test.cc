@@ -7,12 +7,30 @@ using namespace artifacts;
 class PathPolicyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(PathPolicyTest);
     CPPUNIT_TEST(accepts_ordinary_paths);
+    CPPUNIT_TEST(stored_paths_fit_every_store);
     CPPUNIT_TEST(rejects_rather_than_cleans);
     CPPUNIT_TEST(served_paths_only_refuse_escapes);
     CPPUNIT_TEST(location_prefix_has_a_boundary);
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    void stored_paths_fit_every_store() {
+        const std::string name255(255, 'n');
+        CPPUNIT_ASSERT(check_storable_path("a/" + name255) == PathProblem::None);
+        CPPUNIT_ASSERT(check_storable_path("a/" + name255 + "x") == PathProblem::NameTooLong);
+        CPPUNIT_ASSERT(check_storable_path(name255 + "x/b.txt") == PathProblem::NameTooLong);
+        std::string path;
+        while (path.size() + 201 <= 1024) {
+            path += std::string(200, 'd') + "/";
+        }
+        path += std::string(1024 - path.size(), 'f');
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1024}, path.size());
+        CPPUNIT_ASSERT(check_storable_path(path) == PathProblem::None);
+        CPPUNIT_ASSERT(check_storable_path(path + "f") == PathProblem::PathTooLong);
+        CPPUNIT_ASSERT(check_storable_path("a/../b") == PathProblem::DotDotSegment);
+        CPPUNIT_ASSERT(check_relative_path(name255 + "x") == PathProblem::None);  // a token's scope is not a file
+    }
+
     void accepts_ordinary_paths() {
         CPPUNIT_ASSERT(check_relative_path("") == PathProblem::None);
         CPPUNIT_ASSERT(check_relative_path("a/b/job-output.txt") == PathProblem::None);

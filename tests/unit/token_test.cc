@@ -19,6 +19,8 @@ class TokenTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(cidr_ranges_match_clients);
     CPPUNIT_TEST(sizes_and_durations_parse);
     CPPUNIT_TEST(redaction_drops_the_signature);
+    CPPUNIT_TEST(every_token_in_a_query_is_redacted);
+    CPPUNIT_TEST(upload_token_is_the_first_non_empty_one);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -113,6 +115,36 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::int64_t{90}, *parse_duration("90s"));
         CPPUNIT_ASSERT_EQUAL(std::int64_t{60}, *parse_duration("60"));
         CPPUNIT_ASSERT(!parse_duration("1w"));
+    }
+
+    void every_token_in_a_query_is_redacted() {
+        const std::string t = "art1.k.claims.SIGNATURE";
+        const std::string r = "art1.k.claims.(redacted)";
+        const std::pair<std::string, std::string> cases[] = {
+            {"token=" + t, "token=" + r},
+            {"TOKEN=" + t, "TOKEN=" + r},
+            {"token=&token=" + t, "token=&token=" + r},
+            {"seal&ToKeN=" + t + ";x=1", "seal&ToKeN=" + r + ";x=1"},
+            {"%74oken=" + t, "%74oken=" + r},
+            {"token=art1%2Ek%2Eclaims%2ESIGNATURE", "token=" + r},
+            {"t=" + t, "t=" + r},                          // a signed token under any name
+            {"auth=Bearer%20" + t, "auth=(redacted)"},     // behind "Bearer "
+            {"token=not-a-token%0A", "token=(redacted)"},  // whatever a token parameter holds
+            {"extract&raw", "extract&raw"},
+            {"token", "token"},
+            {"", ""},
+        };
+        for (const auto& [query, expected] : cases) {
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(query, expected, redact_query_tokens(query));
+            CPPUNIT_ASSERT_MESSAGE(query, redact_query_tokens(query).find("SIGNATURE") == std::string::npos);
+        }
+    }
+
+    void upload_token_is_the_first_non_empty_one() {
+        CPPUNIT_ASSERT_EQUAL(std::string("art1.k.c.s"), *query_token("token=&token=art1.k.c.s&token=other"));
+        CPPUNIT_ASSERT_EQUAL(std::string("art1.k.c.s"), *query_token("seal&token=art1%2Ek.c.s"));
+        CPPUNIT_ASSERT(!query_token("TOKEN=art1.k.c.s"));  // the parameter is ?token=, as documented
+        CPPUNIT_ASSERT(!query_token("token="));
     }
 
     void redaction_drops_the_signature() {
