@@ -50,6 +50,7 @@ void GzipDecoder::feed(std::string_view input, const Output& out) {
                 throw GzipError("zlib could not restart the decoder");
             }
             in_member_ = true;
+            ++members_;
         }
         stream.next_out = state_->block.get();
         stream.avail_out = kBlock;
@@ -78,6 +79,21 @@ void GzipDecoder::finish() const {
     if (in_member_) {
         throw GzipError("the gzip data ends early, after " + std::to_string(consumed_) + " compressed bytes");
     }
+}
+
+void GzipVerifier::feed(std::string_view piece) {
+    decoder_.feed(piece, [](std::string_view) {});
+    if (decoder_.members() > 1) {
+        throw GzipError("more follows the gzip member after " + std::to_string(decoder_.consumed()) +
+                        " bytes (send one member: most clients decode only the first)");
+    }
+}
+
+void GzipVerifier::finish() const {
+    if (decoder_.consumed() == 0) {
+        throw GzipError("the gzip data is empty");
+    }
+    decoder_.finish();
 }
 
 }  // namespace artifacts

@@ -38,12 +38,32 @@ public:
     void finish() const;
     // Compressed bytes consumed so far.
     std::uint64_t consumed() const { return consumed_; }
+    // Members begun so far.
+    std::uint64_t members() const { return members_; }
 
 private:
     struct State;
     std::unique_ptr<State> state_;
     std::uint64_t consumed_ = 0;
+    std::uint64_t members_ = 0;
     bool in_member_ = false;
+};
+
+// Checks, as it arrives, that a body that says Content-Encoding: gzip is gzip and whole:
+// it is inflated to nowhere, one block at a time, so a damaged or truncated stream is
+// refused before it is stored rather than failing later for every client that needs it
+// decoded. It must be one member, with nothing after it: several members (as `cat a.gz
+// b.gz` makes) are gzip, but mod_deflate's INFLATE and many clients decode only the first,
+// so what was stored would not be read back whole.
+class GzipVerifier {
+public:
+    // Throws GzipError.
+    void feed(std::string_view piece);
+    // Throws GzipError when the body ended inside a member, or held none.
+    void finish() const;
+
+private:
+    GzipDecoder decoder_;
 };
 
 }  // namespace artifacts

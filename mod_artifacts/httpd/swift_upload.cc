@@ -110,12 +110,19 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     std::string_view pending;
     bool ended = false;
     std::string sha256;
+    std::optional<GzipBodyCheck> gzip_check;
+    if (gzip) {
+        gzip_check.emplace();
+    }
     const auto read_body = [&](char* buffer, std::size_t capacity) -> std::size_t {
         if (pending.empty() && !ended) {
             pending = body.next();
             if (pending.empty()) {
                 ended = true;
                 mark_body_read(r);
+                if (gzip_check) {
+                    gzip_check->finish();
+                }
                 sha256 = sha.hex_digest();
                 if (expected_sha != nullptr && strcasecmp(expected_sha, sha256.c_str()) != 0) {
                     refuse(HTTP_BAD_REQUEST, "checksum_mismatch",
@@ -123,8 +130,8 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
                 }
                 return 0;  // the last chunk: Swift creates the object
             }
-            if (gzip && size == 0 && !may_start_gzip(pending)) {
-                refuse(HTTP_BAD_REQUEST, "bad_encoding", "the body says Content-Encoding: gzip but is not gzip data");
+            if (gzip_check) {
+                gzip_check->feed(pending);
             }
             if (size + pending.size() > limit) {
                 throw Refused{file_too_large(limit)};

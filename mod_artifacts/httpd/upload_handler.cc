@@ -152,9 +152,13 @@ int put_file(Upload& upload) {
     FileWriter writer(upload.store, std::move(directory), target.directory, stored_name);
     const std::uint64_t limit = max_file_size(upload);
     BodyReader body(r);
+    std::optional<GzipBodyCheck> gzip_check;
+    if (gzip) {
+        gzip_check.emplace();
+    }
     for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
-        if (gzip && writer.size() == 0 && !may_start_gzip(piece)) {
-            refuse(HTTP_BAD_REQUEST, "bad_encoding", "the body says Content-Encoding: gzip but is not gzip data");
+        if (gzip_check) {
+            gzip_check->feed(piece);
         }
         if (writer.size() + piece.size() > limit) {
             throw Refused{file_too_large(limit)};
@@ -167,6 +171,9 @@ int put_file(Upload& upload) {
         writer.write(piece);
     }
     mark_body_read(r);
+    if (gzip_check) {
+        gzip_check->finish();
+    }
     StagedFile staged = writer.finish();
     if (expected_sha != nullptr && strcasecmp(expected_sha, staged.sha256.c_str()) != 0) {
         discard(upload.store, staged);

@@ -121,6 +121,28 @@ bool gzip_body(request_rec* r) {
     return gzip;
 }
 
+void GzipBodyCheck::feed(std::string_view piece) {
+    if (!started_ && !may_start_gzip(piece)) {
+        refuse(HTTP_BAD_REQUEST, "bad_encoding", "the body says Content-Encoding: gzip but is not gzip data");
+    }
+    started_ = true;
+    try {
+        verifier_.feed(piece);
+    } catch (const GzipError& error) {
+        refuse(HTTP_BAD_REQUEST, "bad_encoding",
+               std::string("the body says Content-Encoding: gzip but ") + error.what());
+    }
+}
+
+void GzipBodyCheck::finish() const {
+    try {
+        verifier_.finish();
+    } catch (const GzipError& error) {
+        refuse(HTTP_BAD_REQUEST, "bad_encoding",
+               std::string("the body says Content-Encoding: gzip but ") + error.what());
+    }
+}
+
 const char* expected_sha256(request_rec* r) {
     const char* expected = apr_table_get(r->headers_in, "X-Artifact-Sha256");
     if (expected != nullptr && !is_sha256_hex(expected)) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "../core/gunzip.h"
 #include "../core/ledger.h"
 #include "../core/refusal.h"
 #include "../core/token.h"
@@ -69,6 +70,18 @@ void check_seal_request(UploadRequest& upload);
 
 // Content-Encoding of a PUT: true for gzip, false for none; 415 for anything else.
 bool gzip_body(request_rec* r);
+
+// A body that says Content-Encoding: gzip, verified whole as it arrives: 400 bad_encoding
+// as soon as it is not gzip, is damaged, or ends inside a member.
+class GzipBodyCheck {
+public:
+    void feed(std::string_view piece);
+    void finish() const;
+
+private:
+    GzipVerifier verifier_;
+    bool started_ = false;
+};
 
 // X-Artifact-Sha256 when sent (400 when it is not 64 hex digits).
 const char* expected_sha256(request_rec* r);

@@ -260,3 +260,34 @@ def test_archives_that_could_not_be_stored_whole_are_bad_archives(httpd, artifac
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "bad_archive" and why in response.json()["message"]
     assert not os.path.exists(os.path.join(artifact_root, scope))
+
+
+# --- 10. A body that says gzip is verified whole before it is stored --------------------
+
+@pytest.mark.parametrize("damage", ["crc", "middle", "truncated", "trailing", "two-members"])
+def test_damaged_gzip_bodies_are_refused(httpd, artifact_root, damage):
+    scope = unique_scope("gzip")
+    packed = bytearray(gzip.compress(os.urandom(200_000)))
+    if damage == "crc":
+        packed[-6] ^= 0x55
+    elif damage == "middle":
+        packed[len(packed) // 2] ^= 0x55
+    elif damage == "truncated":
+        packed = packed[:-1000]
+    elif damage == "trailing":
+        packed += b"not gzip"
+    else:
+        # gzip by RFC 1952, but mod_deflate (and many clients) would serve the first member only.
+        packed += gzip.compress(b"a second member")
+    response = requests.put(f"{httpd.url}/{scope}log.txt", data=bytes(packed),
+                            headers={**bearer(mint(scope)), "Content-Encoding": "gzip"}, timeout=10)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "bad_encoding"
+    assert not os.path.exists(os.path.join(artifact_root, scope))
+    # Whole, it is stored, and served decoded to clients without gzip.
+    good = gzip.compress(b"a whole log\n")
+    response = requests.put(f"{httpd.url}/{scope}log.txt", data=good,
+                            headers={**bearer(mint(scope)), "Content-Encoding": "gzip"}, timeout=10)
+    assert response.status_code == 201, response.text
+    plain = requests.get(f"{httpd.url}/{scope}log.txt", headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert plain.content == b"a whole log\n"

@@ -248,7 +248,8 @@ def test_gzip_upload_is_stored_compressed_and_served_either_way(server, objects,
     assert compressed.headers["Content-Encoding"] == "gzip" and compressed.raw.read() == packed
 
 
-@pytest.mark.parametrize("case", ["checksum", "not_gzip", "too_large", "wrong_kind"])
+@pytest.mark.parametrize("case", ["checksum", "not_gzip", "corrupt_gzip", "truncated_gzip", "too_large",
+                                  "wrong_kind"])
 def test_refused_uploads_leave_nothing(server, objects, mariadb, case):
     scope = unique_scope("swift")
     jti = "refused-" + uuid.uuid4().hex
@@ -257,6 +258,11 @@ def test_refused_uploads_leave_nothing(server, objects, mariadb, case):
     if case == "checksum":
         headers["X-Artifact-Sha256"] = "0" * 64
     elif case == "not_gzip":
+        headers["Content-Encoding"] = "gzip"
+    elif case.endswith("_gzip"):
+        # The magic is right, the stream is not: a CRC that does not match, or the end cut off.
+        packed = gzip.compress(os.urandom(100_000))
+        data = packed[:-8] + bytes([packed[-8] ^ 0x55]) + packed[-7:] if case == "corrupt_gzip" else packed[:-100]
         headers["Content-Encoding"] = "gzip"
     elif case == "too_large":
         data, expected = b"x" * (65 << 20), 413

@@ -46,6 +46,7 @@ class GunzipTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(damaged_data_is_reported);
     CPPUNIT_TEST(truncated_data_is_reported);
     CPPUNIT_TEST(magic);
+    CPPUNIT_TEST(verifier_accepts_only_whole_gzip);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -99,6 +100,40 @@ public:
         CPPUNIT_ASSERT(may_start_gzip(gzip("x")));
         CPPUNIT_ASSERT(!may_start_gzip("\x1f\x8a"));
         CPPUNIT_ASSERT(!may_start_gzip("x"));
+    }
+    // Whether the verifier takes `data` fed in pieces of `step` bytes.
+    static bool verified(std::string_view data, std::size_t step) {
+        GzipVerifier verifier;
+        try {
+            for (std::size_t pos = 0; pos < data.size(); pos += step) {
+                verifier.feed(data.substr(pos, step));
+            }
+            verifier.finish();
+            return true;
+        } catch (const GzipError&) {
+            return false;
+        }
+    }
+
+    void verifier_accepts_only_whole_gzip() {
+        const std::string text = sample_text(300000);
+        const std::string good = gzip(text);
+        std::string corrupt = good;
+        corrupt[corrupt.size() - 6] ^= 0x55;  // the CRC-32
+        std::string damaged = good;
+        damaged[damaged.size() / 2] ^= 0x55;  // the deflate stream
+        for (const std::size_t step : {std::size_t{1}, std::size_t{7}, std::size_t{8192}, good.size()}) {
+            CPPUNIT_ASSERT(verified(good, step));
+            CPPUNIT_ASSERT(!verified(good + gzip("second member\n"), step));
+            CPPUNIT_ASSERT(!verified(good.substr(0, good.size() - 1), step));  // truncated
+            CPPUNIT_ASSERT(!verified(good.substr(0, 10), step));               // the header alone
+            CPPUNIT_ASSERT(!verified(corrupt, step));
+            CPPUNIT_ASSERT(!verified(damaged, step));
+            CPPUNIT_ASSERT(!verified(good + std::string(4, '\0'), step));  // padding after the member
+            CPPUNIT_ASSERT(!verified(good + "trailing text", step));
+        }
+        CPPUNIT_ASSERT(!verified("", 1));
+        CPPUNIT_ASSERT(!verified(text, 4096));
     }
 };
 
