@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <exception>
 #include <stdexcept>
 #include <memory>
@@ -81,8 +82,23 @@ void discard_all(const FsStore& store, StagedArchive& result) noexcept {
     result.created_directories.clear();
 }
 
-void stage_member(const FsStore& store, struct archive* reader, const std::string& path, std::uint64_t max_file_size,
-                  StagedArchive& result) {
+// Appends `count` zero bytes: the holes of a sparse member, which libarchive leaves out.
+void write_zeros(FileWriter& writer, std::uint64_t count, std::uint64_t max_file_size) {
+    static const std::string kZeros(64 * 1024, '\0');
+    if (writer.size() + count > max_file_size) {
+        throw MemberTooLarge();
+    }
+    while (count > 0) {
+        const std::size_t piece = static_cast<std::size_t>(std::min<std::uint64_t>(count, kZeros.size()));
+        writer.write(std::string_view(kZeros).substr(0, piece));
+        count -= piece;
+    }
+}
+
+// Writes the member's bytes as they are in the archive's files: a sparse member (GNU or
+// PAX) arrives as blocks at offsets, with its holes and any hole at its end as zeros.
+void stage_member(const FsStore& store, struct archive* reader, struct archive_entry* entry, const std::string& path,
+                  std::uint64_t max_file_size, StagedArchive& result) {
     const std::size_t slash = path.rfind('/');
     const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash + 1);
     const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
@@ -99,10 +115,18 @@ void stage_member(const FsStore& store, struct archive* reader, const std::strin
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
             throw ArchiveDamaged(archive_error_string(reader));
         }
+        if (offset < 0 || static_cast<std::uint64_t>(offset) < writer.size()) {
+            throw ArchiveDamaged("a sparse member's blocks overlap");
+        }
+        write_zeros(writer, static_cast<std::uint64_t>(offset) - writer.size(), max_file_size);
         if (writer.size() + size > max_file_size) {
             throw MemberTooLarge();
         }
         writer.write(std::string_view(static_cast<const char*>(block), size));
+    }
+    const la_int64_t declared = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+    if (declared > 0 && static_cast<std::uint64_t>(declared) > writer.size()) {
+        write_zeros(writer, static_cast<std::uint64_t>(declared) - writer.size(), max_file_size);
     }
     StagedFile staged = writer.finish();
     staged.directory_fd.reset();  // an archive may hold more files than a process may keep open
@@ -184,7 +208,7 @@ void read_members(const FsStore& store, std::string_view directory, struct archi
             return;
         }
         try {
-            stage_member(store, reader, path, max_file_size, result);
+            stage_member(store, reader, entry, path, max_file_size, result);
         } catch (const MemberTooLarge&) {
             result.refusal = file_too_large(max_file_size);
             return;

@@ -291,3 +291,28 @@ def test_damaged_gzip_bodies_are_refused(httpd, artifact_root, damage):
     assert response.status_code == 201, response.text
     plain = requests.get(f"{httpd.url}/{scope}log.txt", headers={"Accept-Encoding": "identity"}, timeout=10)
     assert plain.content == b"a whole log\n"
+
+
+# --- 6. Sparse archive members are stored exactly ----------------------------------------
+
+@pytest.mark.parametrize("tar_format", ["gnu", "pax"])
+def test_sparse_members_are_stored_exactly(httpd, artifact_root, tmp_path, tar_format):
+    sparse = tmp_path / "big.log"
+    with open(sparse, "wb") as out:
+        out.truncate(3_145_733)  # holes at the start, in the middle and at the end
+        out.seek(1 << 20)
+        out.write(b"hello")
+        out.seek(2 << 20)
+        out.write(b"tail")
+    archive = tmp_path / "sparse.tar"
+    subprocess.run(["tar", "--sparse", f"--format={tar_format}", "-C", str(tmp_path), "-cf", str(archive),
+                    "big.log"], check=True)
+    assert os.path.getsize(archive) < 100_000, "tar did not write a sparse member"
+    scope = unique_scope("sparse")
+    response = requests.post(f"{httpd.url}/{scope}?extract", data=archive.read_bytes(),
+                             headers=bearer(mint(scope)), timeout=30)
+    assert response.status_code == 201, response.text
+    with open(sparse, "rb") as original, open(os.path.join(artifact_root, scope, "big.log"), "rb") as stored:
+        expected = original.read()
+        assert stored.read() == expected
+    assert response.json()["files"][0]["size"] == len(expected)
