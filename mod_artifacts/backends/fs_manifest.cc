@@ -2,7 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,8 +18,6 @@
 namespace artifacts {
 
 namespace {
-
-constexpr int kMaxDepth = 128;
 
 struct Entry {
     std::string name;
@@ -57,21 +58,37 @@ std::vector<Entry> read_entries(int directory, bool top) {
     return entries;
 }
 
-void walk(int directory, int depth, ManifestWriter& manifest) {
-    if (depth > kMaxDepth) {
-        throw StoreError(StoreError::Kind::Io, ELOOP, "the tree is nested too deeply for a manifest");
+// Opens `relative` below `top` without following a symbolic link or leaving `top`.
+UniqueFd open_beneath(int top, const std::string& relative) {
+    struct open_how how {};
+    how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    return UniqueFd(static_cast<int>(syscall(SYS_openat2, top, relative.c_str(), &how, sizeof how)));
+}
+
+// One directory's entries are read before its subdirectories are walked, and each
+// subdirectory is opened from the top by its path: the walk holds two descriptors whatever
+// the depth (any tree an upload can make, 512 levels in 1,024 bytes, and deeper).
+void walk(int top, const std::string& relative, ManifestWriter& manifest) {
+    std::vector<Entry> entries;
+    {
+        const UniqueFd directory = relative.empty() ? UniqueFd(dup(top)) : open_beneath(top, relative);
+        if (!directory) {
+            if (relative.empty() || (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != EXDEV)) {
+                throw StoreError(StoreError::Kind::Io, errno,
+                                 "cannot open '" + relative + "' for the manifest: " + std::strerror(errno));
+            }
+            return;  // replaced by something else meanwhile
+        }
+        entries = read_entries(directory.get(), relative.empty());
     }
-    for (const Entry& entry : read_entries(directory, depth == 0)) {
+    for (const Entry& entry : entries) {
         if (!entry.directory) {
             manifest.file(entry.name, entry.size, entry.mtime);
             continue;
         }
-        const UniqueFd child(openat(directory, entry.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!child) {
-            continue;  // replaced by something else meanwhile
-        }
         manifest.begin_directory(entry.name);
-        walk(child.get(), depth + 1, manifest);
+        walk(top, relative + entry.name + "/", manifest);
         manifest.end_directory();
     }
 }
@@ -80,7 +97,7 @@ void walk(int directory, int depth, ManifestWriter& manifest) {
 
 void write_manifest(const FsStore& store, std::string_view relative_directory, ManifestWriter& manifest) {
     const UniqueFd top = store.open_directory(relative_directory, nullptr);
-    walk(top.get(), 0, manifest);
+    walk(top.get(), "", manifest);
     manifest.finish();
 }
 

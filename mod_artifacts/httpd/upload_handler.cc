@@ -3,6 +3,8 @@
 // body with the right status and an info line in the error log; nothing partial is ever
 // visible and nothing refused is charged to the token.
 #include <apr_strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -289,6 +291,14 @@ int seal_scope(Upload& upload) {
     }
     CreatedDirectories created(upload.store);
     auto directory = std::make_shared<const UniqueFd>(upload.store.open_directory(upload.relative, &created.paths));
+    if (struct stat info;
+        fstatat(directory->get(), std::string(kManifestName).c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+        !S_ISREG(info.st_mode)) {
+        refuse(HTTP_CONFLICT, "exists",
+               "'" + upload.relative + std::string(kManifestName) +
+                   "' is not a file (a directory was uploaded under that name), so the manifest cannot be written; "
+                   "the token is not sealed");
+    }
     FileWriter writer(upload.store, std::move(directory), upload.relative, std::string(kManifestName));
     WriterSink sink(writer);
     ManifestWriter manifest(sink);

@@ -2,6 +2,7 @@
 the httpd user can make the server do. Each test is one class of attack, and asserts the
 status, the body, what is on disk and the error log."""
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -316,3 +317,36 @@ def test_sparse_members_are_stored_exactly(httpd, artifact_root, tmp_path, tar_f
         expected = original.read()
         assert stored.read() == expected
     assert response.json()["files"][0]["size"] == len(expected)
+
+
+# --- 9. A seal over whatever a client could upload answers a 4xx or succeeds ------------
+
+def test_seal_walks_a_tree_as_deep_as_a_client_can_make(httpd, artifact_root):
+    scope = unique_scope("deep")
+    token = mint(scope)
+    deep = "d/" * 300 + "f.txt"  # 300 levels, within the 1,024 bytes a path may have
+    response = requests.put(f"{httpd.url}/{scope}{deep}", data=b"deep", headers=bearer(token), timeout=10)
+    assert response.status_code == 201, response.text
+    sealed = requests.post(f"{httpd.url}/{scope}?seal", headers=bearer(token), timeout=30)
+    assert sealed.status_code == 200, sealed.text
+    with open(os.path.join(artifact_root, scope, "zuul-manifest.json")) as manifest_file:
+        node = json.load(manifest_file)["tree"]
+    for _ in range(300):
+        assert node[0]["name"] == "d"
+        node = node[0]["children"]
+    assert node[0]["name"] == "f.txt" and node[0]["size"] == 4
+
+
+def test_seal_over_a_directory_named_like_the_manifest_is_a_conflict(httpd, artifact_root):
+    scope = unique_scope("deep")
+    token = mint(scope)
+    response = requests.put(f"{httpd.url}/{scope}zuul-manifest.json/x.txt", data=b"x", headers=bearer(token),
+                            timeout=10)
+    assert response.status_code == 201, response.text
+    sealed = requests.post(f"{httpd.url}/{scope}?seal", headers=bearer(token), timeout=10)
+    assert sealed.status_code == 409, sealed.text
+    assert sealed.json()["error"] == "exists" and "not sealed" in sealed.json()["message"]
+    assert os.listdir(os.path.join(artifact_root, scope)) == ["zuul-manifest.json"]
+    # The token was not burnt: the job can still upload.
+    again = requests.put(f"{httpd.url}/{scope}after.txt", data=b"y", headers=bearer(token), timeout=10)
+    assert again.status_code == 201, again.text
