@@ -106,6 +106,16 @@ void Htmlifier::take_decoded(std::string_view bytes) {
         }
         return;
     }
+    // A page that shows little of what it reads (a grep that matches nothing in a huge log)
+    // costs work without output: it stops at its budget.
+    const std::uint64_t budget = options_.max_bytes;
+    if (budget != 0 && log_bytes_ + bytes.size() > budget) {
+        take_lines(bytes.substr(0, static_cast<std::size_t>(budget - log_bytes_)));
+        log_bytes_ = budget;
+        stop_over_budget();
+        return;
+    }
+    log_bytes_ += bytes.size();
     take_lines(bytes);
 }
 
@@ -201,6 +211,16 @@ void Htmlifier::stop_on_damage(const GzipError& error) {
         page_.notice("mod_artifacts: " + damage_ + "; the rest of the file cannot be shown.");
     }
     done_ = true;
+}
+
+void Htmlifier::stop_over_budget() {
+    if (!done_) {
+        end_partial_line();
+        page_.notice("mod_artifacts: the page stops after " + std::to_string(log_bytes_) +
+                     " bytes of the log (ArtifactsHtmlifyMaxBytes); ?raw gives the whole file.");
+        over_budget_ = true;
+        done_ = true;
+    }
 }
 
 void Htmlifier::flush() {

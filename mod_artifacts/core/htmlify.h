@@ -41,6 +41,10 @@ public:
     // True once ?limit= was reached or the compressed input was found damaged: what follows
     // need not be read.
     bool done() const { return done_; }
+    // True when the page stopped at its work budget (HtmlifyOptions::max_bytes).
+    bool over_budget() const { return over_budget_; }
+    // Bytes of log (decoded) taken so far.
+    std::uint64_t log_bytes() const { return log_bytes_; }
     // Why the output stopped early ("" when it did not): for the error log.
     const std::string& damage() const { return damage_; }
 
@@ -53,6 +57,7 @@ private:
     void end_partial_line();
     void emit_piece();
     void stop_on_damage(const GzipError& error);
+    void stop_over_budget();
     void drain_if_full() {
         if (out_.size() >= kOutputBlock) {
             flush();
@@ -69,6 +74,8 @@ private:
     bool decided_once_ = false;
     bool passthrough_ = false;
     bool done_ = false;
+    bool over_budget_ = false;
+    std::uint64_t log_bytes_ = 0;
     bool finished_ = false;
     bool in_long_line_ = false;
     std::string sniff_;    // the first bytes, until the kind of input is known

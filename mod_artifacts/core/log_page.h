@@ -20,6 +20,7 @@ struct HtmlifyOptions {
     std::optional<Level> min_level;  // ?level=
     std::string grep;                // ?grep= (plain text, case-sensitive); empty: every line
     std::uint64_t limit = 0;         // ?limit=: stop after this many shown lines; 0: no limit
+    std::uint64_t max_bytes = 0;     // stop after reading this many bytes of log; 0: no limit
     std::string notice;              // a word about a query parameter that was ignored
 };
 

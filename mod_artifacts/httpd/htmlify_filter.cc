@@ -5,8 +5,13 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <http_connection.h>
 #include <util_filter.h>
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <exception>
 #include <memory>
 #include <new>
@@ -22,10 +27,35 @@ namespace artifacts::httpd {
 
 namespace {
 
+// Input is handed to the engine in slices of this size, so that one slice of a compressed
+// log (up to about a thousand times larger decoded) is a bounded piece of work.
+constexpr std::size_t kSlice = 64 * 1024;
+// How much log the engine takes between two looks at whether the client is still there:
+// a page that writes nothing (a grep that matches nothing) never learns it from a write.
+constexpr std::uint64_t kProbeEvery = 4 * 1024 * 1024;
+
 HtmlifyOptions options_for(request_rec* r) {
     HtmlifyOptions options = htmlify_options_from_query(r->args != nullptr ? r->args : "");
     options.title = r->uri;
+    const DirConfig* conf = dir_config(r);
+    options.max_bytes = static_cast<std::uint64_t>(
+        conf != nullptr && conf->htmlify_max_bytes != -1 ? conf->htmlify_max_bytes : kDefaultHtmlifyMaxBytes);
     return options;
+}
+
+// Whether the client closed or reset its connection, asked of the socket without reading.
+bool client_gone(conn_rec* c) {
+    if (c->aborted) {
+        return true;
+    }
+    apr_socket_t* socket = ap_get_conn_socket(c);
+    apr_os_sock_t fd = -1;
+    if (socket == nullptr || apr_os_sock_get(&fd, socket) != APR_SUCCESS || fd < 0) {
+        return false;
+    }
+    char byte = 0;
+    const ssize_t got = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 struct HtmlifyContext {
@@ -57,6 +87,7 @@ struct HtmlifyContext {
     BrigadeSink sink;
     Htmlifier engine;
     bool ended = false;
+    std::uint64_t probed_at = 0;  // engine.log_bytes() when the client was last looked for
 };
 
 apr_status_t destroy_context(void* data) {
@@ -69,6 +100,31 @@ void log_damage(request_rec* r, const HtmlifyContext& ctx) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ARTF_LOGNO(0301) "%s: %s; the page stops there", r->filename,
                       ctx.engine.damage().c_str());
     }
+    if (ctx.engine.over_budget()) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      ARTF_LOGNO(0304) "the page of %s stopped after %" APR_UINT64_T_FMT
+                                       " bytes of log (ArtifactsHtmlifyMaxBytes)",
+                      r->filename, static_cast<apr_uint64_t>(ctx.engine.log_bytes()));
+    }
+}
+
+// Feeds one bucket's bytes in slices; APR_ECONNABORTED when the client has gone meanwhile.
+apr_status_t feed(ap_filter_t* f, HtmlifyContext& ctx, std::string_view data) {
+    while (!data.empty() && !ctx.engine.done()) {
+        ctx.engine.feed(data.substr(0, kSlice));
+        data.remove_prefix(std::min(kSlice, data.size()));
+        if (ctx.engine.log_bytes() - ctx.probed_at >= kProbeEvery) {
+            ctx.probed_at = ctx.engine.log_bytes();
+            if (client_gone(f->c)) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, f->r,
+                              ARTF_LOGNO(0305) "the client of the page of %s went away: it is not read further",
+                              f->r->filename);
+                f->c->aborted = 1;
+                return APR_ECONNABORTED;
+            }
+        }
+    }
+    return APR_SUCCESS;
 }
 
 // At the EOS of the file, or earlier when the rest need not be read (eos is then null).
@@ -105,8 +161,11 @@ apr_status_t htmlify_brigade(ap_filter_t* f, HtmlifyContext& ctx, apr_bucket_bri
                               f->r->filename);
                 return status;
             }
-            ctx.engine.feed(std::string_view(data, length));
+            const apr_status_t fed = feed(f, ctx, std::string_view(data, length));
             apr_bucket_delete(bucket);
+            if (fed != APR_SUCCESS) {
+                return fed;
+            }
         }
         if (ctx.sink.status() != APR_SUCCESS) {
             return ctx.sink.status();  // the client went away

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 import requests
@@ -350,3 +351,58 @@ def test_seal_over_a_directory_named_like_the_manifest_is_a_conflict(httpd, arti
     # The token was not burnt: the job can still upload.
     again = requests.put(f"{httpd.url}/{scope}after.txt", data=b"y", headers=bearer(token), timeout=10)
     assert again.status_code == 201, again.text
+
+
+# --- 5. A log page stops working when its client has gone, and at a work budget ---------
+
+def children_cpu_seconds(httpd):
+    total = 0
+    for pid in httpd.children():
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture(scope="module")
+def log_bomb(artifact_root):
+    """A legacy .gz of a thousand members that decodes to 8 GiB of log lines."""
+    directory = new_dir(artifact_root, "bomb")
+    member = gzip.compress(b"2026-11-25 21:50:01.123 4821 INFO nova.compute [-] nothing to see here\n" * 120_000, 9)
+    path = os.path.join(directory, "huge.txt.gz")
+    with open(path, "wb") as out:
+        for _ in range(1000):
+            out.write(member)
+    return "/bomb/huge.txt"
+
+
+def test_a_page_that_writes_nothing_stops_when_the_client_goes(httpd, log_bomb):
+    before = children_cpu_seconds(httpd)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(httpd.url + log_bomb + "?grep=no-such-text", headers=BROWSER, timeout=1)
+    spent_while_connected = children_cpu_seconds(httpd) - before
+    time.sleep(1)  # the filter looks for the client every 4 MiB of log
+    settled = children_cpu_seconds(httpd)
+    time.sleep(2)
+    assert children_cpu_seconds(httpd) - settled < 0.2, \
+        f"a child kept working after the client left ({spent_while_connected:.1f} s while connected)"
+
+
+def test_a_page_stops_at_its_work_budget(httpd, workdir, artifact_root, log_bomb):
+    start = httpd.log_size()
+    try:
+        httpd.reconfigure(main_config(workdir, artifact_root, """
+<Location "/bomb">
+    ArtifactsHtmlifyMaxBytes 16M
+</Location>
+"""))
+        page = requests.get(httpd.url + log_bomb + "?grep=no-such-text", headers=BROWSER, timeout=30)
+        assert page.status_code == 200
+        assert "the page stops after 16777216 bytes of the log (ArtifactsHtmlifyMaxBytes)" in page.text
+        assert page.text.rstrip().endswith("</html>")
+        assert eventually(lambda: "ARTF0304" in httpd.log_since(start), seconds=5)
+    finally:
+        httpd.reconfigure(main_config(workdir, artifact_root))

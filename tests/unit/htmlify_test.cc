@@ -91,6 +91,7 @@ class HtmlifyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(long_lines_stay_bounded);
     CPPUNIT_TEST(output_is_written_in_blocks);
     CPPUNIT_TEST(limit_stops_reading);
+    CPPUNIT_TEST(work_budget_stops_reading);
     CPPUNIT_TEST(damaged_gzip_shows_what_it_can);
     CPPUNIT_TEST_SUITE_END();
 
@@ -222,6 +223,23 @@ public:
         engine.feed(log.substr(4096));
         engine.finish();
         CPPUNIT_ASSERT(contains(sink.out, "5 lines shown of 5 read: stopped at the limit of 5 lines"));
+    }
+
+    void work_budget_stops_reading() {
+        HtmlifyOptions options;
+        options.grep = "matches nothing";
+        options.max_bytes = 10000;
+        RecordingSink sink;
+        Htmlifier engine(options, sink, [](HtmlifyResult, bool) {});
+        const std::string log = sample_log(64 * 1024);
+        for (std::size_t at = 0; at < log.size() && !engine.done(); at += 777) {
+            engine.feed(log.substr(at, 777));
+        }
+        CPPUNIT_ASSERT(engine.done() && engine.over_budget());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{10000}, engine.log_bytes());
+        engine.finish();
+        CPPUNIT_ASSERT(contains(sink.out, "the page stops after 10000 bytes of the log (ArtifactsHtmlifyMaxBytes)"));
+        CPPUNIT_ASSERT(contains(sink.out, "</html>"));
     }
 
     void damaged_gzip_shows_what_it_can() {
