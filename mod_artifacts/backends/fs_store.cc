@@ -41,11 +41,14 @@ constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     fail(errno, "cannot open '" + path + "'");
 }
 
-std::shared_ptr<const UniqueFd> directory_of(const FsStore& store, StagedFile& staged) {
-    if (!staged.directory_fd) {
-        staged.directory_fd = std::make_shared<const UniqueFd>(store.open_directory(staged.directory, nullptr));
+// The staged file's directory: the descriptor it keeps (a single upload's), or one opened
+// for this call and closed after it, so that an archive of 100,000 members does not hold
+// 100,000 descriptors.
+std::shared_ptr<const UniqueFd> directory_of(const FsStore& store, const StagedFile& staged) {
+    if (staged.directory_fd) {
+        return staged.directory_fd;
     }
-    return staged.directory_fd;
+    return std::make_shared<const UniqueFd>(store.open_directory(staged.directory, nullptr));
 }
 
 std::string sha256_of(int fd) {
@@ -220,9 +223,9 @@ void FileWriter::write_all(std::string_view bytes) {
     }
 }
 
-StagedFile FileWriter::finish() {
+StagedFile FileWriter::finish(bool sync) {
     flush();
-    if (store_.syncs() && fsync(file_.get()) != 0) {
+    if (sync && store_.syncs() && fsync(file_.get()) != 0) {
         fail(errno, "cannot fsync '" + directory_path_ + name_ + "'");
     }
     if (close(file_.release()) != 0) {
@@ -248,11 +251,14 @@ void forget_temporary(const FsStore& store, StagedFile& staged) {
 
 }  // namespace
 
-Existing publish(const FsStore& store, StagedFile& staged, bool overwrite) {
-    const int directory = directory_of(store, staged)->get();
+Existing publish(const FsStore& store, StagedFile& staged, bool overwrite, bool sync_directory_now) {
+    const std::shared_ptr<const UniqueFd> directory_fd = directory_of(store, staged);
+    const int directory = directory_fd->get();
     if (renameat2(directory, staged.temporary_name.c_str(), directory, staged.name.c_str(), RENAME_NOREPLACE) == 0) {
         forget_temporary(store, staged);
-        sync_directory(store, directory);
+        if (sync_directory_now) {
+            sync_directory(store, directory);
+        }
         return Existing::Absent;
     }
     if (errno != EEXIST) {
@@ -270,8 +276,20 @@ Existing publish(const FsStore& store, StagedFile& staged, bool overwrite) {
         fail(errno, "cannot replace '" + staged.directory + staged.name + "'");
     }
     forget_temporary(store, staged);
-    sync_directory(store, directory);
+    if (sync_directory_now) {
+        sync_directory(store, directory);
+    }
     return Existing::Different;
+}
+
+void sync_all(const FsStore& store) {
+    if (!store.syncs()) {
+        return;
+    }
+    const UniqueFd root(open(store.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root || syncfs(root.get()) != 0) {
+        fail(errno, "cannot sync the filesystem of ArtifactsRoot");
+    }
 }
 
 void discard(const FsStore& store, StagedFile& staged) noexcept {

@@ -90,9 +90,10 @@ public:
     // Throws StoreError; the bytes may be buffered until finish().
     void write(std::string_view bytes);
     std::uint64_t size() const { return size_; }
-    // Writes what is buffered, fsyncs (when the store syncs) and closes the file; the
-    // staged file still has to be published or discarded.
-    StagedFile finish();
+    // Writes what is buffered, fsyncs (when the store syncs, unless the caller makes a batch
+    // durable at once with sync_all) and closes the file; the staged file still has to be
+    // published or discarded.
+    StagedFile finish(bool sync = true);
 
 private:
     static constexpr std::size_t kWriteBuffer = 64 * 1024;
@@ -117,7 +118,13 @@ Existing inspect_target(const FsStore& store, StagedFile& staged);
 // when a new name was created, Identical when the same bytes were already there (the
 // temporary file is dropped), Different when it replaced a file (overwrite) or was
 // refused because one exists (not overwrite; the temporary file is kept for discard()).
-Existing publish(const FsStore& store, StagedFile& staged, bool overwrite);
+// `sync_directory` false leaves the directory's fsync to a sync_all() after a batch.
+Existing publish(const FsStore& store, StagedFile& staged, bool overwrite, bool sync_directory = true);
+
+// Makes everything written to the store's filesystem durable at once (syncfs), when the
+// store syncs: for an archive, two calls (members written, members published) instead of
+// two fsyncs per member. Throws StoreError.
+void sync_all(const FsStore& store);
 
 // Removes a staged temporary file. Never throws.
 void discard(const FsStore& store, StagedFile& staged) noexcept;

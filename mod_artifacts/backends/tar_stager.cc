@@ -128,8 +128,8 @@ void stage_member(const FsStore& store, struct archive* reader, struct archive_e
     if (declared > 0 && static_cast<std::uint64_t>(declared) > writer.size()) {
         write_zeros(writer, static_cast<std::uint64_t>(declared) - writer.size(), max_file_size);
     }
-    StagedFile staged = writer.finish();
-    staged.directory_fd.reset();  // an archive may hold more files than a process may keep open
+    StagedFile staged = writer.finish(false);  // the caller makes the archive durable at once (sync_all)
+    staged.directory_fd.reset();               // an archive may hold more files than a process may keep open
     result.files.push_back(std::move(staged));
 }
 

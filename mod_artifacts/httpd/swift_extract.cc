@@ -105,19 +105,12 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
     }
     const PendingJournal journal(std::string(state_dir) + "/" + kPendingDirectory);
     const FsStore staging_store(staging_root, &journal, false);
-    std::uint64_t declared_total = 0;
+    ArchiveQuota room(upload.claims, usage);
     const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
         if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
             return refusal;
         }
-        if (path.size() > kMaxCataloguePath) {
-            return Refusal{HTTP_BAD_REQUEST, "bad_path", "a member's path is longer than the catalogue holds"};
-        }
-        // A member stored already may be a retry, charged nothing: only the others count early.
-        if (upload.claims.max_bytes && !catalogue_call([&] { return catalogue.find(path, now); })) {
-            declared_total += size;
-        }
-        return check_quota(upload.claims, usage, declared_total, 0);
+        return room.add(size, [&] { return catalogue_call([&] { return catalogue.find(path, now); }).has_value(); });
     };
     BodyReader body(r);
     StagedArchive archive = stage_archive(

@@ -68,10 +68,6 @@ int reply_stored(UploadRequest& upload, bool created, std::uint64_t size, const 
 int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     request_rec* r = upload.r;
     const SplitPath target = check_put_target(upload);
-    if (upload.relative.size() > kMaxCataloguePath) {
-        refuse(HTTP_BAD_REQUEST, "bad_path",
-               "the path is longer than the catalogue holds (" + std::to_string(kMaxCataloguePath) + " bytes)");
-    }
     const bool gzip = gzip_body(r);
     const char* expected_sha = expected_sha256(r);
     const auto length = declared_length(upload);

@@ -55,8 +55,10 @@ struct Published {
     std::vector<Existing> before;  // per file: Absent (new), Identical, Different (replaced)
 };
 
-// Under the token's ledger lock: conflicts, quota, then publish every file or none.
-Published publish_all(Upload& upload, std::vector<StagedFile>& files) {
+// Under the token's ledger lock: conflicts, quota, then publish every file or none. An
+// archive's members (`batch`) were written without an fsync each: they are made durable
+// with one sync_all() before they are published, and their directories with one after.
+Published publish_all(Upload& upload, std::vector<StagedFile>& files, bool batch) {
     const auto entry = upload.ledger.open(upload.claims.jti);
     const LedgerUsage usage = entry->usage();
     Published result;
@@ -86,8 +88,11 @@ Published publish_all(Upload& upload, std::vector<StagedFile>& files) {
         }
     };
     try {
+        if (batch) {
+            sync_all(upload.store);
+        }
         for (StagedFile& file : files) {
-            const Existing existing = publish(upload.store, file, upload.claims.overwrite);
+            const Existing existing = publish(upload.store, file, upload.claims.overwrite, !batch);
             if (existing == Existing::Different && !upload.claims.overwrite) {
                 refuse(HTTP_CONFLICT, "exists",
                        "'" + file.directory + file.name + "' was stored meanwhile with other content");
@@ -95,6 +100,9 @@ Published publish_all(Upload& upload, std::vector<StagedFile>& files) {
             result.before.push_back(existing);
             bytes += existing == Existing::Identical ? 0 : file.size;
             new_files += existing == Existing::Absent ? 1 : 0;
+        }
+        if (batch) {
+            sync_all(upload.store);
         }
         entry->charge(bytes, new_files);
         entry->commit();
@@ -185,7 +193,7 @@ int put_file(Upload& upload) {
     std::vector<StagedFile> files{std::move(staged)};
     Published published;
     try {
-        published = publish_all(upload, files);
+        published = publish_all(upload, files, false);
     } catch (...) {
         discard(upload.store, files[0]);
         throw;
@@ -210,21 +218,16 @@ int extract_archive(Upload& upload) {
     request_rec* r = upload.r;
     const std::string& directory = upload.relative;
     const LedgerUsage usage = check_archive_request(upload);
-    std::uint64_t declared_total = 0;
-    // A member already stored may be a retry, charged nothing: only the others count early.
-    const auto already_stored = [&](std::string_view path) {
-        const SplitPath member = split_path(path);
-        const UniqueFd parent = upload.store.open_existing_directory(member.directory);
-        return parent && has_entry(parent.get(), member.name);
-    };
+    ArchiveQuota quota(upload.claims, usage);
     const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
         if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
             return refusal;
         }
-        if (upload.claims.max_bytes && !already_stored(path)) {
-            declared_total += size;
-        }
-        return check_quota(upload.claims, usage, declared_total, 0);
+        return quota.add(size, [&] {
+            const SplitPath member = split_path(path);
+            const UniqueFd parent = upload.store.open_existing_directory(member.directory);
+            return parent && has_entry(parent.get(), member.name);
+        });
     };
     BodyReader body(r);
     StagedArchive archive = stage_archive(
@@ -238,7 +241,7 @@ int extract_archive(Upload& upload) {
     mark_body_read(r);
     Published published;
     try {
-        published = publish_all(upload, archive.files);
+        published = publish_all(upload, archive.files, true);
     } catch (...) {
         for (StagedFile& file : archive.files) {
             discard(upload.store, file);

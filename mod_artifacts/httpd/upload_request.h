@@ -13,6 +13,7 @@
 #include "../core/ledger.h"
 #include "../core/refusal.h"
 #include "../core/token.h"
+#include "../core/upload_policy.h"
 #include "module.h"
 
 namespace artifacts::httpd {
@@ -64,6 +65,30 @@ SplitPath check_put_target(const UploadRequest& upload);
 // a tar or tar.gz body (415), its declared length and the token's ledger (413, 410).
 // Returns the usage seen.
 LedgerUsage check_archive_request(UploadRequest& upload);
+
+// An archive's members counted against the token's quotas as the archive is read, so that
+// a token without room is refused at the member that passes them, not after everything was
+// staged. A member stored already may be a retry, charged nothing: it is not counted here
+// (the check under the ledger lock before publishing decides).
+class ArchiveQuota {
+public:
+    ArchiveQuota(const TokenClaims& claims, const LedgerUsage& usage) : claims_(claims), usage_(usage) {}
+    // `stored` is asked only when the token has a quota.
+    template <typename Stored>
+    std::optional<Refusal> add(std::uint64_t size, Stored stored) {
+        if ((claims_.max_bytes || claims_.max_files) && !stored()) {
+            bytes_ += size;
+            ++files_;
+        }
+        return check_quota(claims_, usage_, bytes_, files_);
+    }
+
+private:
+    const TokenClaims& claims_;
+    LedgerUsage usage_;
+    std::uint64_t bytes_ = 0;
+    std::uint64_t files_ = 0;
+};
 
 // A POST ?seal names the token's scope itself (403); its body is read and dropped.
 void check_seal_request(UploadRequest& upload);
