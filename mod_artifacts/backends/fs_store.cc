@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -231,8 +232,9 @@ StagedFile FileWriter::finish(bool sync) {
     if (close(file_.release()) != 0) {
         fail(errno, "cannot close '" + directory_path_ + name_ + "'");
     }
-    StagedFile staged{directory_path_,   name_,     std::exchange(temporary_name_, std::string()), size_,
-                      sha_.hex_digest(), directory_};
+    StagedFile staged{
+        directory_path_, name_, std::exchange(temporary_name_, std::string()), size_, sha_.hex_digest(), directory_, {},
+        std::nullopt};
     return staged;
 }
 
@@ -249,11 +251,46 @@ void forget_temporary(const FsStore& store, StagedFile& staged) {
     staged.temporary_name.clear();
 }
 
+// An exclusive flock of a directory for a few system calls: the uploads of one name in both
+// encodings take it around their check and rename. Where the filesystem has no flock for
+// directories, the check is made without it.
+class DirectoryLock {
+public:
+    explicit DirectoryLock(int directory) : directory_(directory) {
+        while (flock(directory_, LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    ~DirectoryLock() { flock(directory_, LOCK_UN); }
+    DirectoryLock(const DirectoryLock&) = delete;
+    DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+private:
+    int directory_;
+};
+
+std::optional<FileId> regular_file_id(int directory, const std::string& name) {
+    struct stat info;
+    if (fstatat(directory, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(info.st_mode)) {
+        return std::nullopt;
+    }
+    return FileId{info.st_dev, info.st_ino};
+}
+
 }  // namespace
 
 Existing publish(const FsStore& store, StagedFile& staged, bool overwrite, bool sync_directory_now) {
     const std::shared_ptr<const UniqueFd> directory_fd = directory_of(store, staged);
     const int directory = directory_fd->get();
+    std::optional<DirectoryLock> lock;
+    if (!staged.other_encoding.empty()) {
+        lock.emplace(directory);
+        if (has_entry(directory, staged.other_encoding)) {
+            if (!overwrite) {
+                return Existing::OtherEncoding;
+            }
+            staged.replaced_other = regular_file_id(directory, staged.other_encoding);
+        }
+    }
     if (renameat2(directory, staged.temporary_name.c_str(), directory, staged.name.c_str(), RENAME_NOREPLACE) == 0) {
         forget_temporary(store, staged);
         if (sync_directory_now) {
@@ -301,6 +338,21 @@ void discard(const FsStore& store, StagedFile& staged) noexcept {
     } catch (const StoreError&) {
     }
     forget_temporary(store, staged);
+}
+
+void remove_replaced_other(const FsStore& store, const StagedFile& staged) noexcept {
+    if (!staged.replaced_other) {
+        return;
+    }
+    try {
+        const std::shared_ptr<const UniqueFd> directory_fd = directory_of(store, staged);
+        const DirectoryLock lock(directory_fd->get());
+        const std::optional<FileId> now = regular_file_id(directory_fd->get(), staged.other_encoding);
+        if (now && now->device == staged.replaced_other->device && now->inode == staged.replaced_other->inode) {
+            unlinkat(directory_fd->get(), staged.other_encoding.c_str(), 0);
+        }
+    } catch (const StoreError&) {
+    }
 }
 
 void remove_file(const FsStore& store, std::string_view directory, std::string_view name) noexcept {

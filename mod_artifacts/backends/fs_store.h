@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <sys/types.h>
+
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,7 +39,15 @@ private:
 };
 
 // What is at a file's name before publishing.
-enum class Existing { Absent, Identical, Different };
+// What is at a file's name before publishing. OtherEncoding: publish() refused because the
+// same file is stored in the other encoding (see StagedFile::other_encoding).
+enum class Existing { Absent, Identical, Different, OtherEncoding };
+
+// A file's identity on its filesystem.
+struct FileId {
+    dev_t device = 0;
+    ino_t inode = 0;
+};
 
 // A file written completely to a temporary name, waiting to be published or dropped.
 struct StagedFile {
@@ -46,6 +57,11 @@ struct StagedFile {
     std::uint64_t size = 0;
     std::string sha256;                            // hex
     std::shared_ptr<const UniqueFd> directory_fd;  // kept for a single file, reopened for archives
+    // The name of the same file in the other encoding ("x.txt.gz" for "x.txt" and back), which
+    // must not be stored beside it: checked, and with overwrite noted for removal, under a lock
+    // of the directory at publish, so that a plain and a gzip upload of one name never both land.
+    std::string other_encoding;
+    std::optional<FileId> replaced_other;  // the other encoding's file when this one was published
 };
 
 class FsStore {
@@ -125,6 +141,10 @@ Existing publish(const FsStore& store, StagedFile& staged, bool overwrite, bool 
 // store syncs: for an archive, two calls (members written, members published) instead of
 // two fsyncs per member. Throws StoreError.
 void sync_all(const FsStore& store);
+
+// After the publish of an overwrite was committed: removes the other encoding's file that
+// was there when it was published, unless another upload has replaced it since. Never throws.
+void remove_replaced_other(const FsStore& store, const StagedFile& staged) noexcept;
 
 // Removes a staged temporary file. Never throws.
 void discard(const FsStore& store, StagedFile& staged) noexcept;

@@ -93,6 +93,12 @@ Published publish_all(Upload& upload, std::vector<StagedFile>& files, bool batch
         }
         for (StagedFile& file : files) {
             const Existing existing = publish(upload.store, file, upload.claims.overwrite, !batch);
+            if (existing == Existing::OtherEncoding) {
+                refuse(HTTP_CONFLICT, "exists",
+                       "'" + file.directory + file.other_encoding +
+                           "' was stored meanwhile: it holds this file in "
+                           "the other encoding (the token has no overwrite)");
+            }
             if (existing == Existing::Different && !upload.claims.overwrite) {
                 refuse(HTTP_CONFLICT, "exists",
                        "'" + file.directory + file.name + "' was stored meanwhile with other content");
@@ -190,6 +196,7 @@ int put_file(Upload& upload) {
         refuse(HTTP_BAD_REQUEST, "checksum_mismatch",
                "the body's SHA-256 is " + staged.sha256 + ", not the X-Artifact-Sha256 sent");
     }
+    staged.other_encoding = other_name;
     std::vector<StagedFile> files{std::move(staged)};
     Published published;
     try {
@@ -199,9 +206,7 @@ int put_file(Upload& upload) {
         throw;
     }
     created.keep();
-    if (upload.claims.overwrite && published.before[0] != Existing::Identical) {
-        remove_file(upload.store, target.directory, other_name);
-    }
+    remove_replaced_other(upload.store, files[0]);
     const bool identical = published.before[0] == Existing::Identical;
     audit(upload, identical ? "already stored" : "stored", target.directory + stored_name, files[0].size,
           files[0].sha256);

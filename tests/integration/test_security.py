@@ -2,10 +2,12 @@
 the httpd user can make the server do. Each test is one class of attack, and asserts the
 status, the body, what is on disk and the error log."""
 import gzip
+import http.client
 import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tarfile
 import time
@@ -465,3 +467,39 @@ def test_an_archive_of_the_documented_member_limit_completes(httpd, artifact_roo
     assert stored == 100_000
     # Bookkeeping is a few lines of the pending record per member, not a rewrite of the record per member.
     assert written < 100_000 * 4 * 400, f"{written} bytes handed to write() for 100,000 one-byte members"
+
+
+# --- 7. One name is stored in one encoding, however a plain and a gzip upload overlap ---
+
+def begin_put(httpd, path, token, body, headers):
+    """Sends the headers and all but the last byte of a PUT; returns the socket and that byte."""
+    sock = socket.create_connection(("127.0.0.1", httpd.port), timeout=30)
+    head = f"PUT /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    sock.sendall(head.encode() + body[:-1])
+    return sock, body[-1:]
+
+
+def end_put(sock, last):
+    sock.sendall(last)
+    response = http.client.HTTPResponse(sock, method="PUT")
+    response.begin()
+    status = response.status
+    response.read()
+    sock.close()
+    return status
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["no-overwrite", "overwrite"])
+def test_overlapping_plain_and_gzip_uploads_store_one_encoding(httpd, artifact_root, overwrite):
+    scope = unique_scope("encoding")
+    token = mint(scope, overwrite=overwrite)
+    plain = begin_put(httpd, scope + "both.txt", token, b"plain text\n" * 1000, {})
+    packed = begin_put(httpd, scope + "both.txt", token, gzip.compress(b"packed text\n" * 1000),
+                       {"Content-Encoding": "gzip"})
+    time.sleep(0.5)  # both handlers are reading their bodies, past the early check of the name
+    statuses = sorted([end_put(*plain), end_put(*packed)])
+    stored = sorted(os.listdir(os.path.join(artifact_root, scope)))
+    assert len(stored) == 1, stored
+    assert statuses == ([201, 201] if overwrite else [201, 409])
