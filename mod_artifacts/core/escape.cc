@@ -1,5 +1,7 @@
 #include "escape.h"
 
+#include <cstdio>
+
 #include "utf8.h"
 
 namespace artifacts {
@@ -33,6 +35,11 @@ bool is_unreserved(unsigned char byte) {
 
 }  // namespace
 
+bool is_bidi_control(char32_t code_point) {
+    return code_point == 0x061C || code_point == 0x200E || code_point == 0x200F ||
+           (code_point >= 0x202A && code_point <= 0x202E) || (code_point >= 0x2066 && code_point <= 0x2069);
+}
+
 void append_html_escaped(std::string& out, std::string_view text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -42,6 +49,12 @@ void append_html_escaped(std::string& out, std::string_view text) {
             const std::size_t used = utf8::decode(text, pos, code_point);
             if (code_point == utf8::kReplacement && used == 1) {
                 append_utf8(out, utf8::kReplacement);
+            } else if (is_bidi_control(code_point)) {
+                // Shown as what it is: raw, it would reorder the text around it (a name
+                // "x\u202Etxt.exe" reads "xexe.txt").
+                char visible[16];
+                std::snprintf(visible, sizeof visible, "[U+%04X]", static_cast<unsigned>(code_point));
+                out.append(visible);
             } else {
                 out.append(text.substr(pos, used));
             }

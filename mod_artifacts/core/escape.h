@@ -8,8 +8,12 @@
 namespace artifacts {
 
 // Text content and attribute values: & < > " ' escaped, control characters other than
-// tab, CR and LF replaced by U+FFFD.
+// tab, CR and LF replaced by U+FFFD, and bidirectional controls (U+202E and the like, which
+// reorder what follows them) shown as "[U+202E]".
 void append_html_escaped(std::string& out, std::string_view text);
+
+// U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069.
+bool is_bidi_control(char32_t code_point);
 
 // One URL path segment: every byte but ALPHA / DIGIT / "-" / "." / "_" / "~" becomes %XX,
 // so the result is a safe relative reference whatever the name (no scheme, no query).

@@ -27,6 +27,28 @@ def module_path():
     return os.environ.get("ARTIFACTS_MODULE", DEFAULT_MODULE)
 
 
+def sanitizer_report_dir():
+    """Set (ARTIFACTS_SANITIZER_REPORTS) when the module under test is built with ASan+UBSan:
+    httpd is not, so the runtimes are preloaded, and every report lands in this directory."""
+    return os.environ.get("ARTIFACTS_SANITIZER_REPORTS")
+
+
+def sanitizer_environment():
+    env = dict(os.environ)
+    reports = sanitizer_report_dir()
+    if not reports:
+        return env
+    os.makedirs(reports, exist_ok=True)
+    os.chmod(reports, 0o777)  # the children (www-data) write their reports there too
+    runtimes = [subprocess.run(["gcc", f"-print-file-name={name}"], capture_output=True, text=True,
+                               check=True).stdout.strip() for name in ("libasan.so", "libubsan.so")]
+    env["LD_PRELOAD"] = " ".join(runtimes)
+    # No leak check: httpd's pools live until exit by design. A report stops the process.
+    env["ASAN_OPTIONS"] = f"detect_leaks=0:halt_on_error=1:log_path={reports}/asan"
+    env["UBSAN_OPTIONS"] = f"print_stacktrace=1:halt_on_error=1:log_path={reports}/ubsan"
+    return env
+
+
 def run_user():
     """Debian's httpd refuses to run its children as root: use www-data when we are root."""
     if os.geteuid() != 0:
@@ -108,7 +130,7 @@ class Httpd:
 
     def configtest(self):
         return subprocess.run([APACHE_BIN, "-t", "-f", self.config_path],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=sanitizer_environment())
 
     def _ready_count(self):
         try:
@@ -135,7 +157,8 @@ class Httpd:
         before = self._ready_count()
         out = open(os.path.join(self.workdir, "httpd.stdout"), "ab")
         self.process = subprocess.Popen([APACHE_BIN, "-f", self.config_path, "-DFOREGROUND"],
-                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        env=sanitizer_environment())
         out.close()
         self._wait_ready(before)
 

@@ -503,3 +503,15 @@ def test_overlapping_plain_and_gzip_uploads_store_one_encoding(httpd, artifact_r
     stored = sorted(os.listdir(os.path.join(artifact_root, scope)))
     assert len(stored) == 1, stored
     assert statuses == ([201, 201] if overwrite else [201, 409])
+
+
+def test_bidi_controls_in_names_are_shown_not_obeyed(httpd, artifact_root):
+    directory = new_dir(artifact_root, "bidi")
+    name = "invoice\u202etxt.exe"
+    with open(os.path.join(directory, name), "w") as file:
+        file.write("x")
+    page = requests.get(httpd.url + "/bidi/", headers=BROWSER, timeout=10)
+    assert page.status_code == 200
+    assert "invoice[U+202E]txt.exe" in page.text and "\u202e" not in page.text
+    listing = requests.get(httpd.url + "/bidi/?format=json", timeout=10).json()
+    assert [entry["name"] for entry in listing["entries"]] == [name]  # the data stays exact

@@ -26,6 +26,7 @@ class EscapeTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(EscapeTest);
     CPPUNIT_TEST(html_escapes_markup_and_quotes);
     CPPUNIT_TEST(html_replaces_invalid_utf8_and_controls);
+    CPPUNIT_TEST(html_shows_bidi_controls);
     CPPUNIT_TEST(url_segment_encodes_everything_but_unreserved);
     CPPUNIT_TEST(url_path_keeps_slashes);
     CPPUNIT_TEST(json_escapes_and_stays_valid_utf8);
@@ -38,6 +39,12 @@ public:
                              html("<script>alert('x')</script>"));
         CPPUNIT_ASSERT_EQUAL(std::string("a &amp; &quot;b&quot;"), html("a & \"b\""));
         CPPUNIT_ASSERT_EQUAL(std::string("caf\xC3\xA9"), html("caf\xC3\xA9"));
+    }
+
+    void html_shows_bidi_controls() {
+        std::string out;
+        append_html_escaped(out, "invoice\xE2\x80\xAEtxt.exe \xE2\x81\xA6x\xE2\x81\xA9 \xD8\x9C caf\xC3\xA9");
+        CPPUNIT_ASSERT_EQUAL(std::string("invoice[U+202E]txt.exe [U+2066]x[U+2069] [U+061C] caf\xC3\xA9"), out);
     }
 
     void html_replaces_invalid_utf8_and_controls() {
