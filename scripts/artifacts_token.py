@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Mint and verify mod_artifacts upload tokens (format v1, SPEC §3) with the Python
+"""Mint and verify mod_artifacts upload tokens (format v1) with the Python
 standard library only, so a Zuul parameter function can import it:
 
     from artifacts_token import mint

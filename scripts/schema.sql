@@ -1,4 +1,4 @@
--- The mod_artifacts catalogue (SPEC §7), for MariaDB >= 10.5 or MySQL >= 8.0 with InnoDB.
+-- The mod_artifacts catalogue, for MariaDB >= 10.5 or MySQL >= 8.0 with InnoDB.
 --
 -- Load it once into an empty database:
 --   mariadb --no-defaults -h DBHOST -u root -p artifacts < scripts/schema.sql

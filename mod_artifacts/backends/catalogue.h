@@ -1,4 +1,4 @@
-// The catalogue of SPEC §7: one row per stored artifact (and per directory holding one),
+// The catalogue: one row per stored artifact (and per directory holding one),
 // looked up by exact path or listed by parent directory, each one indexed query.
 #pragma once
 

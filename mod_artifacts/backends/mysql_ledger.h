@@ -1,4 +1,4 @@
-// The token ledger in the catalogue (SPEC §7): one row per jti in `tokens`, locked with
+// The token ledger in the catalogue: one row per jti in `tokens`, locked with
 // SELECT ... FOR UPDATE while a request checks and charges it, so quotas and seals hold
 // across every server that shares the database.
 #pragma once

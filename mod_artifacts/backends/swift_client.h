@@ -1,4 +1,4 @@
-// The Swift client (SPEC §5, §2): authentication (v1 tempauth or Keystone v3 password)
+// The Swift client: authentication (v1 tempauth or Keystone v3 password)
 // with the token cached per process and renewed on a 401; objects read as a stream with
 // Range and conditional headers passed through, written as a chunked stream whose MD5 is
 // checked against Swift's ETag; HEAD, DELETE, container listings and temp URLs.

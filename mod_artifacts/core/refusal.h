@@ -1,5 +1,5 @@
 // Why an upload is refused: the HTTP status, a stable machine-readable code and a
-// sentence for the person reading the job log. Rendered as SPEC §4's JSON error body.
+// sentence for the person reading the job log. Rendered as the upload API's JSON error body.
 #pragma once
 
 #include <string>

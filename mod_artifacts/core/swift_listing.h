@@ -1,4 +1,4 @@
-// A directory index straight from a Swift container listing (listing mode, SPEC §5):
+// A directory index straight from a Swift container listing (listing mode):
 // one page of `GET container?format=json&prefix=dir/&delimiter=/` becomes index entries,
 // pseudo-folders ("subdir") as directories.
 #pragma once

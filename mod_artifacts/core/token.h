@@ -1,4 +1,4 @@
-// Upload tokens, format v1 (SPEC §3): "art1.<kid>.<claims>.<sig>", where claims is the
+// Upload tokens, format v1: "art1.<kid>.<claims>.<sig>", where claims is the
 // base64url JSON the scheduler wrote and sig = base64url(HMAC-SHA256(secret[kid],
 // "art1." + kid + "." + claims)). There is no algorithm field to confuse, the scope
 // always ends with "/", and every check says precisely why a token is refused.

@@ -1,4 +1,4 @@
-// Directives of SPEC §2 that the serving side needs, and how they merge: a value set in a
+// Directives that the serving side needs, and how they merge: a value set in a
 // nested section overrides the enclosing one, unset values are inherited.
 #include <apr_lib.h>
 #include <apr_strings.h>

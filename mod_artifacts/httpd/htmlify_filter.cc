@@ -1,4 +1,4 @@
-// The HTMLIFY output filter (SPEC §6), in mod_deflate's style: it takes each brigade bucket
+// The HTMLIFY output filter, in mod_deflate's style: it takes each brigade bucket
 // by bucket, hands the bytes to the core's Htmlifier (which keeps only the partial last
 // line), passes the page on in blocks as it grows, and honours FLUSH and EOS. It decides
 // once, on the first brigade, whether this response becomes a page at all.

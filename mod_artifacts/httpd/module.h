@@ -29,7 +29,7 @@ struct DirConfig {
     const char* cors_origin = nullptr;           // ArtifactsCORS value; "" when switched off
     int index = -1;                              // ArtifactsIndex: -1 unset (On), 0 Off, 1 On
     apr_array_header_t* index_ignore = nullptr;  // const char* glob patterns
-    // Uploads (SPEC §3, §4). A nested section that sets keys or kinds replaces the
+    // Uploads. A nested section that sets keys or kinds replaces the
     // enclosing list, so merging a request's configuration copies no table.
     KeyRing* keys = nullptr;         // ArtifactsTokenKey lines
     KindTable* kinds = nullptr;      // ArtifactsKind lines

@@ -1,4 +1,4 @@
-// The production storage of SPEC §5 and §7 as the module sees it: the catalogue and the
+// The production storage as the module sees it: the catalogue and the
 // Swift client of a virtual host, and what a request learnt from them.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The directives of the production storage (SPEC §2, steps 5 and 6): the catalogue, the
+// The directives of the production storage: the catalogue, the
 // Swift account and container, where uploads go and how Swift objects are served.
 #include <apr_strings.h>
 #include <http_core.h>

@@ -1,4 +1,4 @@
-// The serving chain of SPEC §5 in front of the filesystem: a path the catalogue knows is
+// The serving chain in front of the filesystem: a path the catalogue knows is
 // answered from Swift (a directory with an index built from the catalogue), and in
 // listing mode a path the filesystem lacks is looked for in the Swift container. What
 // neither has, or anything while the catalogue is down, goes to the filesystem as before.

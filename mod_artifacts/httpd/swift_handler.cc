@@ -1,4 +1,4 @@
-// Answers a GET or HEAD from Swift (SPEC §5): proxied as a stream, the body passed into
+// Answers a GET or HEAD from Swift: proxied as a stream, the body passed into
 // the brigade piece by piece as Swift sends it, with Range and conditional requests left
 // to Swift; or a 302 to a temp URL with ArtifactsSwiftServe redirect.
 #include <apr_strings.h>

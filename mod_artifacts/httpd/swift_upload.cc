@@ -1,4 +1,4 @@
-// Uploads with ArtifactsStore swift (SPEC §4 on the production storage): the body goes to
+// Uploads with ArtifactsStore swift (the upload API on the production storage): the body goes to
 // Swift as a chunked stream while its SHA-256 and MD5 are computed; a bad body aborts the
 // stream before its last chunk, so Swift never creates the object. Only once Swift has
 // confirmed the object (ETag = MD5 of what was sent) is the catalogue row written, in one

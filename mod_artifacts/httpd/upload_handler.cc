@@ -1,4 +1,4 @@
-// The upload API of SPEC §4 on the filesystem store: PUT one file, POST ?extract a tar,
+// The upload API on the filesystem store: PUT one file, POST ?extract a tar,
 // POST ?seal to write zuul-manifest.json and burn the token. Every refusal is a JSON
 // body with the right status and an info line in the error log; nothing partial is ever
 // visible and nothing refused is charged to the token.

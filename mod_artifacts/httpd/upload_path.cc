@@ -1,6 +1,6 @@
 // The path of an upload is judged as the client sent it. httpd would otherwise clean it
 // first ("/a/./b" becomes "/a/b", "//" is merged, "%2e%2e" resolved, "%2f" answered 404
-// in HTML), while SPEC §4 wants it decoded once and refused, never cleaned, with a JSON
+// in HTML), while the upload API wants it decoded once and refused, never cleaned, with a JSON
 // answer. So before httpd touches it, a PUT or POST below an ArtifactsEngine location is
 // decoded and checked here; a clean path is handed on re-encoded (httpd then changes
 // nothing), a bad one is replaced by the location itself and its problem remembered for

@@ -1,4 +1,4 @@
-// What the upload API answers: SPEC §4's JSON bodies, the headers that go with a refusal,
+// What the upload API answers: the JSON bodies, the headers that go with a refusal,
 // and an error-log line for each refusal.
 #pragma once
 

@@ -38,7 +38,7 @@ TokenClaims authorise(request_rec* r, const DirConfig* conf);
 
 std::string url_for(const UploadRequest& upload, std::string_view relative);
 
-// The audit line of SPEC §4 (ARTF0201).
+// The audit line of every stored file (ARTF0201).
 void audit(const UploadRequest& upload, const char* what, std::string_view relative, std::uint64_t size,
            const std::string& sha256);
 

@@ -1,4 +1,4 @@
-"""Serving from the catalogue and Swift (SPEC §5): a path the catalogue knows is streamed
+"""Serving from the catalogue and Swift: a path the catalogue knows is streamed
 from Swift with Range and conditional requests passed through; a directory it knows gets
 an index from the catalogue merged with the filesystem; what it does not know is the
 filesystem's, as before."""

@@ -1,4 +1,4 @@
-"""PUT (SPEC §4): every status of the upload API with its JSON body, and that a refused
+"""PUT: every status of the upload API with its JSON body, and that a refused
 upload stores nothing."""
 import gzip
 import hashlib
