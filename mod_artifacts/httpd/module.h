@@ -62,22 +62,22 @@ struct ServerConfig {
 };
 
 // What a 503 asks clients to wait, in seconds (a backend away, an upload in progress).
-constexpr const char* kRetryAfterSeconds = "30";
+inline constexpr char kRetryAfterSeconds[] = "30";
 
 // Below ArtifactsStateDir.
-constexpr const char* kLedgerDirectory = "ledger";
-constexpr const char* kPendingDirectory = "pending";
-constexpr const char* kStagingDirectory = "staging";  // archives on their way to Swift
+inline constexpr char kLedgerDirectory[] = "ledger";
+inline constexpr char kPendingDirectory[] = "pending";
+inline constexpr char kStagingDirectory[] = "staging";  // archives on their way to Swift
 
 inline ServerConfig* server_config(server_rec* s) {
     return static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &artifacts_module));
 }
 
 // The handler names the fixup gives directories that get an index and uploads.
-constexpr const char* kIndexHandler = "artifacts-index";
-constexpr const char* kUploadHandler = "artifacts-upload";
+inline constexpr char kIndexHandler[] = "artifacts-index";
+inline constexpr char kUploadHandler[] = "artifacts-upload";
 // The output filter that renders logs as pages; AddOutputFilter and FilterProvider use the name too.
-constexpr const char* kHtmlifyFilter = "HTMLIFY";
+inline constexpr char kHtmlifyFilter[] = "HTMLIFY";
 
 // What translate_name learnt about a request below an ArtifactsEngine location.
 // Uploads are judged on the raw path the client sent (post_read_request), everything

@@ -170,7 +170,9 @@ int fixup_artifact_request(request_rec* r) {
     const bool log_page = htmlify && wants_log_page(r);
     const int routed = route_to_storage(r, log_page);
     if (routed != DECLINED) {
-        if (routed == OK && htmlify && r->handler == kSwiftHandler) {
+        // By name, not by address: string constants of two files need not be one object
+        // (under AddressSanitizer they are not, and Swift log pages lost their filter).
+        if (routed == OK && htmlify && r->handler != nullptr && strcmp(r->handler, kSwiftHandler) == 0) {
             ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
         }
         return routed;

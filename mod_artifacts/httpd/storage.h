@@ -64,7 +64,7 @@ int route_to_storage(request_rec* r, bool log_page);
 std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& source);
 
 // The Swift handler (swift_handler.cc).
-constexpr const char* kSwiftHandler = "artifacts-swift";
+inline constexpr char kSwiftHandler[] = "artifacts-swift";
 int handle_swift_object(request_rec* r);
 // Swift (or its authentication) cannot be reached: ARTF0403 (rate-limited) and a 503 with
 // Retry-After, for the handler to return.

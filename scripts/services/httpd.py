@@ -44,7 +44,8 @@ def sanitizer_environment():
                                check=True).stdout.strip() for name in ("libasan.so", "libubsan.so")]
     env["LD_PRELOAD"] = " ".join(runtimes)
     # No leak check: httpd's pools live until exit by design. A report stops the process.
-    env["ASAN_OPTIONS"] = f"detect_leaks=0:halt_on_error=1:log_path={reports}/asan"
+    extra = os.environ.get("ARTIFACTS_ASAN_OPTIONS", "")  # e.g. quarantine_size_mb=0, for experiments
+    env["ASAN_OPTIONS"] = f"detect_leaks=0:halt_on_error=1:log_path={reports}/asan" + (":" + extra if extra else "")
     env["UBSAN_OPTIONS"] = f"print_stacktrace=1:halt_on_error=1:log_path={reports}/ubsan"
     return env
 

@@ -135,8 +135,13 @@ def sanitizer_reports():
     return reports
 
 
-# Tests that measure the children's resident memory: under AddressSanitizer, freed memory is
-# held in its quarantine (256 MB) to catch uses after free, so RSS grows by design there.
+# Tests that measure memory freed and reused across requests: under AddressSanitizer, freed
+# memory is held in its quarantines (256 MB, and 1 MB per thread) to catch uses after free,
+# so RSS grows by design there. Measured: 60 listings of 30,000 entries raised the children's
+# RSS from 36 to 169 MiB with the module built with ASan; with both quarantines off
+# (ARTIFACTS_ASAN_OPTIONS=quarantine_size_mb=0:thread_local_quarantine_size_kb=0) from 44 to
+# 58 MiB, flattening, as the plain build (11 to 27 MiB). Tests of streams stay flat under ASan
+# too and keep running there.
 measures_memory = pytest.mark.skipif(bool(sanitizer_report_dir()),
                                      reason="RSS under AddressSanitizer includes its quarantine")
 

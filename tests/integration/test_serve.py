@@ -9,6 +9,8 @@ import os
 import pytest
 import requests
 
+from conftest import measures_memory
+
 # Apache itself refuses ../ beyond the root before any module runs, and says so at error level.
 pytestmark = pytest.mark.expected_errors(r"AH10244: invalid URI path")
 
@@ -356,6 +358,7 @@ def test_ten_thousand_entries_list_completely(httpd, artifact_root):
     assert "Content-Length" not in html_reply.headers  # streamed, not assembled first
 
 
+@measures_memory
 def test_repeated_large_listings_keep_memory_flat(httpd, artifact_root):
     """A listing's memory goes back with its request: twelve listings of 30,000 entries,
     one after another, do not raise the children's high-water mark by more than a few MiB
