@@ -258,30 +258,29 @@ std::string_view raw_value(const char* args) {
     return value;
 }
 
-const char* set_content_policy(cmd_parms* cmd, void* config, const char* args) {
+// A policy value or Off ("") for `*target`, refused when `problem` finds one.
+template <typename Problem>
+const char* set_policy_value(cmd_parms* cmd, const char* args, const char* what, Problem problem, const char** target) {
     const std::string_view value = raw_value(args);
     if (value.empty()) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes a Content-Security-Policy or Off", nullptr);
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes ", what, " or Off", nullptr);
     }
-    if (const auto problem = content_policy_problem(value)) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", problem->c_str(), nullptr);
+    if (const auto found = problem(value)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", found->c_str(), nullptr);
     }
-    static_cast<DirConfig*>(config)->content_policy =
+    *target =
         strcasecmp(std::string(value).c_str(), "off") == 0 ? "" : apr_pstrmemdup(cmd->pool, value.data(), value.size());
     return nullptr;
 }
 
+const char* set_content_policy(cmd_parms* cmd, void* config, const char* args) {
+    return set_policy_value(cmd, args, "a Content-Security-Policy", content_policy_problem,
+                            &static_cast<DirConfig*>(config)->content_policy);
+}
+
 const char* set_frame_ancestors(cmd_parms* cmd, void* config, const char* args) {
-    const std::string_view value = raw_value(args);
-    if (value.empty()) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes source expressions such as 'self' or Off", nullptr);
-    }
-    if (const auto problem = frame_ancestors_problem(value)) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", problem->c_str(), nullptr);
-    }
-    static_cast<DirConfig*>(config)->frame_ancestors =
-        strcasecmp(std::string(value).c_str(), "off") == 0 ? "" : apr_pstrmemdup(cmd->pool, value.data(), value.size());
-    return nullptr;
+    return set_policy_value(cmd, args, "source expressions such as 'self'", frame_ancestors_problem,
+                            &static_cast<DirConfig*>(config)->frame_ancestors);
 }
 
 const char* set_sync(cmd_parms*, void* config, int on) {

@@ -7,23 +7,12 @@
 #include <string_view>
 
 #include "../../mod_artifacts/core/gunzip.h"
+#include "../unit/gzip_helpers.h"
 
 using namespace artifacts;
+using artifacts::testing::verified;
 
 namespace {
-
-bool verified(std::string_view data, std::size_t step) {
-    GzipVerifier verifier;
-    try {
-        for (std::size_t pos = 0; pos < data.size(); pos += step) {
-            verifier.feed(data.substr(pos, step));
-        }
-        verifier.finish();
-        return true;
-    } catch (const GzipError&) {
-        return false;
-    }
-}
 
 // zlib alone, all of the input in one call: exactly one member and nothing after it.
 bool zlib_decodes_whole(std::string_view data) {

@@ -7,6 +7,7 @@
 
 using namespace artifacts;
 using artifacts::testing::gzip;
+using artifacts::testing::verified;
 
 namespace {
 
@@ -101,20 +102,6 @@ public:
         CPPUNIT_ASSERT(!may_start_gzip("\x1f\x8a"));
         CPPUNIT_ASSERT(!may_start_gzip("x"));
     }
-    // Whether the verifier takes `data` fed in pieces of `step` bytes.
-    static bool verified(std::string_view data, std::size_t step) {
-        GzipVerifier verifier;
-        try {
-            for (std::size_t pos = 0; pos < data.size(); pos += step) {
-                verifier.feed(data.substr(pos, step));
-            }
-            verifier.finish();
-            return true;
-        } catch (const GzipError&) {
-            return false;
-        }
-    }
-
     void verifier_accepts_only_whole_gzip() {
         const std::string text = sample_text(300000);
         const std::string good = gzip(text);

@@ -1,4 +1,4 @@
-// Makes gzip data for the unit tests (zlib), independently of the decoder under test.
+// Makes gzip data for the unit and fuzz tests (zlib), independently of the decoder under test, and asks GzipVerifier.
 #pragma once
 
 #include <zlib.h>
@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "../../mod_artifacts/core/gunzip.h"
 
 namespace artifacts::testing {
 
@@ -26,6 +28,20 @@ inline std::string gzip(std::string_view text) {
         throw std::runtime_error("deflate");
     }
     return out;
+}
+
+// Whether GzipVerifier takes `data` fed in pieces of `step` bytes.
+inline bool verified(std::string_view data, std::size_t step) {
+    GzipVerifier verifier;
+    try {
+        for (std::size_t pos = 0; pos < data.size(); pos += step) {
+            verifier.feed(data.substr(pos, step));
+        }
+        verifier.finish();
+        return true;
+    } catch (const GzipError&) {
+        return false;
+    }
 }
 
 }  // namespace artifacts::testing
