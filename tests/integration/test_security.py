@@ -447,6 +447,7 @@ def test_max_files_is_enforced_while_the_archive_is_read(httpd, artifact_root):
     assert children_io(httpd, "wchar") - before < 1_000_000
 
 
+@pytest.mark.heavy
 def test_an_archive_of_the_documented_member_limit_completes(httpd, artifact_root, workdir):
     scope = "nosync/" + unique_scope("many")
     body = many_members(100_000, "deep/" + "p" * 200 + "/")

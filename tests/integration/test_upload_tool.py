@@ -37,6 +37,7 @@ def make_tree(base, files):
     return base
 
 
+@pytest.mark.heavy
 def test_ten_thousand_files_over_eight_connections(httpd, artifact_root, tmp_path):
     scope = unique_scope()
     files = {f"logs/{i // 500:02d}/file-{i:05d}.txt": (f"line {i}\n" * (i % 50 + 1)).encode() for i in range(10000)}
@@ -108,6 +109,7 @@ def test_token_from_the_environment_and_failures_per_file(httpd, tmp_path):
     assert missing.returncode == 2 and "no token" in missing.stderr
 
 
+@pytest.mark.heavy
 def test_retries_through_an_outage(httpd, tmp_path, workdir):
     if os.geteuid() != 0:
         pytest.skip("the outage is a ledger the httpd children cannot open")
@@ -134,6 +136,7 @@ def test_gives_up_after_the_retries_when_nobody_listens(tmp_path):
     assert "FAILED a.txt" in result.stderr and "after 2 attempts" in result.stderr
 
 
+@pytest.mark.heavy
 def test_progress_bar_on_a_terminal(httpd, tmp_path):
     scope = unique_scope()
     source = make_tree(str(tmp_path / "tree"), {f"f{i}.txt": b"y" * 1000 for i in range(50)})
