@@ -32,9 +32,15 @@ void set_policy(request_rec* r, const std::string& policy) {
 
 void set_stored_content_policy(request_rec* r, const DirConfig* conf) {
     apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
-    const std::string_view policy =
-        conf->content_policy != nullptr ? conf->content_policy : kDefaultStoredContentPolicy;
-    set_policy(r, stored_content_policy(policy, frame_ancestors_of(conf)));
+    if (conf->content_policy == nullptr && conf->frame_ancestors == nullptr) {
+        // The defaults, on every file served: built once.
+        static const std::string kDefaults = stored_content_policy(kDefaultStoredContentPolicy, kDefaultFrameAncestors);
+        apr_table_setn(r->headers_out, "Content-Security-Policy", kDefaults.c_str());
+    } else {
+        const std::string_view policy =
+            conf->content_policy != nullptr ? conf->content_policy : kDefaultStoredContentPolicy;
+        set_policy(r, stored_content_policy(policy, frame_ancestors_of(conf)));
+    }
     if (r->content_type == nullptr) {
         // mod_mime knows no type for the name (Debian's has none for .log): the built-in table's, or bytes.
         const char* slash = strrchr(r->uri, '/');
