@@ -6,8 +6,10 @@
 --
 -- Versions. schema_version holds one row per version applied; the module reads the
 -- highest and refuses to use a catalogue it does not know (ARTF0402 in the error log).
--- An upgrade is a file scripts/schema-upgrade-N.sql that changes the tables and inserts
--- row N; apply each in order. Version 1 is the first: there are no upgrades yet.
+-- This file creates the current version (2). An upgrade is a file
+-- scripts/schema-upgrade-N.sql that changes the tables and inserts row N; apply each in
+-- order, with the module stopped or still at the old version refusing the new one:
+--   2: claims carry their owner, a lease and the quota they reserved.
 --
 -- Paths are stored as bytes (VARBINARY), compared byte for byte: a path is case-sensitive
 -- and its UTF-8 is exactly what the client sent. A path is at most 1,024 bytes, so the
@@ -57,11 +59,23 @@ CREATE TABLE tokens (
 ) ENGINE = InnoDB;
 
 -- A path being uploaded right now, by any server: a second upload of the same path
--- waits its turn instead of racing the first inside Swift.
+-- waits its turn instead of racing the first inside Swift. `owner` names the upload (one
+-- request) holding the claim; it renews `lease_until` while it works, so a claim whose
+-- owner died (or lost the database) can be taken over once the lease ran out. What the
+-- upload reserved of its token's quota is kept on its first claim, so whoever ends the
+-- claim (the upload, or the one taking it over) gives exactly that back.
 CREATE TABLE uploads_in_progress (
     path VARBINARY(1024) NOT NULL PRIMARY KEY,
     jti VARBINARY(256) NOT NULL,
-    started_at BIGINT NOT NULL
+    owner CHAR(32) CHARACTER SET ascii NOT NULL,
+    started_at BIGINT NOT NULL,                -- Unix seconds
+    lease_until BIGINT NOT NULL,               -- Unix seconds, the database's clock
+    reserved_bytes BIGINT UNSIGNED NOT NULL DEFAULT 0,
+    reserved_files BIGINT UNSIGNED NOT NULL DEFAULT 0,
+    KEY by_owner (owner),
+    KEY by_lease (lease_until)
 ) ENGINE = InnoDB ROW_FORMAT = DYNAMIC;
 
-INSERT INTO schema_version (version, description) VALUES (1, 'artifacts, tokens, uploads_in_progress');
+INSERT INTO schema_version (version, description) VALUES
+    (1, 'artifacts, tokens, uploads_in_progress'),
+    (2, 'claims with owner, lease and reservation');

@@ -16,6 +16,10 @@ std::string text_of(const std::optional<std::string>& text) {
 
 constexpr std::string_view kGzipSuffix = ".gz";
 
+bool ends_with_gz(std::string_view name) {
+    return name.size() > kGzipSuffix.size() && name.substr(name.size() - kGzipSuffix.size()) == kGzipSuffix;
+}
+
 }  // namespace
 
 std::string parent_of(std::string_view path) {
@@ -71,10 +75,9 @@ void Catalogue::check_schema() {
 std::optional<CatalogueMatch> Catalogue::find(std::string_view path, std::int64_t now) {
     check_schema();
     const std::string as_directory = path.empty() || path.back() == '/' ? std::string(path) : std::string(path) + "/";
-    const bool gz_name = path.size() > kGzipSuffix.size() &&
-                         path.substr(path.size() - kGzipSuffix.size()) == kGzipSuffix && path.back() != '/';
+    const bool gz_name = ends_with_gz(path);
     const std::string_view uncompressed = gz_name ? path.substr(0, path.size() - kGzipSuffix.size()) : path;
-    const SqlResult result = pool_.with_connection([&](MySqlConnection& connection) {
+    const SqlResult result = lookups_.with_connection([&](MySqlConnection& connection) {
         return connection.execute("SELECT " ARTIFACTS_RECORD_COLUMNS
                                   " FROM artifacts WHERE path IN (?, ?, ?) AND (expires_at IS NULL OR expires_at > ?)",
                                   {path, std::string_view(as_directory), uncompressed, now});
@@ -94,15 +97,18 @@ std::optional<CatalogueMatch> Catalogue::find(std::string_view path, std::int64_
 
 bool Catalogue::list(std::string_view directory, std::int64_t now, IndexEntries& out) {
     check_schema();
-    const SqlResult result = pool_.with_connection([&](MySqlConnection& connection) {
+    const SqlResult result = lookups_.with_connection([&](MySqlConnection& connection) {
         return connection.execute(
-            "SELECT name, is_directory, size, mtime FROM artifacts WHERE parent = ? "
+            "SELECT name, is_directory, size, mtime, content_encoding FROM artifacts WHERE parent = ? "
             "AND (expires_at IS NULL OR expires_at > ?)",
             {directory, now});
     });
     out.reserve(out.size() + result.rows.size());
     for (const SqlRow& row : result.rows) {
-        const std::string name = text_of(row[0]);
+        std::string name = text_of(row[0]);
+        if (text_of(row[4]) == "gzip" && !ends_with_gz(name)) {
+            name += kGzipSuffix;
+        }
         if (name.empty() || is_hidden_from_index(name)) {
             continue;
         }
@@ -145,8 +151,18 @@ void Catalogue::record(MySqlConnection& connection, const ArtifactRecord& record
     }
 }
 
+void Catalogue::close_idle() {
+    pool_.close_idle();
+    lookups_.close_idle();
+}
+
+void Catalogue::drop_closed_idle() {
+    pool_.drop_closed_idle();
+    lookups_.drop_closed_idle();
+}
+
 int Catalogue::schema_version() {
-    const SqlResult result = pool_.with_connection(
+    const SqlResult result = lookups_.with_connection(
         [](MySqlConnection& connection) { return connection.execute("SELECT MAX(version) FROM schema_version"); });
     return result.rows.empty() || !result.rows[0][0] ? 0 : static_cast<int>(std::stol(*result.rows[0][0]));
 }

@@ -15,7 +15,7 @@
 namespace artifacts {
 
 // The schema version this build reads and writes (scripts/schema.sql).
-constexpr int kCatalogueSchemaVersion = 1;
+constexpr int kCatalogueSchemaVersion = 2;
 // Longest path the catalogue holds (bytes of UTF-8): the limit of its index keys, and so
 // the longest path any upload may store.
 constexpr std::size_t kMaxCataloguePath = 1024;
@@ -49,7 +49,8 @@ struct CatalogueMatch {
 
 class Catalogue {
 public:
-    explicit Catalogue(CatalogueSettings settings) : pool_(std::move(settings)) {}
+    explicit Catalogue(CatalogueSettings settings)
+        : pool_(settings, settings.read_timeout), lookups_(settings, settings.lookup_timeout) {}
 
     // The row for `path` ("a/b.txt"; "a/b" also finds the directory "a/b/"; "a/b.txt.gz"
     // finds "a/b.txt" stored gzip). Rows past their expiry are not found. Throws
@@ -57,7 +58,9 @@ public:
     std::optional<CatalogueMatch> find(std::string_view path, std::int64_t now);
 
     // Appends the entries of directory `directory` ("" or ending with '/'); returns false
-    // when the catalogue has no such directory.
+    // when the catalogue has no such directory. A file stored compressed is listed as
+    // "name.gz" with its stored size, as the filesystem store keeps it and the seal's
+    // manifest names it (GET "name" still answers it decoded).
     bool list(std::string_view directory, std::int64_t now, IndexEntries& out);
 
     // Records (or replaces) a file's row and the rows of the directories above it.
@@ -70,7 +73,13 @@ public:
     // The schema version in the database (0 when unreadable).
     int schema_version();
 
+    // Connections for writes (and the seal's long reads): replies within read-timeout.
     MySqlPool& pool() { return pool_; }
+    // Connections for the lookups that serve reads: replies within lookup-timeout.
+    MySqlPool& lookups() { return lookups_; }
+    // Both pools' idle connections: closed (a child exits), or those the server closed.
+    void close_idle();
+    void drop_closed_idle();
 
 private:
     // Throws CatalogueError while the database's schema is not the one this build knows;
@@ -78,6 +87,7 @@ private:
     void check_schema();
 
     MySqlPool pool_;
+    MySqlPool lookups_;
     std::atomic<bool> schema_checked_{false};
 };
 

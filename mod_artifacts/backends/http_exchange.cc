@@ -1,5 +1,7 @@
 #include "http_exchange.h"
 
+#include <poll.h>
+
 #include <strings.h>
 
 #include <cstring>
@@ -137,6 +139,41 @@ void CurlPool::give_back(CURL* handle) {
     if (idle_.size() < kMaxIdle) {
         idle_.push_back(handle);
     } else {
+        curl_easy_cleanup(handle);
+    }
+}
+
+void CurlPool::close_idle() {
+    std::vector<CURL*> closing;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        closing.swap(idle_);
+    }
+    for (CURL* handle : closing) {
+        curl_easy_cleanup(handle);
+    }
+}
+
+void CurlPool::drop_closed_idle() {
+    std::vector<CURL*> closing;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = idle_.begin(); it != idle_.end();) {
+            curl_socket_t socket = CURL_SOCKET_BAD;
+            // An idle connection has nothing to read: readable means the server closed it.
+            pollfd watched{};
+            const bool closed = curl_easy_getinfo(*it, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK &&
+                                socket != CURL_SOCKET_BAD &&
+                                (watched = {socket, POLLIN, 0}, ::poll(&watched, 1, 0)) > 0;
+            if (closed) {
+                closing.push_back(*it);
+                it = idle_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (CURL* handle : closing) {
         curl_easy_cleanup(handle);
     }
 }

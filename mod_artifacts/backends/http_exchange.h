@@ -63,6 +63,10 @@ public:
     // Runs the request. Throws HttpUnavailable when the server cannot be reached or the
     // transfer broke off (not when on_body stopped it, nor for any HTTP status).
     HttpResponse perform(HttpRequest& request, bool* body_started = nullptr);
+    // Closes the idle handles (a child exits), or only those whose connection the server
+    // has closed meanwhile (left alone, they sit in CLOSE-WAIT until reused).
+    void close_idle();
+    void drop_closed_idle();
 
 private:
     CURL* borrow();

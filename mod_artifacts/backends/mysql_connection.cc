@@ -3,7 +3,11 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <cstring>
+#include <thread>
 
 #include "../core/key_values.h"
 #include "secret_file.h"
@@ -58,18 +62,19 @@ std::string parse_catalogue_settings(std::string_view text, CatalogueSettings& o
             has_password = true;
         } else if (key == "password") {
             return "give the password in a file (password-file=PATH), never in the configuration";
-        } else if (key == "connect-timeout" || key == "read-timeout" || key == "retry-interval") {
-            unsigned seconds = 0;
-            if (!parse_unsigned(value, seconds) || seconds == 0 || seconds > 3600) {
+        } else if (unsigned* seconds = key == "connect-timeout"   ? &settings.connect_timeout
+                                       : key == "read-timeout"    ? &settings.read_timeout
+                                       : key == "lookup-timeout"  ? &settings.lookup_timeout
+                                       : key == "retry-interval"  ? &settings.retry_interval
+                                       : key == "resolve-timeout" ? &settings.resolve_timeout
+                                                                  : nullptr) {
+            if (!parse_unsigned(value, *seconds) || *seconds == 0 || *seconds > 3600) {
                 return key + " takes whole seconds from 1 to 3600, not '" + value + "'";
             }
-            (key == "connect-timeout" ? settings.connect_timeout
-             : key == "read-timeout"  ? settings.read_timeout
-                                      : settings.retry_interval) = seconds;
         } else {
             return "unknown setting '" + key +
                    "' (host, port, socket, user, password-file, dbname, connect-timeout, read-timeout, "
-                   "retry-interval)";
+                   "lookup-timeout, retry-interval, resolve-timeout)";
         }
     }
     if (settings.user.empty()) {
@@ -82,13 +87,12 @@ std::string parse_catalogue_settings(std::string_view text, CatalogueSettings& o
     return "";
 }
 
-MySqlConnection::MySqlConnection(const CatalogueSettings& settings) {
+MySqlConnection::MySqlConnection(const CatalogueSettings& settings, unsigned read_timeout) {
     db_ = mysql_init(nullptr);
     if (db_ == nullptr) {
         throw std::bad_alloc();
     }
     const unsigned int connect_timeout = settings.connect_timeout;
-    const unsigned int read_timeout = settings.read_timeout;
     mysql_options(db_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
     mysql_options(db_, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
     mysql_options(db_, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
@@ -96,7 +100,7 @@ MySqlConnection::MySqlConnection(const CatalogueSettings& settings) {
     const bool use_socket = !settings.socket.empty();
     if (mysql_real_connect(db_, use_socket ? nullptr : settings.host.c_str(), settings.user.c_str(),
                            settings.password.c_str(), settings.database.c_str(), use_socket ? 0 : settings.port,
-                           use_socket ? settings.socket.c_str() : nullptr, 0) == nullptr) {
+                           use_socket ? settings.socket.c_str() : nullptr, CLIENT_FOUND_ROWS) == nullptr) {
         const std::string message =
             std::string("cannot connect to the catalogue at ") +
             (use_socket ? settings.socket : settings.host + ":" + std::to_string(settings.port)) + ": " +
@@ -144,6 +148,37 @@ void MySqlConnection::command(const char* sql) {
     if (mysql_query(db_, sql) != 0) {
         fail(mysql_errno(db_), mysql_error(db_), sql);
     }
+}
+
+void MySqlConnection::commit() {
+    if (mysql_query(db_, "COMMIT") == 0) {
+        return;
+    }
+    const unsigned error = mysql_errno(db_);
+    try {
+        fail(error, mysql_error(db_), "COMMIT");
+    } catch (const CatalogueBusy&) {
+        throw;
+    } catch (const CatalogueUnavailable& e) {
+        // The server may have committed before the connection broke (or before it was
+        // killed, or shut down): nobody knows yet.
+        throw CatalogueOutcomeUnknown(e.what(), thread_id());
+    }
+}
+
+unsigned long MySqlConnection::thread_id() const {
+    return mysql_thread_id(db_);
+}
+
+bool MySqlConnection::idle_and_open() const {
+    const my_socket fd = mysql_get_socket(db_);
+    if (fd < 0) {
+        return false;
+    }
+    pollfd watched{static_cast<int>(fd), POLLIN, 0};
+    // An idle connection has nothing to read: anything (the end, or the server's parting
+    // error packet) means it is over.
+    return ::poll(&watched, 1, 0) == 0;
 }
 
 SqlResult MySqlConnection::execute(const char* sql, std::initializer_list<SqlValue> params) {
@@ -255,7 +290,8 @@ SqlResult MySqlConnection::execute(const char* sql, std::initializer_list<SqlVal
     return result;
 }
 
-MySqlPool::MySqlPool(CatalogueSettings settings) : settings_(std::move(settings)) {}
+MySqlPool::MySqlPool(CatalogueSettings settings, unsigned read_timeout)
+    : settings_(std::move(settings)), read_timeout_(read_timeout) {}
 
 MySqlPool::~MySqlPool() = default;
 
@@ -273,10 +309,10 @@ void MySqlPool::give_back(std::unique_ptr<MySqlConnection> connection) {
     }
 }
 
-MySqlPool::Lease MySqlPool::acquire() {
+MySqlPool::Lease MySqlPool::acquire(bool insist) {
     {
         const std::lock_guard<std::mutex> lock(mutex_);
-        if (std::chrono::steady_clock::now() < refuse_until_) {
+        if (!insist && std::chrono::steady_clock::now() < refuse_until_) {
             throw CatalogueUnavailable("the catalogue was unreachable moments ago; not retrying yet");
         }
         if (!idle_.empty()) {
@@ -290,7 +326,7 @@ MySqlPool::Lease MySqlPool::acquire() {
 
 MySqlPool::Lease MySqlPool::connect() {
     try {
-        return Lease(*this, std::make_unique<MySqlConnection>(settings_), false);
+        return Lease(*this, std::make_unique<MySqlConnection>(settings_, read_timeout_), false);
     } catch (const CatalogueUnavailable&) {
         stand_back();
         throw;
@@ -302,6 +338,61 @@ void MySqlPool::stand_back() {
     refuse_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.retry_interval);
     // Connections opened before the failure may be dead or stuck as well: drop them.
     idle_.clear();
+}
+
+bool MySqlPool::waited_out(std::chrono::steady_clock::time_point started) const {
+    // The client gives up after read_timeout: an attempt that took most of it was waiting
+    // for a server that does not answer.
+    return std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(read_timeout_ * 900);
+}
+
+void MySqlPool::end_connection(MySqlConnection& connection, unsigned long thread_id,
+                               std::chrono::steady_clock::time_point deadline) {
+    try {
+        connection.command(("KILL CONNECTION " + std::to_string(thread_id)).c_str());
+    } catch (const CatalogueError& e) {
+        // ER_NO_SUCH_THREAD: it has ended already.
+    }
+    // KILL only asks: the connection's transaction ends when its thread does.
+    for (;;) {
+        const SqlResult result = connection.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?",
+                                                    {std::uint64_t{thread_id}});
+        if (result.rows.empty() || !result.rows[0][0] || *result.rows[0][0] == "0") {
+            return;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw CatalogueUnavailable("the connection that sent COMMIT is still on the server");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+void MySqlPool::pause_before_retry() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+}
+
+void MySqlPool::close_idle() {
+    std::vector<std::unique_ptr<MySqlConnection>> closing;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        closing.swap(idle_);
+    }
+    // Destroyed outside the lock: mysql_close says goodbye to the server.
+}
+
+void MySqlPool::drop_closed_idle() {
+    std::vector<std::unique_ptr<MySqlConnection>> closing;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = idle_.begin(); it != idle_.end();) {
+            if ((*it)->idle_and_open()) {
+                ++it;
+            } else {
+                closing.push_back(std::move(*it));
+                it = idle_.erase(it);
+            }
+        }
+    }
 }
 
 }  // namespace artifacts

@@ -63,8 +63,10 @@ void MySqlLedgerEntry::commit() {
             "UPDATE tokens SET bytes_used = ?, files_used = ?, sealed_at = IF(? = 0, sealed_at, ?) "
             "WHERE jti = ?",
             {usage_.bytes, usage_.files, sealed_at_, sealed_at_, std::string_view(jti_)});
-        lease_->command("COMMIT");
-        open_ = false;
+        open_ = false;  // from here the server ends the transaction, one way or the other
+        lease_->commit();
+    } catch (const CatalogueOutcomeUnknown& e) {
+        throw LedgerOutcomeUnknown(e.what(), e.thread_id());
     } catch (const CatalogueBusy& e) {
         throw LedgerBusy(e.what());
     } catch (const std::exception& e) {
@@ -72,19 +74,21 @@ void MySqlLedgerEntry::commit() {
     }
 }
 
-std::unique_ptr<MySqlLedgerEntry> MySqlLedger::open_entry(std::string_view jti) {
+std::unique_ptr<MySqlLedgerEntry> MySqlLedger::open_entry(std::string_view jti, bool insist) {
     try {
-        return pool_.with_lease([&](MySqlPool::Lease& lease) {
-            // The row is created outside the transaction: an INSERT IGNORE that finds it
-            // takes a shared lock, and two of those waiting to upgrade deadlock.
-            lease->execute("INSERT IGNORE INTO tokens (jti) VALUES (?)", {jti});
-            lease->command("START TRANSACTION");
-            // From here the entry owns the transaction: if locking fails, it rolls back.
-            auto entry = std::make_unique<MySqlLedgerEntry>(std::move(lease), std::string(jti), LedgerUsage{});
-            entry->reset_usage(usage_from(entry->connection().execute(
-                "SELECT bytes_used, files_used, sealed_at FROM tokens WHERE jti = ? FOR UPDATE", {jti})));
-            return entry;
-        });
+        return pool_.with_lease(
+            [&](MySqlPool::Lease& lease) {
+                // The row is created outside the transaction: an INSERT IGNORE that finds it
+                // takes a shared lock, and two of those waiting to upgrade deadlock.
+                lease->execute("INSERT IGNORE INTO tokens (jti) VALUES (?)", {jti});
+                lease->command("START TRANSACTION");
+                // From here the entry owns the transaction: if locking fails, it rolls back.
+                auto entry = std::make_unique<MySqlLedgerEntry>(std::move(lease), std::string(jti), LedgerUsage{});
+                entry->reset_usage(usage_from(entry->connection().execute(
+                    "SELECT bytes_used, files_used, sealed_at FROM tokens WHERE jti = ? FOR UPDATE", {jti})));
+                return entry;
+            },
+            insist);
     } catch (const CatalogueBusy& e) {
         throw LedgerBusy(e.what());
     } catch (const std::exception& e) {

@@ -4,12 +4,25 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "../core/ledger.h"
 #include "mysql_connection.h"
 
 namespace artifacts {
+
+// The answer to the COMMIT of a ledger transaction was lost: it may have been applied.
+// MySqlPool::resolve_lost_commit finds out.
+class LedgerOutcomeUnknown : public LedgerUnavailable {
+public:
+    LedgerOutcomeUnknown(const std::string& what, unsigned long thread_id)
+        : LedgerUnavailable(what), thread_id_(thread_id) {}
+    unsigned long thread_id() const { return thread_id_; }
+
+private:
+    unsigned long thread_id_;
+};
 
 class MySqlLedgerEntry final : public LedgerEntry {
 public:
@@ -40,7 +53,10 @@ public:
     explicit MySqlLedger(MySqlPool& pool) : pool_(pool) {}
     // Throws LedgerUnavailable when the database cannot be asked.
     std::unique_ptr<LedgerEntry> open(std::string_view jti) override;
-    std::unique_ptr<MySqlLedgerEntry> open_entry(std::string_view jti);
+    // `insist`: for a clean-up after a failure, try a connection even while the pool
+    // stands back.
+    std::unique_ptr<MySqlLedgerEntry> open_entry(std::string_view jti, bool insist = false);
+    MySqlPool& pool() { return pool_; }
     LedgerUsage peek(std::string_view jti) override;
 
 private:

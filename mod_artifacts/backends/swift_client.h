@@ -82,6 +82,9 @@ public:
                          std::int64_t expires);
 
     const SwiftSettings& settings() const { return settings_; }
+    // See CurlPool.
+    void close_idle() { curl_.close_idle(); }
+    void drop_closed_idle() { curl_.drop_closed_idle(); }
 
 private:
     struct Credentials {

@@ -25,6 +25,10 @@ int check_required_filters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* se
     return OK;
 }
 
+void init_child(apr_pool_t* pchild, server_rec* s) {
+    start_connection_upkeep(pchild, s);
+}
+
 void register_hooks(apr_pool_t*) {
     ap_hook_check_config(check_upload_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_storage_config, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -32,6 +36,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_post_config(check_required_filters, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(prepare_state_dirs, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_monitor(sweep_abandoned_uploads, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_child_init(init_child, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(capture_upload_path, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_translate_name(translate_artifact_path, nullptr, nullptr, APR_HOOK_MIDDLE);
     static const char* const run_before_mod_dir[] = {"mod_dir.c", "mod_autoindex.c", nullptr};

@@ -90,6 +90,7 @@ struct RequestState {
     bool upload_body_read = false;                        // a refusal after this can keep the connection
     SwiftSource* swift = nullptr;                         // answered from Swift (route_to_storage)
     bool looking_up_sibling = false;                      // sibling_is_allowed() runs a sub-request
+    bool catalogue_unreachable = false;                   // the catalogue could not be asked
 };
 
 // A response of gzip bytes (name.gz on disk, an object stored gzip): sent as they are to

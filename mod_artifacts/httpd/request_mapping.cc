@@ -198,6 +198,10 @@ int fixup_artifact_request(request_rec* r) {
                           e.what());
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        // A sub-request (index.html, a sibling) only asks whether the disk has the name.
+        if (r->finfo.filetype == APR_NOFILE && request_state(r)->catalogue_unreachable && r->main == nullptr) {
+            return answer_catalogue_unreachable(r);
+        }
     }
     return DECLINED;
 }

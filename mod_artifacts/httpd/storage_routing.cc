@@ -1,7 +1,8 @@
 // The serving chain in front of the filesystem: a path the catalogue knows is
 // answered from Swift (a directory with an index built from the catalogue), and in
 // listing mode a path the filesystem lacks is looked for in the Swift container. What
-// neither has, or anything while the catalogue is down, goes to the filesystem as before.
+// neither has goes to the filesystem as before; while the catalogue cannot be asked, the
+// filesystem answers what it has and the rest is a 503 (Retry-After), never a 404.
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -90,11 +91,22 @@ int route_catalogue(request_rec* r, Catalogue& catalogue, bool log_page) {
         return OK;
     } catch (const std::exception& e) {
         log_catalogue_failure(r, e);
+        // What the disk has is still answered; for the rest, fixup_artifact_request says 503.
+        request_state(r)->catalogue_unreachable = true;
     }
     return DECLINED;
 }
 
 }  // namespace
+
+int answer_catalogue_unreachable(request_rec* r) {
+    const StorageConfig& storage = server_config(r->server)->storage;
+    // A 404 would be a lie that caches keep: the file may well be stored.
+    const unsigned retry = storage.catalogue != nullptr ? storage.catalogue->pool().settings().retry_interval : 2;
+    apr_table_setn(r->err_headers_out, "Retry-After", apr_psprintf(r->pool, "%u", retry));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
 
 void log_catalogue_failure(request_rec* r, const std::exception& e) {
     static std::atomic<apr_time_t> last_logged{0};
@@ -103,9 +115,11 @@ void log_catalogue_failure(request_rec* r, const std::exception& e) {
     }
     if (dynamic_cast<const CatalogueUnavailable*>(&e) != nullptr) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      ARTF_LOGNO(0401) "catalogue unavailable, serving from the filesystem meanwhile: %s", e.what());
+                      ARTF_LOGNO(0401) "catalogue unavailable: serving what the filesystem has, 503 for the rest: %s",
+                      e.what());
     } else {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0402) "catalogue error, serving from the filesystem: %s",
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ARTF_LOGNO(0402) "catalogue error: serving what the filesystem has, 503 for the rest: %s",
                       e.what());
     }
 }

@@ -59,7 +59,7 @@ struct Member {
 };
 
 void send_member(SwiftClient& swift, const FsStore& staging, const Member& member, const ObjectPlace& place,
-                 const HttpHeaders& headers, std::string& etag) {
+                 const HttpHeaders& headers, UploadClaims& claims, std::string& etag) {
     const std::string staged = staging.root() + "/" + member.file->directory + member.file->temporary_name;
     const UniqueFd fd(::open(staged.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) {
@@ -68,6 +68,7 @@ void send_member(SwiftClient& swift, const FsStore& staging, const Member& membe
     etag = swift.put(
         place.container, place.object, headers,
         [&](char* buffer, std::size_t capacity) -> std::size_t {
+            claims.keep_alive();
             for (;;) {
                 const ssize_t got = ::read(fd.get(), buffer, capacity);
                 if (got >= 0) {
@@ -79,15 +80,6 @@ void send_member(SwiftClient& swift, const FsStore& staging, const Member& membe
             }
         },
         static_cast<std::int64_t>(member.file->size));
-}
-
-// Both absent, or the same object with the same content.
-bool same_file(const std::optional<ArtifactRecord>& now, const std::optional<ArtifactRecord>& before) {
-    if (!now || !before) {
-        return now.has_value() == before.has_value();
-    }
-    return now->sha256 == before->sha256 && now->content_encoding == before->content_encoding &&
-           now->container == before->container && now->object == before->object;
 }
 
 }  // namespace
@@ -124,18 +116,25 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
     body.drain();
     mark_body_read(r);
 
+    MySqlLedger ledger(catalogue.pool());
+    UploadClaims claims(catalogue, upload, ledger);
     std::vector<Member> members;
     std::uint64_t bytes = 0;
     std::uint64_t new_files = 0;
     for (StagedFile& file : staged.files) {
         Member member{&file, file.directory + file.name, std::nullopt, false};
+        // Claimed before the lookup, so what it finds holds until the commit.
+        claims.claim(member.path);
+        claims.keep_alive();
         const std::optional<ArtifactRecord> existing = existing_file(catalogue, member.path, now);
         if (existing) {
-            member.identical = existing->sha256 == file.sha256 && existing->content_encoding.empty();
+            // Only bytes that can be read are confirmed: a row whose object is gone is replaced.
+            member.identical = existing->sha256 == file.sha256 && existing->content_encoding.empty() &&
+                               object_exists(swift, *existing);
             if (!member.identical) {
                 member.replaced = existing;
             }
-            if (member.replaced && !upload.claims.overwrite) {
+            if (member.replaced && existing->sha256 != file.sha256 && !upload.claims.overwrite) {
                 refuse(HTTP_CONFLICT, "exists",
                        "'" + member.path + "' already exists with other content (the token has no overwrite)");
             }
@@ -144,20 +143,7 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
         new_files += existing ? 0 : 1;
         members.push_back(std::move(member));
     }
-    std::vector<std::unique_ptr<PathClaim>> claims;
-    for (const Member& member : members) {
-        if (!member.identical) {
-            claims.push_back(std::make_unique<PathClaim>(catalogue, member.path, upload.claims.jti, now));
-            // Another upload may have stored the path between the lookup and the claim.
-            if (!same_file(stored_row(catalogue, member.path, now), member.replaced)) {
-                refuse(HTTP_SERVICE_UNAVAILABLE, "upload_in_progress",
-                       "'" + member.path + "' was stored by another request meanwhile; try again");
-            }
-        }
-    }
-    MySqlLedger ledger(catalogue.pool());
-    QuotaReservation quota(upload, ledger, new_files);
-    quota.cover(bytes, true);
+    claims.reserve(bytes, new_files, true);
     std::vector<UnpublishedObject> unpublished;
     std::vector<ArtifactRecord> records;
     for (const Member& member : members) {
@@ -165,24 +151,29 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
             continue;
         }
         const ObjectPlace place = place_for(storage, member.path, member.replaced ? &*member.replaced : nullptr);
+        if (claims.took_over()) {
+            remove_leftover(swift, r, place.container, place.object);
+        }
         const ContentType type = content_type_for(member.file->name);
         const std::string_view content_type = type.encoding.empty() ? type.media_type : "application/gzip";
         std::string etag;
-        send_member(swift, staging_store, member, place, object_headers(storage, content_type, false), etag);
-        unpublished.emplace_back(swift, r).stored(place.container, place.object);
+        send_member(swift, staging_store, member, place, object_headers(storage, content_type, false), claims, etag);
+        unpublished.emplace_back(swift, r, claims).stored(place.container, place.object);
         records.push_back(record_for(upload, storage, member.path, place.container, member.file->size,
                                      member.file->sha256, etag, content_type, false));
     }
-    in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
-        if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
-            throw Refused{*refusal};  // sealed while the archive arrived
-        }
-        quota.settle(entry, bytes, new_files);
-        for (const ArtifactRecord& record : records) {
-            catalogue.record(entry.connection(), record);
-        }
-    });
-    quota.settled();
+    publish(
+        ledger, claims, upload.claims.jti,
+        [&](MySqlLedgerEntry& entry) {
+            if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
+                throw Refused{*refusal};  // sealed while the archive arrived
+            }
+            claims.settle(entry, bytes, new_files);
+            for (const ArtifactRecord& record : records) {
+                catalogue.record(entry.connection(), record);
+            }
+        },
+        [&](MySqlConnection& connection) { return records.empty() || row_is(connection, records.front()); });
     for (UnpublishedObject& object : unpublished) {
         object.published();
     }

@@ -2,7 +2,11 @@
 
 #include <http_log.h>
 
+#include <sys/random.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
 
 #include "../core/swift_naming.h"
 #include "../core/upload_policy.h"
@@ -15,98 +19,293 @@ namespace {
 
 // A body of unknown length reserves quota in steps that double from this size.
 constexpr std::uint64_t kFirstReservation = 1 << 20;
-// An upload of the same path that started this long ago has died with its process.
-constexpr std::int64_t kStaleUploadSeconds = 3600;
+// A claim's lease: renewed every third of it while the upload works; an owner that could
+// not renew stops touching Swift kLeaseMargin before it runs out.
+constexpr int kLeaseSeconds = 15;
+constexpr auto kRenewEvery = std::chrono::seconds(kLeaseSeconds / 3);
+constexpr auto kLeaseMargin = std::chrono::seconds(3);
+
+std::string new_owner_id() {
+    unsigned char bytes[16];
+    std::size_t got = 0;
+    while (got < sizeof bytes) {
+        const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+        if (n < 0 && errno != EINTR) {
+            throw std::system_error(errno, std::generic_category(), "getrandom");
+        }
+        got += n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string id;
+    for (const unsigned char byte : bytes) {
+        id.push_back(kHex[byte >> 4]);
+        id.push_back(kHex[byte & 0xF]);
+    }
+    return id;
+}
+
+[[noreturn]] void refuse_busy(const std::string& path) {
+    refuse(HTTP_SERVICE_UNAVAILABLE, "upload_in_progress",
+           "'" + path + "' is being uploaded by another request right now; try again when it is done");
+}
+
+std::uint64_t to_unsigned(const std::optional<std::string>& text) {
+    return text ? std::stoull(*text) : 0;
+}
 
 }  // namespace
 
-PathClaim::PathClaim(Catalogue& catalogue, std::string path, std::string jti, std::int64_t now)
-    : catalogue_(catalogue), path_(std::move(path)), jti_(std::move(jti)), started_(now) {
-    const bool claimed = catalogue_call([&] {
-        return catalogue_.pool().with_connection([&](MySqlConnection& connection) {
-            const SqlResult inserted =
-                connection.execute("INSERT IGNORE INTO uploads_in_progress (path, jti, started_at) VALUES (?, ?, ?)",
-                                   {std::string_view(path_), std::string_view(jti_), started_});
-            if (inserted.affected_rows == 1) {
-                return true;
-            }
-            const SqlResult taken = connection.execute(
-                "UPDATE uploads_in_progress SET jti = ?, started_at = ? WHERE path = ? AND started_at < ?",
-                {std::string_view(jti_), started_, std::string_view(path_), started_ - kStaleUploadSeconds});
-            return taken.affected_rows == 1;
-        });
-    });
-    if (!claimed) {
-        refuse(HTTP_SERVICE_UNAVAILABLE, "upload_in_progress",
-               "'" + path_ + "' is being uploaded by another request right now; try again when it is done");
-    }
-}
-
-PathClaim::~PathClaim() {
-    try {
-        catalogue_.pool().with_connection([&](MySqlConnection& connection) {
-            return connection.execute("DELETE FROM uploads_in_progress WHERE path = ? AND jti = ? AND started_at = ?",
-                                      {std::string_view(path_), std::string_view(jti_), started_});
-        });
-    } catch (...) {
-        // A claim left behind expires after kStaleUploadSeconds.
-    }
-}
-
-QuotaReservation::QuotaReservation(UploadRequest& upload, MySqlLedger& ledger, std::uint64_t files)
-    : upload_(upload),
+UploadClaims::UploadClaims(Catalogue& catalogue, UploadRequest& upload, MySqlLedger& ledger)
+    : catalogue_(catalogue),
+      upload_(upload),
       ledger_(ledger),
-      files_(files),
+      owner_(new_owner_id()),
       limited_(upload.claims.max_bytes.has_value() || upload.claims.max_files.has_value()) {}
 
-QuotaReservation::~QuotaReservation() {
-    if (reserved_bytes_ == 0 && reserved_files_ == 0) {
-        return;
+UploadClaims::~UploadClaims() {
+    if (state_ == State::Open && attempted_) {
+        release();
     }
+}
+
+void UploadClaims::release() noexcept {
     try {
-        const auto entry = ledger_.open_entry(upload_.claims.jti);
-        entry->release(reserved_bytes_, reserved_files_);
+        // Insisting: right after a failure the pool may stand back, and a claim left here
+        // blocks the path until its lease runs out.
+        const auto entry = ledger_.open_entry(upload_.claims.jti, true);
+        MySqlConnection& connection = entry->connection();
+        const SqlResult reserved = connection.execute(
+            "SELECT SUM(reserved_bytes), SUM(reserved_files) FROM uploads_in_progress WHERE owner = ? FOR UPDATE",
+            {std::string_view(owner_)});
+        if (!reserved.rows.empty()) {
+            entry->release(to_unsigned(reserved.rows[0][0]), to_unsigned(reserved.rows[0][1]));
+        }
+        connection.execute("DELETE FROM uploads_in_progress WHERE owner = ?", {std::string_view(owner_)});
         entry->commit();
     } catch (const std::exception& e) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, upload_.r,
-                      ARTF_LOGNO(0217) "cannot give back the quota an upload reserved: %s", e.what());
+                      ARTF_LOGNO(0217) "cannot end the claims of a failed upload and give back the quota it "
+                                       "reserved; whoever takes them over in %d s does: %s",
+                      kLeaseSeconds, e.what());
     }
 }
 
-void QuotaReservation::cover(std::uint64_t bytes, bool exact) {
-    if (!limited_ || (bytes <= reserved_bytes_ && reserved_files_ >= files_)) {
+void UploadClaims::renewed(std::chrono::steady_clock::time_point sent) {
+    lease_end_ = sent + std::chrono::seconds(kLeaseSeconds);
+    next_renewal_ = sent + kRenewEvery;
+}
+
+void UploadClaims::lose(const std::string& why) {
+    state_ = State::Lost;
+    refuse(HTTP_SERVICE_UNAVAILABLE, "unavailable",
+           "the upload lost its claim on the path (" + why + "); nothing was stored, try again");
+}
+
+void UploadClaims::claim(const std::string& path) {
+    attempted_ = true;
+    const auto sent = std::chrono::steady_clock::now();
+    const std::int64_t now = apr_time_sec(upload_.r->request_time);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const SqlResult found = catalogue_call([&] {
+            return catalogue_.pool().with_connection([&](MySqlConnection& connection) {
+                SqlResult inserted = connection.execute(
+                    "INSERT IGNORE INTO uploads_in_progress (path, jti, owner, started_at, lease_until) "
+                    "VALUES (?, ?, ?, ?, UNIX_TIMESTAMP() + ?)",
+                    {std::string_view(path), std::string_view(upload_.claims.jti), std::string_view(owner_), now,
+                     std::int64_t{kLeaseSeconds}});
+                if (inserted.affected_rows == 1) {
+                    return inserted;
+                }
+                return connection.execute(
+                    "SELECT owner, jti, lease_until < UNIX_TIMESTAMP() FROM uploads_in_progress WHERE path = ?",
+                    {std::string_view(path)});
+            });
+        });
+        if (found.affected_rows != 1) {
+            if (found.rows.empty()) {
+                continue;  // the holder finished between the two statements
+            }
+            const SqlRow& row = found.rows[0];
+            const std::string holder = row[0].value_or("");
+            // Our own claim when an earlier try's INSERT landed but its answer was lost.
+            if (holder != owner_) {
+                if (row[2].value_or("0") != "1") {
+                    refuse_busy(path);
+                }
+                take_over(path, holder, row[1].value_or(""));
+            }
+        }
+        if (paths_.empty()) {
+            renewed(sent);
+            first_path_ = path;
+        }
+        paths_.insert(path);
         return;
     }
+    refuse_busy(path);
+}
+
+void UploadClaims::take_over(const std::string& path, const std::string& stale_owner, const std::string& stale_jti) {
+    // Locks in the order every other transaction takes them: the token's row, then the claim.
+    const auto entry = ledger_.open_entry(stale_jti);
+    MySqlConnection& connection = entry->connection();
+    const SqlResult claimed = catalogue_call([&] {
+        return connection.execute(
+            "SELECT reserved_bytes, reserved_files FROM uploads_in_progress "
+            "WHERE path = ? AND owner = ? AND lease_until < UNIX_TIMESTAMP() FOR UPDATE",
+            {std::string_view(path), std::string_view(stale_owner)});
+    });
+    if (claimed.rows.empty()) {
+        refuse_busy(path);  // renewed or taken by someone else meanwhile
+    }
+    entry->release(to_unsigned(claimed.rows[0][0]), to_unsigned(claimed.rows[0][1]));
+    catalogue_call([&] {
+        return connection.execute(
+            "UPDATE uploads_in_progress SET jti = ?, owner = ?, started_at = ?, lease_until = UNIX_TIMESTAMP() + ?, "
+            "reserved_bytes = 0, reserved_files = 0 WHERE path = ?",
+            {std::string_view(upload_.claims.jti), std::string_view(owner_),
+             std::int64_t{apr_time_sec(upload_.r->request_time)}, std::int64_t{kLeaseSeconds}, std::string_view(path)});
+    });
+    entry->commit();
+    took_over_ = true;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, upload_.r,
+                  ARTF_LOGNO(0223) "took over the claim on %s of an upload whose lease ran out", path.c_str());
+}
+
+void UploadClaims::keep_alive() {
+    const auto now = std::chrono::steady_clock::now();
+    if (paths_.empty() || now < next_renewal_) {
+        return;
+    }
+    try {
+        const SqlResult renewed_rows = catalogue_.pool().with_connection([&](MySqlConnection& connection) {
+            return connection.execute(
+                "UPDATE uploads_in_progress SET lease_until = UNIX_TIMESTAMP() + ? WHERE owner = ?",
+                {std::int64_t{kLeaseSeconds}, std::string_view(owner_)});
+        });
+        if (renewed_rows.affected_rows < paths_.size()) {
+            lose("another upload took it over");
+        }
+        renewed(now);
+        return;
+    } catch (const std::exception&) {
+        next_renewal_ = now + std::chrono::seconds(1);  // not yet: the lease may still hold
+    }
+    if (now + kLeaseMargin >= lease_end_) {
+        lose("its lease could not be renewed");
+    }
+}
+
+void UploadClaims::reserve(std::uint64_t bytes, std::uint64_t files, bool exact) {
+    if (!limited_ || (bytes <= reserved_bytes_ && files <= reserved_files_)) {
+        return;
+    }
+    if (paths_.empty()) {
+        throw std::logic_error("a reservation needs a claim to live on");
+    }
     const std::uint64_t step = std::max(reserved_bytes_ * 2, kFirstReservation);
-    const std::uint64_t target = exact ? bytes : std::max(bytes, std::min(step, max_file_size(upload_)));
+    const std::uint64_t target =
+        std::max(reserved_bytes_, exact ? bytes : std::max(bytes, std::min(step, max_file_size(upload_))));
     const auto entry = ledger_.open_entry(upload_.claims.jti);
-    const std::uint64_t new_files = files_ - reserved_files_;
+    const std::uint64_t new_files = files > reserved_files_ ? files - reserved_files_ : 0;
     std::uint64_t more = target - reserved_bytes_;
     if (check_quota(upload_.claims, entry->usage(), more, new_files)) {
-        more = bytes - reserved_bytes_;  // the step is too much: ask for what is needed only
+        more = bytes > reserved_bytes_ ? bytes - reserved_bytes_ : 0;  // the step is too much: what is needed only
         if (auto refusal = check_quota(upload_.claims, entry->usage(), more, new_files)) {
             throw Refused{*refusal};
         }
     }
     entry->charge(more, new_files);
+    const SqlResult kept = catalogue_call([&] {
+        return entry->connection().execute(
+            "UPDATE uploads_in_progress SET reserved_bytes = reserved_bytes + ?, reserved_files = reserved_files + ? "
+            "WHERE path = ? AND owner = ?",
+            {more, new_files, std::string_view(first_path_), std::string_view(owner_)});
+    });
+    if (kept.affected_rows != 1) {
+        lose("another upload took it over");
+    }
     entry->commit();
     reserved_bytes_ += more;
     reserved_files_ += new_files;
 }
 
-void QuotaReservation::settle(LedgerEntry& entry, std::uint64_t bytes, std::uint64_t files) {
+void UploadClaims::settle(MySqlLedgerEntry& entry, std::uint64_t bytes, std::uint64_t files) {
     if (!limited_) {
         entry.charge(bytes, files);
+    } else if (bytes > reserved_bytes_ || files > reserved_files_) {
+        throw std::logic_error("an upload stored more than it reserved");
+    } else {
+        entry.release(reserved_bytes_ - bytes, reserved_files_ - files);
+    }
+    if (paths_.empty()) {
         return;
     }
-    if (bytes > reserved_bytes_ || files > reserved_files_) {
-        throw std::logic_error("an upload stored more than it reserved");
+    const SqlResult ended_rows =
+        entry.connection().execute("DELETE FROM uploads_in_progress WHERE owner = ?", {std::string_view(owner_)});
+    if (ended_rows.affected_rows != paths_.size()) {
+        lose("another upload took it over");
     }
-    entry.release(reserved_bytes_ - bytes, reserved_files_ - files);
+}
+
+bool UploadClaims::ended(MySqlConnection& connection) {
+    const SqlResult left =
+        connection.execute("SELECT COUNT(*) FROM uploads_in_progress WHERE owner = ?", {std::string_view(owner_)});
+    return !left.rows.empty() && left.rows[0][0].value_or("") == "0";
+}
+
+bool UploadClaims::may_delete_objects() const {
+    if (state_ == State::Unknown || state_ == State::Lost) {
+        return false;
+    }
+    // Past the lease another upload may have taken the path and be writing its object.
+    return paths_.empty() || std::chrono::steady_clock::now() + kLeaseMargin < lease_end_;
+}
+
+void resolve_publication(MySqlLedger& ledger, UploadClaims& claims, const LedgerOutcomeUnknown& lost,
+                         const std::function<bool(MySqlConnection&)>& committed) {
+    request_rec* r = claims.request();
+    const std::optional<bool> outcome = ledger.pool().resolve_lost_commit(lost.thread_id(), committed);
+    if (outcome && *outcome) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      ARTF_LOGNO(0222) "the answer to COMMIT was lost (%s); it had applied: the upload is stored",
+                      lost.what());
+        claims.published();
+        return;
+    }
+    if (outcome) {
+        throw LedgerUnavailable(std::string(lost.what()) + "; it had not applied");
+    }
+    claims.outcome_unknown();
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  ARTF_LOGNO(0221) "the answer to COMMIT was lost (%s) and the catalogue could not be asked "
+                                   "whether it applied: the objects are kept, the claims left to their lease",
+                  lost.what());
+    refuse(HTTP_SERVICE_UNAVAILABLE, "outcome_unknown",
+           "the catalogue did not confirm whether the upload was stored; send it again (an identical upload "
+           "is confirmed, not stored twice)");
+}
+
+bool row_is(MySqlConnection& connection, const ArtifactRecord& record) {
+    const SqlResult found = connection.execute("SELECT container, object, etag, sha256 FROM artifacts WHERE path = ?",
+                                               {std::string_view(record.path)});
+    if (found.rows.empty()) {
+        return false;
+    }
+    const SqlRow& row = found.rows[0];
+    return row[0].value_or("") == record.container && row[1].value_or("") == record.object &&
+           row[2].value_or("") == record.etag && row[3].value_or("") == record.sha256;
 }
 
 UnpublishedObject::~UnpublishedObject() {
     if (container_.empty()) {
+        return;
+    }
+    if (!claims_->may_delete_objects()) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r_,
+                      ARTF_LOGNO(0220) "keeping %s/%s: a committed row may name it, or another upload may be "
+                                       "writing it now",
+                      container_.c_str(), object_.c_str());
         return;
     }
     try {
@@ -120,6 +319,21 @@ UnpublishedObject::~UnpublishedObject() {
 void UnpublishedObject::stored(std::string container, std::string object) {
     container_ = std::move(container);
     object_ = std::move(object);
+}
+
+bool object_exists(SwiftClient& swift, const ArtifactRecord& record) {
+    const HttpResponse response = swift.fetch(true, record.container, record.object, {}, nullptr, nullptr);
+    return response.status != 404;
+}
+
+void remove_leftover(SwiftClient& swift, request_rec* r, const std::string& container, const std::string& object) {
+    try {
+        swift.remove(container, object);
+    } catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      ARTF_LOGNO(0224) "cannot delete %s/%s, left by an upload that did not finish: %s",
+                      container.c_str(), object.c_str(), e.what());
+    }
 }
 
 std::optional<ArtifactRecord> stored_row(Catalogue& catalogue, const std::string& path, std::int64_t now) {

@@ -1,15 +1,20 @@
 // The steps every upload into Swift takes to publish (swift_upload.cc, swift_extract.cc):
 // one upload of a path at a time across servers, quota reserved in the ledger ahead of
-// the bytes, objects deleted again unless their row was committed, and the row and the
-// charge written in one transaction.
+// the bytes, objects deleted again unless a committed row may name them, and the row, the
+// charge and the end of the claims written in one transaction whose outcome is learnt
+// even when the answer to its COMMIT is lost.
 #pragma once
 
 #include <httpd.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "../backends/catalogue.h"
 #include "../backends/http_exchange.h"
@@ -33,10 +38,85 @@ auto catalogue_call(Work&& work) {
     }
 }
 
-// Runs `work` in the token's ledger transaction and commits, again when InnoDB chose it
-// as a deadlock victim (rows of a shared parent directory are inserted concurrently).
-template <typename Work>
-void in_transaction(MySqlLedger& ledger, const std::string& jti, Work&& work) {
+// An upload's claims on the paths it writes (uploads_in_progress), one upload of a path at
+// a time across every server, with the quota it reserved ahead of the bytes.
+//
+// A claim names its owner (this upload) and holds a lease in the database's clock, which
+// keep_alive() renews while the upload works; once the lease has run out, another upload
+// may take the claim over, giving back what it had reserved. So a claim whose owner died or
+// lost the database blocks its path for seconds, and one whose owner still works is never
+// taken. An owner that could not renew in time stops touching Swift before its lease ends.
+//
+// The reservation lives on the first claim, changed in the same transaction as the
+// token's ledger row, and leaves with the claims: the publishing transaction settles it
+// into the charge and deletes the claims; a failed upload gives back what its claims say
+// it reserved (not what it believes), so the token's usage is always its stored files plus
+// the reservations of live claims.
+class UploadClaims {
+public:
+    UploadClaims(Catalogue& catalogue, UploadRequest& upload, MySqlLedger& ledger);
+    // Gives back the reservation and drops the claims, unless published or the outcome is
+    // unknown (then the claims stay until their lease runs out, and whoever takes them
+    // over gives the reservation back).
+    ~UploadClaims();
+    UploadClaims(const UploadClaims&) = delete;
+    UploadClaims& operator=(const UploadClaims&) = delete;
+
+    // Claims `path`, taking over a claim whose lease has run out. Throws Refused (503
+    // upload_in_progress) while another upload holds it.
+    void claim(const std::string& path);
+    // True when a claim was taken over from an upload that did not finish: what it may
+    // have left in Swift at this upload's place is removed before it is used.
+    bool took_over() const { return took_over_; }
+    // Renews the lease when it is due. Throws Refused (503) when the claims were lost or
+    // the lease could not be renewed before it ran out.
+    void keep_alive();
+    // Reserves quota so that `bytes` (and `files` new files) are covered: exactly, or in
+    // growing steps for a body whose length is not known. Throws Refused (413, 410, 503).
+    void reserve(std::uint64_t bytes, std::uint64_t files, bool exact);
+    // In the publishing transaction: the reservation becomes the charge of what was stored,
+    // and the claims end. Throws Refused (503) when they were taken over meanwhile.
+    void settle(MySqlLedgerEntry& entry, std::uint64_t bytes, std::uint64_t files);
+    // Whether the committed transaction that ended these claims is visible (for a lost COMMIT).
+    bool ended(MySqlConnection& connection);
+    void published() { state_ = State::Published; }
+    void outcome_unknown() { state_ = State::Unknown; }
+    // Objects this upload wrote may be deleted when it fails: not when a committed row may
+    // name them (the outcome is unknown) or another upload may be writing there now.
+    bool may_delete_objects() const;
+    const std::string& owner() const { return owner_; }
+    request_rec* request() const { return upload_.r; }
+
+private:
+    enum class State { Open, Published, Unknown, Lost };
+    void take_over(const std::string& path, const std::string& stale_owner, const std::string& stale_jti);
+    void renewed(std::chrono::steady_clock::time_point sent);
+    [[noreturn]] void lose(const std::string& why);
+    void release() noexcept;
+
+    Catalogue& catalogue_;
+    UploadRequest& upload_;
+    MySqlLedger& ledger_;
+    std::string owner_;
+    std::unordered_set<std::string> paths_;  // claimed
+    std::string first_path_;                 // the claim the reservation lives on
+    bool attempted_ = false;                 // a claim may exist in the database
+    bool took_over_ = false;
+    bool limited_;
+    std::uint64_t reserved_bytes_ = 0;
+    std::uint64_t reserved_files_ = 0;
+    State state_ = State::Open;
+    std::chrono::steady_clock::time_point lease_end_{};
+    std::chrono::steady_clock::time_point next_renewal_{};
+};
+
+// Runs `work` in the token's ledger transaction, ends the claims in it and commits, again
+// when InnoDB chose it as a deadlock victim (rows of a shared parent directory are
+// inserted concurrently). When the answer to COMMIT is lost, finds out whether it
+// applied before answering: `committed(connection)` tells from the rows it wrote. When
+// that cannot be learnt in time, answers 503 and keeps every object a row may name.
+template <typename Work, typename Probe>
+void publish(MySqlLedger& ledger, UploadClaims& claims, const std::string& jti, Work&& work, Probe&& committed) {
     constexpr int kAttempts = 3;
     for (int attempt = 1;; ++attempt) {
         try {
@@ -46,6 +126,12 @@ void in_transaction(MySqlLedger& ledger, const std::string& jti, Work&& work) {
                 return 0;
             });
             entry->commit();
+            claims.published();
+            return;
+        } catch (const LedgerOutcomeUnknown& lost) {
+            resolve_publication(ledger, claims, lost, [&](MySqlConnection& connection) {
+                return claims.ended(connection) && committed(connection);
+            });
             return;
         } catch (const LedgerBusy&) {
             if (attempt == kAttempts) {
@@ -55,53 +141,20 @@ void in_transaction(MySqlLedger& ledger, const std::string& jti, Work&& work) {
     }
 }
 
-// One upload of a path at a time, across every server: a second one is answered 503 with
-// Retry-After (clients retry it) instead of racing the first inside Swift. A claim left by
-// a process that died expires after an hour.
-class PathClaim {
-public:
-    PathClaim(Catalogue& catalogue, std::string path, std::string jti, std::int64_t now);
-    ~PathClaim();
-    PathClaim(const PathClaim&) = delete;
-    PathClaim& operator=(const PathClaim&) = delete;
+// Learns the outcome of a lost COMMIT: returns when it applied (marks the claims
+// published), throws LedgerUnavailable when it did not, Refused (503) when nobody knows.
+void resolve_publication(MySqlLedger& ledger, UploadClaims& claims, const LedgerOutcomeUnknown& lost,
+                         const std::function<bool(MySqlConnection&)>& committed);
 
-private:
-    Catalogue& catalogue_;
-    std::string path_;
-    std::string jti_;
-    std::int64_t started_;
-};
+// Whether `record`'s row is in the catalogue as written (a lost COMMIT's probe).
+bool row_is(MySqlConnection& connection, const ArtifactRecord& record);
 
-// Quota reserved in the ledger ahead of the bytes that use it; what was not used is
-// given back when the upload ends, whatever ended it.
-class QuotaReservation {
-public:
-    QuotaReservation(UploadRequest& upload, MySqlLedger& ledger, std::uint64_t files);
-    ~QuotaReservation();
-    QuotaReservation(const QuotaReservation&) = delete;
-    QuotaReservation& operator=(const QuotaReservation&) = delete;
-
-    // Reserves so that `bytes` (and the files) are covered: exactly, or in growing steps
-    // for a body whose length is not known. Throws Refused (413, 410).
-    void cover(std::uint64_t bytes, bool exact);
-    // In the publishing transaction: the charge becomes what was stored.
-    void settle(LedgerEntry& entry, std::uint64_t bytes, std::uint64_t files);
-    // The publishing transaction committed: nothing is left to give back.
-    void settled() { reserved_bytes_ = reserved_files_ = 0; }
-
-private:
-    UploadRequest& upload_;
-    MySqlLedger& ledger_;
-    std::uint64_t files_;
-    bool limited_;
-    std::uint64_t reserved_bytes_ = 0;
-    std::uint64_t reserved_files_ = 0;
-};
-
-// Deletes an object whose upload could not be completed, unless it was published.
+// Deletes an object whose upload could not be completed, unless it was published or the
+// claims say it may not be deleted (see UploadClaims::may_delete_objects).
 class UnpublishedObject {
 public:
-    UnpublishedObject(SwiftClient& swift, request_rec* r) : swift_(swift), r_(r) {}
+    UnpublishedObject(SwiftClient& swift, request_rec* r, const UploadClaims& claims)
+        : swift_(swift), r_(r), claims_(&claims) {}
     ~UnpublishedObject();
     UnpublishedObject(UnpublishedObject&&) = default;
     void stored(std::string container, std::string object);
@@ -110,9 +163,16 @@ public:
 private:
     SwiftClient& swift_;
     request_rec* r_;
+    const UploadClaims* claims_;
     std::string container_;
     std::string object_;
 };
+
+// Whether Swift still holds the object `record` names (an identical upload is confirmed
+// only for bytes that can be read). Throws HttpUnavailable.
+bool object_exists(SwiftClient& swift, const ArtifactRecord& record);
+// Deletes what an upload that did not finish may have left at `place`; a missing object is fine.
+void remove_leftover(SwiftClient& swift, request_rec* r, const std::string& container, const std::string& object);
 
 // The row of the file stored under `path`, not counting a row of `path` without ".gz"
 // stored compressed (and a directory's row too), or nothing.

@@ -74,12 +74,21 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     Catalogue& catalogue = *storage.catalogue;
     SwiftClient& swift = *storage.swift;
     const std::int64_t now = apr_time_sec(r->request_time);
+    MySqlLedger ledger(catalogue.pool());
     // Claimed before the lookup, so what the lookup finds holds until the commit: no other
     // upload can store the path in between (and be overwritten without `overwrite`).
-    const PathClaim claim(catalogue, upload.relative, upload.claims.jti, now);
+    UploadClaims claims(catalogue, upload, ledger);
+    claims.claim(upload.relative);
     const std::optional<ArtifactRecord> existing = existing_file(catalogue, upload.relative, now);
+    // A row whose object is gone (lost to an earlier fault) is stored again, never confirmed.
+    const bool readable = existing && object_exists(swift, *existing);
+    if (existing && !readable) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      ARTF_LOGNO(0225) "the row of %s names %s/%s, which Swift does not have: storing it again",
+                      upload.relative.c_str(), existing->container.c_str(), existing->object.c_str());
+    }
     check_ledger_early(upload, existing ? 0 : length.value_or(0));
-    if (existing && !upload.claims.overwrite) {
+    if (readable && !upload.claims.overwrite) {
         const std::string sha256 = hash_body(upload);
         if (sha256 != existing->sha256 || existing->content_encoding != (gzip ? "gzip" : "")) {
             refuse(HTTP_CONFLICT, "exists",
@@ -89,13 +98,14 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
         return reply_stored(upload, false, existing->size, sha256);
     }
 
-    MySqlLedger ledger(catalogue.pool());
     const std::uint64_t new_files = existing ? 0 : 1;
-    QuotaReservation quota(upload, ledger, new_files);
     if (length) {
-        quota.cover(*length, true);
+        claims.reserve(*length, new_files, true);
     }
     const ObjectPlace place = place_for(storage, upload.relative, existing ? &*existing : nullptr);
+    if (claims.took_over()) {
+        remove_leftover(swift, r, place.container, place.object);
+    }
     const ContentType type = content_type_for(target.name);
     // A name.gz sent as it is (no Content-Encoding) is served as the compressed file it is.
     const std::string_view content_type = type.encoding.empty() || gzip ? type.media_type : "application/gzip";
@@ -113,6 +123,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     const auto read_body = [&](char* buffer, std::size_t capacity) -> std::size_t {
         if (pending.empty() && !ended) {
             pending = body.next();
+            claims.keep_alive();
             if (pending.empty()) {
                 ended = true;
                 mark_body_read(r);
@@ -132,7 +143,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
             if (size + pending.size() > limit) {
                 throw Refused{file_too_large(limit)};
             }
-            quota.cover(size + pending.size(), false);
+            claims.reserve(size + pending.size(), new_files, false);
             size += pending.size();
             sha.update(pending);
         }
@@ -141,27 +152,34 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
         pending.remove_prefix(n);
         return n;
     };
-    UnpublishedObject unpublished(swift, r);
+    UnpublishedObject unpublished(swift, r, claims);
     const std::string etag =
         swift.put(place.container, place.object, object_headers(storage, content_type, gzip), read_body, -1);
     unpublished.stored(place.container, place.object);
     const bool identical = existing && existing->sha256 == sha256 && existing->content_encoding == (gzip ? "gzip" : "");
+    if (existing && !identical && !upload.claims.overwrite) {
+        refuse(HTTP_CONFLICT, "exists",
+               "'" + upload.relative + "' already exists with other content (the token has no overwrite)");
+    }
     const ArtifactRecord record =
         record_for(upload, storage, upload.relative, place.container, size, sha256, etag, content_type, gzip);
-    in_transaction(ledger, upload.claims.jti, [&](MySqlLedgerEntry& entry) {
-        if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
-            throw Refused{*refusal};  // sealed while the body arrived
-        }
-        quota.settle(entry, identical ? 0 : size, new_files);
-        catalogue.record(entry.connection(), record);
-    });
-    quota.settled();
+    publish(
+        ledger, claims, upload.claims.jti,
+        [&](MySqlLedgerEntry& entry) {
+            if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
+                throw Refused{*refusal};  // sealed while the body arrived
+            }
+            claims.settle(entry, identical ? 0 : size, new_files);
+            catalogue.record(entry.connection(), record);
+        },
+        [&](MySqlConnection& connection) { return row_is(connection, record); });
     unpublished.published();
     if (existing) {
         delete_replaced(swift, r, *existing);
     }
-    audit(upload, identical ? "already stored" : "stored", upload.relative, size, sha256);
-    return reply_stored(upload, !identical, size, sha256);
+    const bool created = !identical || !readable;
+    audit(upload, created ? "stored" : "already stored", upload.relative, size, sha256);
+    return reply_stored(upload, created, size, sha256);
 }
 
 int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
@@ -169,15 +187,19 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     check_seal_request(upload);
     Catalogue& catalogue = *storage.catalogue;
     const std::int64_t now = apr_time_sec(r->request_time);
+    const std::string manifest_path = upload.relative + std::string(kManifestName);
     MySqlLedger ledger(catalogue.pool());
+    // Claimed before the token's row is locked: taking over a claim a failed seal left
+    // locks that row too.
+    UploadClaims claims(catalogue, upload, ledger);
+    claims.claim(manifest_path);
     // The token's row stays locked from here to the seal: an upload of this token that
     // finishes meanwhile waits, then finds the token sealed (410) instead of missing from
     // the manifest.
-    const auto entry = ledger.open_entry(upload.claims.jti);
+    auto entry = ledger.open_entry(upload.claims.jti);
     if (auto refusal = check_quota(upload.claims, entry->usage(), 0, 0)) {
         throw Refused{*refusal};
     }
-    const std::string manifest_path = upload.relative + std::string(kManifestName);
     std::vector<ManifestFile> files;
     catalogue_call([&] {
         catalogue.for_each_below(upload.relative, now, [&](const ArtifactRecord& record) {
@@ -199,10 +221,9 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     Sha256 sha;
     sha.update(body);
     const std::string sha256 = sha.hex_digest();
-    const PathClaim claim(catalogue, manifest_path, upload.claims.jti, now);
     const std::optional<ArtifactRecord> existing = existing_file(catalogue, manifest_path, now);
     const ObjectPlace place = place_for(storage, manifest_path, existing ? &*existing : nullptr);
-    UnpublishedObject unpublished(*storage.swift, r);
+    UnpublishedObject unpublished(*storage.swift, r, claims);
     std::size_t offset = 0;
     const std::string etag = storage.swift->put(
         place.container, place.object, object_headers(storage, "application/json", false),
@@ -217,11 +238,19 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     const ArtifactRecord record = record_for(upload, storage, manifest_path, place.container, body.size(), sha256, etag,
                                              "application/json", false);
     catalogue_call([&] {
+        claims.settle(*entry, 0, 0);
         catalogue.record(entry->connection(), record);
         return 0;
     });
     entry->seal(now);
-    entry->commit();
+    try {
+        entry->commit();
+        claims.published();
+    } catch (const LedgerOutcomeUnknown& lost) {
+        resolve_publication(ledger, claims, lost, [&](MySqlConnection& connection) {
+            return claims.ended(connection) && row_is(connection, record);
+        });
+    }
     unpublished.published();
     if (existing) {
         delete_replaced(*storage.swift, r, *existing);

@@ -1,7 +1,8 @@
-"""Failure behaviour (issue 5): with MariaDB down, reads fall back to the filesystem and
-the error log says so once, not per request; with Swift down, its objects answer 503
-with Retry-After while the filesystem is still served; both recover without restarting
-httpd. The services are stopped and started again for real."""
+"""Failure behaviour (issues 5 and 12): with MariaDB down, what the filesystem has is
+served from it and every other path answers 503 with Retry-After (a 404 would be a lie
+that caches keep), and the error log says so once, not per request; with Swift down, its
+objects answer 503 with Retry-After while the filesystem is still served; both recover
+without restarting httpd. The services are stopped and started again for real."""
 import signal
 import time
 import uuid
@@ -33,6 +34,7 @@ def test_database_down_falls_back_to_disk_and_recovers(server, catalogued, maria
     prefix = f"outage/{uuid.uuid4().hex[:8]}/"
     catalogued.put(prefix + "both.txt", "from swift\n")
     catalogued.put(prefix + "swift-only.txt", "only in swift\n")
+    catalogued.put(prefix + "sub/deeper.txt", "only in swift\n")
     write(artifact_root, prefix + "both.txt", "from disk\n")
     assert requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n"
     offset = server.log_size()
@@ -40,7 +42,13 @@ def test_database_down_falls_back_to_disk_and_recovers(server, catalogued, maria
     try:
         for _ in range(5):
             assert requests.get(f"{server.url}/{prefix}both.txt", timeout=10).text == "from disk\n"
-            assert requests.get(f"{server.url}/{prefix}swift-only.txt", timeout=10).status_code == 404
+            missing = requests.get(f"{server.url}/{prefix}swift-only.txt", timeout=10)
+            assert missing.status_code == 503 and missing.headers["Retry-After"] == "2"
+            assert missing.headers["Cache-Control"] == "no-store"
+            assert requests.head(f"{server.url}/{prefix}swift-only.txt", timeout=10).status_code == 503
+            # A directory only the catalogue knows is not "not found" either.
+            assert requests.get(f"{server.url}/{prefix}sub/", timeout=10).status_code == 503
+        # The directory is on disk: its index shows what the disk has.
         index = requests.get(f"{server.url}/{prefix}?format=json", timeout=10)
         assert index.status_code == 200
         assert [entry["name"] for entry in index.json()["entries"]] == ["both.txt"]
@@ -79,7 +87,7 @@ def test_swift_down_answers_503_and_disk_is_still_served(server, catalogued, swi
 
 def test_unknown_schema_version_is_not_used(workdir, artifact_root, mariadb, swift):
     settings = mariadb.add_catalogue("future_catalogue")
-    mariadb.root_sql("INSERT INTO schema_version (version, description) VALUES (2, 'from the future')",
+    mariadb.root_sql("INSERT INTO schema_version (version, description) VALUES (3, 'from the future')",
                      database="future_catalogue")
     config = storage_config(workdir, mariadb, swift).replace(mariadb.catalogue_directive(), settings)
     server = start_httpd(workdir, "httpd-future-schema", main_config(workdir, artifact_root, config))
@@ -88,30 +96,41 @@ def test_unknown_schema_version_is_not_used(workdir, artifact_root, mariadb, swi
         write(artifact_root, prefix + "disk.txt", "on disk\n")
         assert requests.get(f"{server.url}/{prefix}disk.txt").text == "on disk\n"
         log = server.log_since(0)
-        assert "ARTF0402" in log and "schema is version 2, this module reads 1" in log
+        assert "ARTF0402" in log and "schema is version 3, this module reads 2" in log
     finally:
         server.stop()
 
 
 def test_a_hung_database_holds_no_worker(workdir, artifact_root, mariadb, swift, catalogued):
-    """mariadbd stopped with SIGSTOP accepts connections but never answers: the read and
-    connect timeouts end the wait, then the pool stands back and requests go to the disk at
-    once."""
-    settings = mariadb.catalogue_directive() + " read-timeout=2 connect-timeout=1 retry-interval=5"
+    """mariadbd stopped with SIGSTOP accepts connections but never answers: the lookup
+    timeout (2 s by default) ends the first wait, then the pool stands back and requests
+    are answered at once: from the disk when it has the file, 503 when it does not."""
+    settings = mariadb.catalogue_directive() + " retry-interval=30"
     config = storage_config(workdir, mariadb, swift).replace(mariadb.catalogue_directive(), settings)
     server = start_httpd(workdir, "httpd-hung-db", main_config(workdir, artifact_root, config))
     try:
         prefix = f"hung/{uuid.uuid4().hex[:8]}/"
         catalogued.put(prefix + "both.txt", "from swift\n")
+        catalogued.put(prefix + "swift-only.txt", "only in swift\n")
         write(artifact_root, prefix + "both.txt", "from disk\n")
         assert requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n"
         mariadb.process.send_signal(signal.SIGSTOP)
         try:
+            started = time.monotonic()
+            first = requests.get(f"{server.url}/{prefix}swift-only.txt", timeout=15)
+            first_took = time.monotonic() - started
+            assert first.status_code == 503 and first.headers["Retry-After"] == "30"
+            started = time.monotonic()
             for _ in range(10):
                 assert requests.get(f"{server.url}/{prefix}both.txt", timeout=15).text == "from disk\n"
+                assert requests.get(f"{server.url}/{prefix}swift-only.txt", timeout=15).status_code == 503
+            later_took = (time.monotonic() - started) / 20
             assert "ARTF0401" in server.log_since(0)
         finally:
             mariadb.process.send_signal(signal.SIGCONT)
-        assert eventually(lambda: requests.get(f"{server.url}/{prefix}both.txt").text == "from swift\n")
+        print(f"first answer in {first_took:.2f} s, later ones in {later_took * 1000:.1f} ms")
+        # The lookup's own timeout (2 s), not the write timeout plus a reconnection (12 s).
+        assert first_took < 4
+        assert later_took < 0.5
     finally:
         server.stop()

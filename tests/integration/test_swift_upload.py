@@ -530,14 +530,20 @@ def test_a_path_being_uploaded_elsewhere_is_retried_later(server, mariadb, objec
     scope = unique_scope("swift")
     token = mint(scope)
     busy, stale = scope + "busy.txt", scope + "stale.txt"
-    mariadb.query(f"INSERT INTO uploads_in_progress (path, jti, started_at) VALUES "
-                  f"({sql_bytes(busy)}, 'other', {int(time.time())}), ({sql_bytes(stale)}, 'dead', 1000)")
+    dead = "dead-" + scope[6:18]
+    mariadb.query(f"INSERT INTO tokens (jti, bytes_used, files_used) VALUES ('{dead}', 1500, 2); "
+                  "INSERT INTO uploads_in_progress (path, jti, owner, started_at, lease_until, reserved_bytes, "
+                  f"reserved_files) VALUES ({sql_bytes(busy)}, 'other', REPEAT('a', 32), UNIX_TIMESTAMP(), "
+                  f"UNIX_TIMESTAMP() + 60, 0, 0), ({sql_bytes(stale)}, '{dead}', REPEAT('b', 32), 1000, "
+                  "UNIX_TIMESTAMP() - 1, 500, 1)")
     refused = requests.put(f"{server.url}/{busy}", data=b"x", headers=bearer(token))
     assert refused.status_code == 503 and refused.json()["error"] == "upload_in_progress"
     assert refused.headers["Retry-After"] == "30"
     assert swift_object(objects, busy) is None
-    # A claim an hour old belongs to a process that died: it is taken over.
+    # A claim whose lease ran out belongs to an upload that died (or lost the database): it
+    # is taken over, and what it had reserved of its token's quota is given back.
     assert requests.put(f"{server.url}/{stale}", data=b"y", headers=bearer(token)).status_code == 201
+    assert usage(mariadb, dead) == ["1000", "1", "NULL"]
     mariadb.query(f"DELETE FROM uploads_in_progress WHERE path = {sql_bytes(busy)}")
     assert requests.put(f"{server.url}/{busy}", data=b"x", headers=bearer(token)).status_code == 201
     assert mariadb.query("SELECT COUNT(*) FROM uploads_in_progress WHERE path IN "
