@@ -93,7 +93,7 @@ void start_connection_upkeep(apr_pool_t* pchild, server_rec* main_server) {
         apr_pool_cleanup_register(pchild, upkeep, stop_upkeep, apr_pool_cleanup_null);
     } catch (const std::exception& e) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
-                     ARTF_LOGNO(0405) "cannot start the upkeep of pooled connections: %s", e.what());
+                     ARTF_LOGNO(0411) "cannot start the upkeep of pooled connections: %s", e.what());
     }
 }
 

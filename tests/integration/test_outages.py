@@ -3,6 +3,7 @@ served from it and every other path answers 503 with Retry-After (a 404 would be
 that caches keep), and the error log says so once, not per request; with Swift down, its
 objects answer 503 with Retry-After while the filesystem is still served; both recover
 without restarting httpd. The services are stopped and started again for real."""
+import os
 import signal
 import time
 import uuid
@@ -10,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import eventually, main_config
+from conftest import eventually, main_config, mint
 from storage_helpers import Catalogued, start_httpd, storage_config
 from test_serve import write
 
@@ -132,5 +133,35 @@ def test_a_hung_database_holds_no_worker(workdir, artifact_root, mariadb, swift,
         # The lookup's own timeout (2 s), not the write timeout plus a reconnection (12 s).
         assert first_took < 4
         assert later_took < 0.5
+    finally:
+        server.stop()
+
+
+def test_a_version_1_catalogue_upgraded_with_the_script_is_used(workdir, artifact_root, mariadb, swift):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    mariadb.root_sql(f"""
+        CREATE DATABASE v1_catalogue CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON v1_catalogue.* TO '{mariadb.user}'@'127.0.0.1';
+    """)
+    with open(os.path.join(repo, "tests", "data", "schema-v1.sql")) as schema:
+        mariadb.root_sql(schema.read(), database="v1_catalogue")
+    scope = f"upgraded/{uuid.uuid4().hex[:8]}/"
+    mariadb.root_sql("INSERT INTO uploads_in_progress (path, jti, started_at) VALUES "
+                     f"('{scope}claim.txt', 'j', 1000)", database="v1_catalogue")
+    with open(os.path.join(repo, "scripts", "schema-upgrade-2.sql")) as upgrade:
+        mariadb.root_sql(upgrade.read(), database="v1_catalogue")
+    assert mariadb.root_sql("SELECT MAX(version) FROM schema_version", database="v1_catalogue") == [["2"]]
+    # A claim of version 1 keeps the hour it had: its lease ran out long ago.
+    assert mariadb.root_sql("SELECT lease_until FROM uploads_in_progress", database="v1_catalogue") == [["4600"]]
+    settings = mariadb.catalogue_directive().replace(f"dbname={mariadb.database}", "dbname=v1_catalogue")
+    config = storage_config(workdir, mariadb, swift, "ArtifactsStore swift\n").replace(
+        mariadb.catalogue_directive(), settings)
+    server = start_httpd(workdir, "httpd-upgraded", main_config(workdir, artifact_root, config))
+    try:
+        token = mint(scope)
+        response = requests.put(f"{server.url}/{scope}claim.txt", data=b"upgraded\n",
+                                headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        assert requests.get(f"{server.url}/{scope}claim.txt").text == "upgraded\n"
     finally:
         server.stop()

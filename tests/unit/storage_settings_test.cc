@@ -56,16 +56,20 @@ public:
     void catalogue_settings_read_the_password_file() {
         const SecretFile password("s3cret\n");
         CatalogueSettings settings;
-        CPPUNIT_ASSERT_EQUAL(std::string(""),
-                             parse_catalogue_settings("host=db.example.org port=3307 user=artifacts password-file=" +
-                                                          password.path + " dbname=logs read-timeout=3",
-                                                      settings));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(""),
+            parse_catalogue_settings("host=db.example.org port=3307 user=artifacts password-file=" + password.path +
+                                         " dbname=logs read-timeout=3 lookup-timeout=1 resolve-timeout=45",
+                                     settings));
         CPPUNIT_ASSERT_EQUAL(std::string("db.example.org"), settings.host);
         CPPUNIT_ASSERT_EQUAL(3307u, settings.port);
         CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), settings.password);
         CPPUNIT_ASSERT_EQUAL(std::string("logs"), settings.database);
         CPPUNIT_ASSERT_EQUAL(3u, settings.read_timeout);
+        CPPUNIT_ASSERT_EQUAL(1u, settings.lookup_timeout);
+        CPPUNIT_ASSERT_EQUAL(45u, settings.resolve_timeout);
         CPPUNIT_ASSERT_EQUAL(2u, settings.connect_timeout);
+        CPPUNIT_ASSERT_EQUAL(2u, settings.retry_interval);
     }
 
     void catalogue_settings_refuse_what_cannot_work() {
