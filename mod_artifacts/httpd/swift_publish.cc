@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "../core/digest.h"
 #include "../core/swift_naming.h"
 #include "../core/upload_policy.h"
 
@@ -35,13 +36,7 @@ std::string new_owner_id() {
         }
         got += n > 0 ? static_cast<std::size_t>(n) : 0;
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id;
-    for (const unsigned char byte : bytes) {
-        id.push_back(kHex[byte >> 4]);
-        id.push_back(kHex[byte & 0xF]);
-    }
-    return id;
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 [[noreturn]] void refuse_busy(const std::string& path) {

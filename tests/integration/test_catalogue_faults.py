@@ -21,7 +21,7 @@ import swiftclient
 from conftest import eventually, main_config, mint, new_dir
 from sql_fault_proxy import SqlFaultProxy
 from storage_helpers import CONTAINER, sql_bytes, start_httpd, storage_config
-from upload_helpers import bearer, unique_scope
+from upload_helpers import bearer, tar_of, unique_scope
 
 # Lost connections are what these tests provoke; each is logged.
 pytestmark = pytest.mark.expected_errors(r"ARTF0213", r"ARTF0217", r"ARTF0218", r"ARTF0220", r"ARTF0221",
@@ -349,18 +349,6 @@ def test_the_index_the_manifest_and_serving_name_a_compressed_upload_alike(direc
     assert requests.get(f"{direct.url}/{scope}p.txt.gz", headers={"Accept-Encoding": "identity"}).content == body
 
 
-def tar_of(files):
-    import io
-    import tarfile
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("action", ["drop_before", "drop_after"])
 def test_an_archive_and_a_seal_whose_commit_is_lost(servers, objects, mariadb, proxy, action):
     first, second = servers
@@ -370,11 +358,12 @@ def test_an_archive_and_a_seal_whose_commit_is_lost(servers, objects, mariadb, p
     members = {f"logs/m{i}.txt": f"member {i}\n".encode() * 100 for i in range(5)}
     stored = {scope + name: data for name, data in members.items()}
     proxy.arm(r"^COMMIT", action, within=r"INSERT INTO artifacts")
-    response = requests.post(f"{first.url}/{scope}?extract", data=tar_of(members), headers=bearer(token), timeout=30)
+    archive = tar_of(members, compression="")
+    response = requests.post(f"{first.url}/{scope}?extract", data=archive, headers=bearer(token), timeout=30)
     proxy.disarm()
     assert response.status_code in ((201,) if action == "drop_after" else (503,)), response.text
     check_invariants(servers, objects, mariadb, scope, jti, stored if response.status_code == 201 else {})
-    retried = requests.post(f"{second.url}/{scope}?extract", data=tar_of(members), headers=bearer(token), timeout=30)
+    retried = requests.post(f"{second.url}/{scope}?extract", data=archive, headers=bearer(token), timeout=30)
     assert retried.status_code in (200, 201), retried.text
     proxy.arm(r"^COMMIT", action, within=r"INSERT INTO artifacts")
     sealed = requests.post(f"{first.url}/{scope}?seal", headers=bearer(token), timeout=30)

@@ -16,7 +16,7 @@ import swiftclient
 
 from conftest import eventually, main_config, mint
 from storage_helpers import CONTAINER, sql_bytes, start_httpd, storage_config
-from upload_helpers import bearer, unique_scope
+from upload_helpers import bearer, tar_of, unique_scope
 
 pytestmark = pytest.mark.expected_errors(r"ARTF0215", r"ARTF0213")
 
@@ -443,18 +443,6 @@ def test_a_database_restart_costs_no_upload(server, mariadb, objects):
     after.update((f"then-{i}.txt", requests.put(f"{server.url}/{scope}then-{i}.txt", data=b"x",
                                                 headers=bearer(token), timeout=30)) for i in range(12))
     assert {name: (r.status_code, r.text) for name, r in after.items() if r.status_code != 201} == {}
-
-
-def tar_of(members):
-    import io
-    import tarfile
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def test_extract_stores_every_member_in_swift(server, objects, mariadb, workdir):

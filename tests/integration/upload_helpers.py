@@ -1,8 +1,10 @@
 """What the upload tests share: raw requests (paths sent byte for byte, which `requests`
 would normalise), a snapshot of everything stored, and scopes no other test uses."""
 import http.client
+import io
 import os
 import socket
+import tarfile
 import uuid
 
 
@@ -43,3 +45,14 @@ def stored_files(root):
 
 def temporary_files(root):
     return {path for path in stored_files(root) if ".artifacts-tmp-" in path}
+
+
+def tar_of(members, compression="gz"):
+    """A tar archive (gzip-compressed unless compression="") of name -> bytes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=f"w:{compression}") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
