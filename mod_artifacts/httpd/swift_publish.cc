@@ -58,7 +58,10 @@ UploadClaims::UploadClaims(Catalogue& catalogue, UploadRequest& upload, MySqlLed
       limited_(upload.claims.max_bytes.has_value() || upload.claims.max_files.has_value()) {}
 
 UploadClaims::~UploadClaims() {
-    if (state_ == State::Open && attempted_) {
+    // Whatever ended the upload, its own claims (by owner) and what they reserved go
+    // together. After a lost COMMIT this waits for the old transaction's locks, so it finds
+    // the claims only if that transaction did not apply.
+    if (state_ != State::Published && attempted_) {
         release();
     }
 }

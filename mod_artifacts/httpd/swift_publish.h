@@ -55,9 +55,9 @@ auto catalogue_call(Work&& work) {
 class UploadClaims {
 public:
     UploadClaims(Catalogue& catalogue, UploadRequest& upload, MySqlLedger& ledger);
-    // Gives back the reservation and drops the claims, unless published or the outcome is
-    // unknown (then the claims stay until their lease runs out, and whoever takes them
-    // over gives the reservation back).
+    // Unless published: gives back the reservation and drops the claims, in one
+    // transaction. When the database cannot be asked, the claims stay until their lease
+    // runs out, and whoever takes them over gives the reservation back.
     ~UploadClaims();
     UploadClaims(const UploadClaims&) = delete;
     UploadClaims& operator=(const UploadClaims&) = delete;
