@@ -1,5 +1,8 @@
 #include "swift_listing.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -23,6 +26,18 @@ std::int64_t parse_swift_time(std::string_view text) {
     return static_cast<std::int64_t>(timegm(&when));
 }
 
+bool is_directory_marker_type(std::string_view content_type) {
+    const std::size_t end = content_type.find(';');
+    std::string_view media = content_type.substr(0, end);
+    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) {
+        media.remove_suffix(1);
+    }
+    constexpr std::string_view kMarker = "application/directory";
+    return media.size() == kMarker.size() &&
+           std::equal(media.begin(), media.end(), kMarker.begin(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
 ListingPage append_listing_page(std::string_view json_text, std::string_view prefix, IndexEntries& out) {
     const json items = json::parse(json_text.begin(), json_text.end(), nullptr, false);
     if (!items.is_array()) {
@@ -34,8 +49,8 @@ ListingPage append_listing_page(std::string_view json_text, std::string_view pre
             throw std::runtime_error("a container listing item is not an object");
         }
         ++page.count;
-        const bool folder = item.contains("subdir");
-        const json& name_field = folder ? item["subdir"] : item.value("name", json());
+        const bool subdir = item.contains("subdir");
+        const json& name_field = subdir ? item["subdir"] : item.value("name", json());
         if (!name_field.is_string()) {
             throw std::runtime_error("a container listing item has no name");
         }
@@ -45,17 +60,21 @@ ListingPage append_listing_page(std::string_view json_text, std::string_view pre
             continue;
         }
         std::string_view name = std::string_view(full_name).substr(prefix.size());
-        if (folder && !name.empty() && name.back() == '/') {
+        if (subdir && !name.empty() && name.back() == '/') {
             name.remove_suffix(1);
         }
+        // A directory marker (zuul-jobs, swift upload) stands for the directory of its name.
+        const json& type = item.value("content_type", json());
+        const bool marker = !subdir && type.is_string() && is_directory_marker_type(type.get_ref<const std::string&>());
+        const bool folder = subdir || marker;
         // An object named "dir/" or "a//b" has no name of its own in an index.
         if (name.empty() || name.find('/') != std::string_view::npos || is_hidden_from_index(name)) {
             continue;
         }
         IndexEntry entry{std::pmr::string(name, out.get_allocator()), folder, 0, 0};
-        if (!folder) {
+        if (!subdir) {
             const json& bytes = item.value("bytes", json());
-            entry.size = bytes.is_number_unsigned() ? bytes.get<std::uint64_t>() : 0;
+            entry.size = !marker && bytes.is_number_unsigned() ? bytes.get<std::uint64_t>() : 0;
             const json& modified = item.value("last_modified", json());
             entry.mtime = modified.is_string() ? parse_swift_time(modified.get_ref<const std::string&>()) : 0;
         }

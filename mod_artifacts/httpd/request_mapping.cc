@@ -202,6 +202,10 @@ int fixup_artifact_request(request_rec* r) {
         if (r->finfo.filetype == APR_NOFILE && request_state(r)->catalogue_unreachable && r->main == nullptr) {
             return answer_catalogue_unreachable(r);
         }
+        // The disk first, its name.gz included, then the container in listing mode.
+        if (route_to_listing(r, log_page) == OK) {
+            return OK;
+        }
     }
     return DECLINED;
 }

@@ -57,10 +57,10 @@ struct SwiftSource {
 // renders as a page when `log_page`: OK with r->handler set, DECLINED for the filesystem,
 // or an HTTP status.
 int route_to_storage(request_rec* r, bool log_page);
+// Listing mode (no catalogue): a path the filesystem lacks, its name.gz sibling included,
+// is looked for in the Swift container. OK when routed there, else DECLINED.
+int route_to_listing(request_rec* r, bool log_page);
 
-// The object a catalogue source names now, when its row was rewritten since the fixup
-// read it (an overwrite commits the row, then deletes the object the old row named):
-// nothing when the row is gone, unchanged, a directory, or of another content_encoding.
 // In each child: closes the pooled connections the servers closed, and all of them when
 // the child exits (connection_upkeep.cc).
 void start_connection_upkeep(apr_pool_t* pchild, server_rec* main_server);
@@ -68,6 +68,9 @@ void start_connection_upkeep(apr_pool_t* pchild, server_rec* main_server);
 // A path the filesystem lacks while the catalogue could not be asked: 503 with Retry-After.
 int answer_catalogue_unreachable(request_rec* r);
 
+// The object a catalogue source names now, when its row was rewritten since the fixup
+// read it (an overwrite commits the row, then deletes the object the old row named):
+// nothing when the row is gone, unchanged, a directory, or of another content_encoding.
 std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& source);
 
 // The Swift handler (swift_handler.cc).

@@ -153,13 +153,17 @@ std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& sourc
 int route_to_storage(request_rec* r, bool log_page) {
     const StorageConfig& storage = server_config(r->server)->storage;
     const RequestState* state = request_state(r);
-    if (state == nullptr || state->relative_path == nullptr) {
+    if (state == nullptr || state->relative_path == nullptr || storage.catalogue == nullptr) {
         return DECLINED;
     }
-    if (storage.catalogue != nullptr) {
-        return route_catalogue(r, *storage.catalogue, log_page);
-    }
-    if (storage.listing != 1 || storage.swift == nullptr || r->finfo.filetype != APR_NOFILE) {
+    return route_catalogue(r, *storage.catalogue, log_page);
+}
+
+int route_to_listing(request_rec* r, bool log_page) {
+    const StorageConfig& storage = server_config(r->server)->storage;
+    const RequestState* state = request_state(r);
+    if (state == nullptr || state->relative_path == nullptr || storage.catalogue != nullptr || storage.listing != 1 ||
+        storage.swift == nullptr || r->finfo.filetype != APR_NOFILE) {
         return DECLINED;
     }
     const std::string_view relative = state->relative_path;

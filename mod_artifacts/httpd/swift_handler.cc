@@ -99,16 +99,23 @@ void abort_response(request_rec* r) {
 int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, bool may_follow = true) {
     BrigadeSink sink(r);
     bool body_started = false;
+    bool marker = false;  // listing mode: the name is a directory marker, not a file
     apr_uint64_t received = 0;
     try {
         const HttpResponse response = swift.fetch(
             r->header_only != 0, source.container, source.object, request_headers_for(r, source),
             [&](const HttpResponse& head) {
-                if (head.status < 300 || head.status == HTTP_NOT_MODIFIED || head.status == 416) {
+                const std::string* type = head.header("Content-Type");
+                marker = !source.from_catalogue && head.status == HTTP_OK && type != nullptr &&
+                         is_directory_marker_type(*type);
+                if (!marker && (head.status < 300 || head.status == HTTP_NOT_MODIFIED || head.status == 416)) {
                     take_response_headers(r, source, head);
                 }
             },
             [&](std::string_view piece) {
+                if (marker) {
+                    return false;
+                }
                 body_started = true;
                 received += piece.size();
                 // curl's buffer is reused after this returns: the core output filter writes it
@@ -117,6 +124,9 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, 
                 // A log page that reached its ?limit= has sent its end: the rest is not fetched.
                 return sink.status() == APR_SUCCESS && !r->eos_sent;
             });
+        if (marker) {
+            return redirect_to_directory(r);  // as Swift's staticweb does
+        }
         switch (response.status) {
         case HTTP_OK:
         case HTTP_PARTIAL_CONTENT:

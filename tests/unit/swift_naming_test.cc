@@ -14,6 +14,7 @@ class SwiftNamingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(shards_follow_the_directory);
     CPPUNIT_TEST(listing_page_becomes_entries);
     CPPUNIT_TEST(listing_rejects_what_is_not_a_listing);
+    CPPUNIT_TEST(directory_markers_are_directories);
     CPPUNIT_TEST(swift_times_are_utc);
     CPPUNIT_TEST_SUITE_END();
 
@@ -64,6 +65,25 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("job-output.txt"), std::string(entries[1].name));
         CPPUNIT_ASSERT_EQUAL(std::uint64_t{1234}, entries[1].size);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{1795649276}, entries[1].mtime);
+    }
+
+    void directory_markers_are_directories() {
+        std::pmr::monotonic_buffer_resource memory;
+        IndexEntries entries(&memory);
+        append_listing_page(
+            R"([{"name": "job/logs", "bytes": 0, "content_type": "application/directory",
+                 "last_modified": "2026-11-25T23:27:56.123450"},
+                {"subdir": "job/logs/"},
+                {"name": "job/empty", "bytes": 0, "content_type": "Application/Directory; charset=utf-8"},
+                {"name": "job/data", "bytes": 0, "content_type": "application/directory-listing"}])",
+            "job/", entries);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{4}, entries.size());
+        CPPUNIT_ASSERT(entries[0].is_directory && entries[1].is_directory && entries[2].is_directory);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1795649276}, entries[0].mtime);
+        CPPUNIT_ASSERT(!entries[3].is_directory);
+        CPPUNIT_ASSERT(is_directory_marker_type("application/directory"));
+        CPPUNIT_ASSERT(!is_directory_marker_type("text/plain"));
+        CPPUNIT_ASSERT(!is_directory_marker_type("application/directoryx"));
     }
 
     void listing_rejects_what_is_not_a_listing() {

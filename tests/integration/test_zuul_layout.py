@@ -1,0 +1,91 @@
+"""What Zuul really uploads (issue 13), served in listing mode (ArtifactsSwiftListing On,
+no catalogue): a container written the way zuul-jobs' upload-logs-swift writes it, with
+python-swiftclient, not by the module:
+- a 0-byte object of type application/directory for every directory, the build prefix
+  included, named without a trailing slash;
+- an index.html in every directory;
+- text files gzip-compressed under their own name with Content-Encoding: gzip;
+- *.gz files raw, typed by their inner type, without Content-Encoding;
+- X-Delete-After on every object; the container readable (.r:*,.rlistings) with
+  X-Container-Meta-Web-Index: index.html."""
+import gzip
+import os
+import uuid
+
+import pytest
+import requests
+
+from conftest import main_config
+from storage_helpers import start_httpd
+from test_serve import write
+
+CONTAINER = "zuul-logs"
+
+
+@pytest.fixture(scope="module")
+def server(workdir, artifact_root, swift):
+    key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
+    config = (f"ArtifactsSwift {swift.swift_directive(key_file)}\n"
+              f"ArtifactsSwiftContainer {CONTAINER}\nArtifactsSwiftListing On\n")
+    server = start_httpd(workdir, "httpd-zuul-layout", main_config(workdir, artifact_root, config))
+    yield server
+    server.stop()
+
+
+def upload_like_zuul_jobs(swift, prefix, files):
+    """`files`: path below the build prefix -> bytes; directories get markers and index.html."""
+    connection = swift.connection()
+    connection.put_container(CONTAINER, headers={"X-Container-Read": ".r:*,.rlistings",
+                                                 "X-Container-Meta-Web-Index": "index.html"})
+    keep = {"X-Delete-After": str(30 * 86400)}
+    directories = {""}
+    for path in files:
+        parts = path.split("/")[:-1]
+        directories.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    for directory in sorted(directories):
+        marker = (prefix + directory).rstrip("/")
+        connection.put_object(CONTAINER, marker, b"", content_type="application/directory", headers=keep)
+        listing = "".join(f'<a href="{name}">{name}</a>\n' for name in sorted(files))
+        connection.put_object(CONTAINER, f"{prefix}{directory + '/' if directory else ''}index.html",
+                              gzip.compress(listing.encode()), content_type="text/html",
+                              headers={**keep, "Content-Encoding": "gzip"})
+    for path, data in files.items():
+        if path.endswith(".gz"):
+            connection.put_object(CONTAINER, prefix + path, data, content_type="text/plain", headers=keep)
+        else:
+            connection.put_object(CONTAINER, prefix + path, gzip.compress(data), content_type="text/plain",
+                                  headers={**keep, "Content-Encoding": "gzip"})
+
+
+def build_prefix():
+    return f"{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex[:6]}/1/check/tox-py311/{uuid.uuid4().hex[:7]}/"
+
+
+def test_directory_markers_are_the_directories_they_stand_for(server, swift):
+    prefix = build_prefix()
+    upload_like_zuul_jobs(swift, prefix, {"job-output.txt": b"output\n", "logs/etc/hosts": b"127.0.0.1\n",
+                                          "logs/syslog.txt.gz": gzip.compress(b"syslog\n")})
+    index = requests.get(f"{server.url}/{prefix}?format=json").json()["entries"]
+    entries = {entry["name"]: entry for entry in index}
+    assert sorted(entries) == ["index.html", "job-output.txt", "logs"]
+    assert entries["logs"]["type"] == "directory" and entries["logs"]["href"] == "logs/"
+    logs = {e["name"]: e["type"] for e in requests.get(f"{server.url}/{prefix}logs/?format=json").json()["entries"]}
+    assert logs == {"etc": "directory", "index.html": "file", "syslog.txt.gz": "file"}
+    # The marker's name answers as a directory does: 301 to the name with its slash.
+    for method in ("GET", "HEAD"):
+        for name in ("logs", "logs/etc", ""):
+            url = f"{server.url}/{prefix}{name}".rstrip("/")
+            response = requests.request(method, url, allow_redirects=False)
+            assert response.status_code == 301, (method, name, response.status_code)
+            assert response.headers["Location"].endswith(url[len(server.url):] + "/")
+    html = requests.get(f"{server.url}/{prefix}logs/", headers={"Accept": "text/html"}).text
+    assert 'href="./etc/"' in html
+
+
+def test_the_disk_and_its_gz_sibling_come_before_the_container(server, swift, artifact_root):
+    prefix = build_prefix()
+    upload_like_zuul_jobs(swift, prefix, {"other.txt": b"in swift\n"})
+    write(artifact_root, prefix + "legacy.txt.gz", gzip.compress(b"legacy log on disk\n"))
+    response = requests.get(f"{server.url}/{prefix}legacy.txt", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.content == b"legacy log on disk\n"
+    assert response.headers["Content-Encoding"] == "gzip"
