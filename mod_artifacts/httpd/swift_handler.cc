@@ -6,11 +6,15 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include <strings.h>
+
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <string>
 
 #include "../backends/swift_client.h"
+#include "../core/negotiation.h"
 #include "../core/swift_listing.h"
 #include "brigade_sink.h"
 #include "module.h"
@@ -42,9 +46,39 @@ HttpHeaders request_headers_for(request_rec* r, const SwiftSource& source) {
     return headers;
 }
 
+// Listing mode: an object stored with Content-Encoding: gzip (zuul-jobs compresses every text
+// file so) that this client cannot take as it is.
+bool must_decode(request_rec* r, const SwiftSource& source, const HttpResponse& response) {
+    if (source.from_catalogue || source.log_page) {
+        return false;  // the catalogue decided at the fixup; a log page decodes itself
+    }
+    const std::string* encoding = response.header("Content-Encoding");
+    const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
+    return encoding != nullptr && strcasecmp(encoding->c_str(), "gzip") == 0 &&
+           (accept_encoding == nullptr || !accepts_gzip(accept_encoding));
+}
+
+// A HEAD has no body for mod_deflate's INFLATE to decode (it would fail on the empty
+// stream): the headers say what a GET would send, decoded.
+void describe_decoded_head(request_rec* r) {
+    for (ap_filter_t* f = r->output_filters; f != nullptr; f = f->next) {
+        if (f->frec != nullptr && f->frec->name != nullptr && strcasecmp(f->frec->name, "INFLATE") == 0) {
+            ap_remove_output_filter(f);
+            break;
+        }
+    }
+    apr_table_unset(r->headers_out, "Content-Encoding");
+    r->content_encoding = nullptr;
+}
+
 void take_response_headers(request_rec* r, const SwiftSource& source, const HttpResponse& response) {
     r->status = static_cast<int>(response.status);
+    const bool decoding = source.inflate || must_decode(r, source, response);
     for (const char* name : kPassedResponseHeaders) {
+        // Ranges are of the stored bytes: a decoded body is sent whole.
+        if (decoding && strcmp(name, "ETag") != 0 && strcmp(name, "Last-Modified") != 0) {
+            continue;
+        }
         if (const std::string* value = response.header(name)) {
             apr_table_setn(r->headers_out, name, apr_pstrdup(r->pool, value->c_str()));
         }
@@ -57,11 +91,18 @@ void take_response_headers(request_rec* r, const SwiftSource& source, const Http
     }
     if (!source.from_catalogue) {
         if (const std::string* encoding = response.header("Content-Encoding")) {
-            r->content_encoding = apr_pstrdup(r->pool, encoding->c_str());
+            if (strcasecmp(encoding->c_str(), "gzip") == 0 && !source.log_page) {
+                negotiate_gzip(r, false);  // sent as stored, or decoded for this client
+            } else {
+                r->content_encoding = apr_pstrdup(r->pool, encoding->c_str());
+            }
         }
     }
+    if (decoding && r->header_only) {
+        describe_decoded_head(r);
+    }
     const std::string* length = response.header("Content-Length");
-    if (length != nullptr && !source.inflate && (response.status == HTTP_OK || response.status == 206)) {
+    if (length != nullptr && !decoding && (response.status == HTTP_OK || response.status == 206)) {
         apr_off_t bytes = 0;
         if (apr_strtoff(&bytes, length->c_str(), nullptr, 10) == APR_SUCCESS) {
             ap_set_content_length(r, bytes);
@@ -99,7 +140,8 @@ void abort_response(request_rec* r) {
 int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, bool may_follow = true) {
     BrigadeSink sink(r);
     bool body_started = false;
-    bool marker = false;  // listing mode: the name is a directory marker, not a file
+    bool marker = false;       // listing mode: the name is a directory marker, not a file
+    bool again_whole = false;  // listing mode: a range of gzip bytes for a client that cannot take gzip
     apr_uint64_t received = 0;
     try {
         const HttpResponse response = swift.fetch(
@@ -108,12 +150,15 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, 
                 const std::string* type = head.header("Content-Type");
                 marker = !source.from_catalogue && head.status == HTTP_OK && type != nullptr &&
                          is_directory_marker_type(*type);
-                if (!marker && (head.status < 300 || head.status == HTTP_NOT_MODIFIED || head.status == 416)) {
+                // A range of compressed bytes is no use to a client that must get them decoded.
+                again_whole = head.status == HTTP_PARTIAL_CONTENT && must_decode(r, source, head);
+                if (!marker && !again_whole &&
+                    (head.status < 300 || head.status == HTTP_NOT_MODIFIED || head.status == 416)) {
                     take_response_headers(r, source, head);
                 }
             },
             [&](std::string_view piece) {
-                if (marker) {
+                if (marker || again_whole) {
                     return false;
                 }
                 body_started = true;
@@ -126,6 +171,11 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, 
             });
         if (marker) {
             return redirect_to_directory(r);  // as Swift's staticweb does
+        }
+        if (again_whole) {
+            SwiftSource whole = source;
+            whole.inflate = true;  // asks without Range or validators, and decodes
+            return proxy_object(r, swift, whole, may_follow);
         }
         switch (response.status) {
         case HTTP_OK:

@@ -146,6 +146,9 @@ def test_gzip_stored_object_is_transparent(server, catalogued, prefix):
     raw = requests.get(f"{server.url}/{prefix}z/job.txt.gz", headers={"Accept-Encoding": "identity"})
     assert raw.content == compressed
     assert "Content-Encoding" not in raw.headers
+    # A HEAD says what the GET would send (there is no body to decode).
+    head = requests.head(f"{server.url}/{prefix}z/job.txt", headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and "Content-Encoding" not in head.headers
 
 
 def test_htmlify_works_on_swift_objects(server, catalogued, prefix):

@@ -89,3 +89,28 @@ def test_the_disk_and_its_gz_sibling_come_before_the_container(server, swift, ar
     response = requests.get(f"{server.url}/{prefix}legacy.txt", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200 and response.content == b"legacy log on disk\n"
     assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_objects_stored_gzip_are_decoded_for_clients_without_gzip(server, swift):
+    prefix = build_prefix()
+    text = b"".join(b"2026-12-01 06:00:%02d.000 | ok: line %d\n" % (i % 60, i) for i in range(3000))
+    upload_like_zuul_jobs(swift, prefix, {"job-output.txt": text})
+    url = f"{server.url}/{prefix}job-output.txt"
+    plain = requests.get(url, headers={"Accept-Encoding": "identity", "Accept": "*/*"}, stream=True)
+    raw = plain.raw.read()
+    assert raw == text and "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    compressed = requests.get(url, headers={"Accept-Encoding": "gzip", "Accept": "*/*"}, stream=True)
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.raw.read()) == text
+    # A range of the compressed bytes is no answer for this client: it gets the whole text.
+    ranged = requests.get(url, headers={"Accept-Encoding": "identity", "Range": "bytes=0-99", "Accept": "*/*"},
+                          stream=True)
+    assert ranged.status_code == 200 and ranged.raw.read() == text
+    assert "Content-Range" not in ranged.headers
+    head = requests.head(url, headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and "Content-Encoding" not in head.headers
+    # With gzip accepted, a range is Swift's range of the stored bytes, as Swift's staticweb answers it.
+    stored_range = requests.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9", "Accept": "*/*"},
+                                stream=True)
+    assert stored_range.status_code == 206 and len(stored_range.raw.read()) == 10
