@@ -157,7 +157,8 @@ void render_html_index(const IndexPage& page, Sink& sink) {
         out.append(entry.is_directory ? "/\">" : "\">");
         append_html_escaped(out, entry.name);
         out.append(entry.is_directory ? "/</a></td><td class=\"mtime\">" : "</a></td><td class=\"mtime\">");
-        out.append(format_listing_time(entry.mtime));
+        // 0: a pseudo-folder of a Swift listing (no marker) has no time of its own.
+        out.append(entry.mtime != 0 ? format_listing_time(entry.mtime) : "-");
         if (entry.is_directory) {
             ++directories;
             out.append("</td><td class=\"size\">-</td></tr>\n");
@@ -199,7 +200,11 @@ void render_json_index(const IndexPage& page, Sink& sink) {
         } else {
             out.append("\",\"type\":\"file\",\"size\":").append(std::to_string(entry.size));
         }
-        out.append(",\"mtime\":\"").append(format_iso8601(entry.mtime)).append("\"");
+        if (entry.mtime != 0) {
+            out.append(",\"mtime\":\"").append(format_iso8601(entry.mtime)).append("\"");
+        } else {
+            out.append(",\"mtime\":null");
+        }
         if (!entry.is_directory) {
             const ContentType type = content_type_for(entry.name);
             out.append(",\"content_type\":\"").append(type.media_type).append("\"");

@@ -51,6 +51,7 @@ struct SwiftSource {
     std::string stored_encoding;  // that row's content_encoding
     bool inflate = false;         // the object holds gzip bytes this client gets decoded (INFLATE)
     bool log_page = false;        // a browser's page of a log: HTMLIFY renders the object
+    bool directory_page = false;  // listing mode: a directory's own index.html, else the module's index
 };
 
 // What the fixup found in the catalogue (or Swift listing) for this request, which HTMLIFY

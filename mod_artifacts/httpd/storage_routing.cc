@@ -167,14 +167,18 @@ int route_to_listing(request_rec* r, bool log_page) {
         return DECLINED;
     }
     const std::string_view relative = state->relative_path;
-    if (relative.empty() || relative.back() == '/') {
+    const bool directory = relative.empty() || relative.back() == '/';
+    // As Swift's staticweb with a Web-Index, and as for a directory on disk: a directory
+    // holding index.html is answered by it, unless the module's own index is asked for.
+    if (directory && (r->main != nullptr || (r->args != nullptr && query_parameter(r->args, "format")))) {
         r->handler = kIndexHandler;  // the index says 404 when Swift lists nothing either
         return OK;
     }
     SwiftSource* source = new_source(r);
     source->container = storage.container;
-    source->object = std::string(relative);
-    source->log_page = log_page;
+    source->object = directory ? std::string(relative) + "index.html" : std::string(relative);
+    source->directory_page = directory;
+    source->log_page = log_page && !directory;
     request_state(r)->swift = source;
     r->handler = kSwiftHandler;
     return OK;

@@ -80,7 +80,12 @@ void take_response_headers(request_rec* r, const SwiftSource& source, const Http
             continue;
         }
         if (const std::string* value = response.header(name)) {
-            apr_table_setn(r->headers_out, name, apr_pstrdup(r->pool, value->c_str()));
+            // Swift sends its ETag bare; HTTP's entity-tags are quoted (caches compare them so).
+            const bool bare_etag = strcmp(name, "ETag") == 0 && !value->empty() && value->front() != '"' &&
+                                   value->compare(0, 2, "W/") != 0;
+            apr_table_setn(r->headers_out, name,
+                           bare_etag ? apr_pstrcat(r->pool, "\"", value->c_str(), "\"", nullptr)
+                                     : apr_pstrdup(r->pool, value->c_str()));
         }
     }
     const std::string* swift_type = response.header("Content-Type");
@@ -214,6 +219,9 @@ int proxy_object(request_rec* r, SwiftClient& swift, const SwiftSource& source, 
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                               ARTF_LOGNO(0404) "the catalogue lists %s but Swift has no object %s/%s", r->uri,
                               source.container.c_str(), source.object.c_str());
+            } else if (source.directory_page) {
+                r->handler = kIndexHandler;  // no index.html: the module's index of the directory
+                return handle_directory_index(r);
             } else if (is_pseudo_folder(swift, source)) {
                 return redirect_to_directory(r);
             }

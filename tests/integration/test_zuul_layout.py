@@ -78,7 +78,7 @@ def test_directory_markers_are_the_directories_they_stand_for(server, swift):
             response = requests.request(method, url, allow_redirects=False)
             assert response.status_code == 301, (method, name, response.status_code)
             assert response.headers["Location"].endswith(url[len(server.url):] + "/")
-    html = requests.get(f"{server.url}/{prefix}logs/", headers={"Accept": "text/html"}).text
+    html = requests.get(f"{server.url}/{prefix}logs/?format=html", headers={"Accept": "text/html"}).text
     assert 'href="./etc/"' in html
 
 
@@ -114,3 +114,37 @@ def test_objects_stored_gzip_are_decoded_for_clients_without_gzip(server, swift)
     stored_range = requests.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9", "Accept": "*/*"},
                                 stream=True)
     assert stored_range.status_code == 206 and len(stored_range.raw.read()) == 10
+
+
+def test_a_directory_holding_index_html_is_answered_by_it(server, swift):
+    prefix = build_prefix()
+    upload_like_zuul_jobs(swift, prefix, {"job-output.txt": b"output\n", "logs/a.txt": b"a\n"})
+    swift.connection().put_object(CONTAINER, prefix + "bare/b.txt", b"b\n", content_type="text/plain")
+    page = requests.get(f"{server.url}/{prefix}logs/", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    # upload_like_zuul_jobs writes the same page, naming every file, in each directory.
+    assert page.text == '<a href="job-output.txt">job-output.txt</a>\n<a href="logs/a.txt">logs/a.txt</a>\n'
+    # The module's own index is still there when asked for by name.
+    names = [e["name"] for e in requests.get(f"{server.url}/{prefix}logs/?format=json").json()["entries"]]
+    assert names == ["a.txt", "index.html"]
+    # A directory without index.html gets the module's index.
+    bare = requests.get(f"{server.url}/{prefix}bare/", headers={"Accept": "text/html"})
+    assert bare.status_code == 200 and "b.txt" in bare.text and "<footer>" in bare.text
+
+
+def test_index_details_of_a_swift_listing(server, swift):
+    prefix = build_prefix()
+    connection = swift.connection()
+    connection.put_container(CONTAINER)
+    connection.put_object(CONTAINER, prefix + "unmarked/x.txt", b"x\n", content_type="text/plain")
+    entries = {e["name"]: e for e in requests.get(f"{server.url}/{prefix}?format=json").json()["entries"]}
+    # A folder without a marker has no time of its own: not 1970.
+    assert entries["unmarked"]["mtime"] is None
+    html = requests.get(f"{server.url}/{prefix}?format=html").text
+    assert "1970" not in html
+    # ETags are quoted entity-tags, and If-None-Match with one is a 304.
+    response = requests.get(f"{server.url}/{prefix}unmarked/x.txt", headers={"Accept": "*/*"})
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and etag.endswith('"') and len(etag) == 34
+    again = requests.get(f"{server.url}/{prefix}unmarked/x.txt", headers={"Accept": "*/*", "If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag

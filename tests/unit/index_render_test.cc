@@ -102,10 +102,19 @@ public:
     }
 
     void json_lists_every_field() {
-        const IndexEntries entries{{"logs", true, 0, 1795604707}, {"job-output.txt.gz", false, 42, 1795604707}};
+        const IndexEntries entries{
+            {"logs", true, 0, 1795604707}, {"job-output.txt.gz", false, 42, 1795604707}, {"pseudo", true, 0, 0}};
         StringSink sink;
         render_json_index({"/x/", true, {}, entries}, sink);
         const std::string& json = sink.str();
+        // A pseudo-folder of a Swift listing has no time: null, not 1970.
+        CPPUNIT_ASSERT(contains(json,
+                                "{\"name\":\"pseudo\",\"href\":\"pseudo/\",\"type\":\"directory\",\"size\":0,"
+                                "\"mtime\":null}"));
+        StringSink html;
+        render_html_index({"/x/", true, {}, entries}, html);
+        CPPUNIT_ASSERT(contains(html.str(), "pseudo/</a></td><td class=\"mtime\">-</td>"));
+        CPPUNIT_ASSERT(!contains(html.str(), "1970"));
         CPPUNIT_ASSERT(contains(json, "{\"path\":\"/x/\",\"entries\":["));
         CPPUNIT_ASSERT(contains(json,
                                 "{\"name\":\"logs\",\"href\":\"logs/\",\"type\":\"directory\",\"size\":0,"
