@@ -110,6 +110,9 @@ bool sibling_is_allowed(request_rec* r, const char* name, SiblingFile* file = nu
 
 // 301 to the same URL with a trailing slash (request_mapping.cc).
 int redirect_to_directory(request_rec* r);
+// "?format=json" or "?format=html": the module's own index of a directory in Swift, even one
+// holding index.html (request_mapping.cc). On disk mod_dir's DirectoryIndex runs first.
+bool asks_for_module_index(const request_rec* r);
 
 // The request's state, created on first use.
 RequestState* ensure_request_state(request_rec* r);

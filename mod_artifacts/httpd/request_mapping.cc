@@ -95,6 +95,10 @@ bool negotiate_gzip(request_rec* r, bool log_page) {
     return true;
 }
 
+bool asks_for_module_index(const request_rec* r) {
+    return r->args != nullptr && query_parameter(r->args, "format").has_value();
+}
+
 int redirect_to_directory(request_rec* r) {
     const char* location =
         apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/", r->args != nullptr ? "?" : "", r->args, nullptr);

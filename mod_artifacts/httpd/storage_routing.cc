@@ -83,7 +83,7 @@ int route_catalogue(request_rec* r, Catalogue& catalogue, bool log_page) {
         // As mod_dir would: a directory holding index.html is answered by that file.
         const std::string index_page = match->record.path + "index.html";
         if (std::optional<CatalogueMatch> page = catalogue.find(index_page, now);
-            page && !page->record.is_directory && r->main == nullptr) {
+            page && !page->record.is_directory && r->main == nullptr && !asks_for_module_index(r)) {
             serve_record(r, *page, index_page, false);
             return OK;
         }
@@ -170,7 +170,7 @@ int route_to_listing(request_rec* r, bool log_page) {
     const bool directory = relative.empty() || relative.back() == '/';
     // As Swift's staticweb with a Web-Index, and as for a directory on disk: a directory
     // holding index.html is answered by it, unless the module's own index is asked for.
-    if (directory && (r->main != nullptr || (r->args != nullptr && query_parameter(r->args, "format")))) {
+    if (directory && (r->main != nullptr || asks_for_module_index(r))) {
         r->handler = kIndexHandler;  // the index says 404 when Swift lists nothing either
         return OK;
     }

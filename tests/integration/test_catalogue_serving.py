@@ -197,6 +197,7 @@ def test_index_html_in_a_catalogue_directory_is_served(server, catalogued, prefi
     catalogued.put(prefix + "site/index.html", "<h1>report</h1>", content_type="text/html")
     response = requests.get(f"{server.url}/{prefix}site/")
     assert response.status_code == 200 and response.text == "<h1>report</h1>"
+    assert index_names(server, prefix + "site/") == ["index.html"]
 
 
 def forget_swift_token(swift, token):
