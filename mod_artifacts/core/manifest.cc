@@ -1,13 +1,139 @@
 #include "manifest.h"
 
 #include <algorithm>
-
+#include <array>
+#include <cctype>
 #include <string>
+#include <tuple>
+#include <utility>
 
-#include "content_type.h"
 #include "escape.h"
 
 namespace artifacts {
+
+namespace {
+
+using Pair = std::pair<std::string_view, std::string_view>;
+
+// Python's mimetypes.suffix_map, encodings_map and the CI-relevant part of types_map
+// (CPython 3.11, Lib/mimetypes.py), each sorted by key for a binary search.
+constexpr std::array<Pair, 6> kSuffixes{{{".svgz", ".svg.gz"},
+                                         {".taz", ".tar.gz"},
+                                         {".tbz2", ".tar.bz2"},
+                                         {".tgz", ".tar.gz"},
+                                         {".txz", ".tar.xz"},
+                                         {".tz", ".tar.gz"}}};
+constexpr std::array<Pair, 5> kEncodings{
+    {{".Z", "compress"}, {".br", "br"}, {".bz2", "bzip2"}, {".gz", "gzip"}, {".xz", "xz"}}};
+constexpr std::array<Pair, 67> kTypes{{{".a", "application/octet-stream"},
+                                       {".bat", "text/plain"},
+                                       {".bin", "application/octet-stream"},
+                                       {".bmp", "image/bmp"},
+                                       {".c", "text/plain"},
+                                       {".css", "text/css"},
+                                       {".csv", "text/csv"},
+                                       {".dll", "application/octet-stream"},
+                                       {".doc", "application/msword"},
+                                       {".eml", "message/rfc822"},
+                                       {".eps", "application/postscript"},
+                                       {".exe", "application/octet-stream"},
+                                       {".gif", "image/gif"},
+                                       {".gtar", "application/x-gtar"},
+                                       {".h", "text/plain"},
+                                       {".htm", "text/html"},
+                                       {".html", "text/html"},
+                                       {".ico", "image/vnd.microsoft.icon"},
+                                       {".jpe", "image/jpeg"},
+                                       {".jpeg", "image/jpeg"},
+                                       {".jpg", "image/jpeg"},
+                                       {".js", "application/javascript"},
+                                       {".json", "application/json"},
+                                       {".ksh", "text/plain"},
+                                       {".latex", "application/x-latex"},
+                                       {".m3u", "application/vnd.apple.mpegurl"},
+                                       {".man", "application/x-troff-man"},
+                                       {".mht", "message/rfc822"},
+                                       {".mhtml", "message/rfc822"},
+                                       {".mjs", "application/javascript"},
+                                       {".mp3", "audio/mpeg"},
+                                       {".mp4", "video/mp4"},
+                                       {".mpeg", "video/mpeg"},
+                                       {".o", "application/octet-stream"},
+                                       {".obj", "application/octet-stream"},
+                                       {".pdf", "application/pdf"},
+                                       {".pl", "text/plain"},
+                                       {".png", "image/png"},
+                                       {".ps", "application/postscript"},
+                                       {".py", "text/x-python"},
+                                       {".pyc", "application/x-python-code"},
+                                       {".pyo", "application/x-python-code"},
+                                       {".rdf", "application/xml"},
+                                       {".roff", "application/x-troff"},
+                                       {".rtx", "text/richtext"},
+                                       {".sgm", "text/x-sgml"},
+                                       {".sgml", "text/x-sgml"},
+                                       {".sh", "application/x-sh"},
+                                       {".so", "application/octet-stream"},
+                                       {".src", "application/x-wais-source"},
+                                       {".srt", "text/plain"},
+                                       {".svg", "image/svg+xml"},
+                                       {".tar", "application/x-tar"},
+                                       {".tcl", "application/x-tcl"},
+                                       {".tex", "application/x-tex"},
+                                       {".tif", "image/tiff"},
+                                       {".tiff", "image/tiff"},
+                                       {".tsv", "text/tab-separated-values"},
+                                       {".txt", "text/plain"},
+                                       {".ustar", "application/x-ustar"},
+                                       {".vcf", "text/x-vcard"},
+                                       {".wasm", "application/wasm"},
+                                       {".wav", "audio/x-wav"},
+                                       {".webm", "video/webm"},
+                                       {".xml", "text/xml"},
+                                       {".xsl", "application/xml"},
+                                       {".zip", "application/zip"}}};
+
+template <std::size_t N>
+std::string_view look_up(const std::array<Pair, N>& table, std::string_view key) {
+    const auto it = std::lower_bound(table.begin(), table.end(), key,
+                                     [](const Pair& entry, std::string_view wanted) { return entry.first < wanted; });
+    return it != table.end() && it->first == key ? it->second : std::string_view();
+}
+
+// Python's posixpath.splitext: the extension starts at the last dot of the last segment,
+// unless only dots precede it there (".bashrc" has none).
+std::pair<std::string, std::string> split_extension(const std::string& path) {
+    const std::size_t dot = path.rfind('.');
+    const std::size_t segment = path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1;
+    if (dot == std::string::npos || dot < segment || path.find_first_not_of('.', segment) >= dot) {
+        return {path, ""};
+    }
+    return {path.substr(0, dot), path.substr(dot)};
+}
+
+std::string lower(std::string text) {
+    for (char& c : text) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return text;
+}
+
+}  // namespace
+
+ManifestType manifest_type_for(std::string_view name) {
+    auto [base, ext] = split_extension(std::string(name));
+    for (std::string_view rewritten = look_up(kSuffixes, lower(ext)); !rewritten.empty();
+         rewritten = look_up(kSuffixes, lower(ext))) {
+        std::tie(base, ext) = split_extension(base + std::string(rewritten));
+    }
+    // Encodings are case-sensitive in Python's tables; types are not.
+    const std::string_view encoding = look_up(kEncodings, ext);
+    if (!encoding.empty()) {
+        std::tie(base, ext) = split_extension(base);
+    }
+    const std::string_view type = look_up(kTypes, lower(ext));
+    return {type.empty() ? std::string_view("text/plain") : type, encoding};
+}
 
 ManifestWriter::ManifestWriter(Sink& out) : out_(out), first_in_level_{true} {
     out_.write("{\"tree\":[");
@@ -36,11 +162,11 @@ void ManifestWriter::end_directory() {
 
 void ManifestWriter::file(std::string_view name, std::uint64_t size, std::int64_t mtime) {
     separate();
-    const ContentType type = content_type_for(name);
+    const ManifestType type = manifest_type_for(name);
     std::string entry = "\n{\"name\":";
     append_json_string(entry, name);
     entry += ",\"mimetype\":";
-    append_json_string(entry, type.media_type);
+    append_json_string(entry, type.mimetype);
     entry += ",\"encoding\":";
     if (type.encoding.empty()) {
         entry += "null";

@@ -29,6 +29,17 @@ private:
     std::vector<bool> first_in_level_;
 };
 
+// The mimetype and encoding zuul-jobs' generate-zuul-manifest gives a file name: Python's
+// mimetypes.guess_type with its built-in tables (suffixes such as .tgz rewritten, the
+// encoding suffix .gz/.xz/.bz2/.Z/.br taken off, case-insensitive types), and text/plain
+// when it knows no type. Zuul's web UI opens only text/plain entries in its log viewer, so
+// this, not the serving table, decides how a file shows there.
+struct ManifestType {
+    std::string_view mimetype;
+    std::string_view encoding;  // "" for none (null in the manifest)
+};
+ManifestType manifest_type_for(std::string_view name);
+
 // A file of a flat listing (the catalogue's rows below a scope).
 struct ManifestFile {
     std::string path;  // relative to the manifest's directory, "a/b.txt"

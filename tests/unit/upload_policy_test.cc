@@ -13,6 +13,7 @@ class UploadPolicyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(client_address_must_be_in_range);
     CPPUNIT_TEST(manifest_is_zuuls_format);
     CPPUNIT_TEST(manifest_from_a_flat_listing_nests_directories_first);
+    CPPUNIT_TEST(manifest_types_are_pythons);
     CPPUNIT_TEST(refusal_is_json);
     CPPUNIT_TEST_SUITE_END();
 
@@ -130,6 +131,52 @@ public:
                                          "\"encoding\":null,\"last_modified\":5,\"size\":3}\n"
                                          "],\"index_links\":false}\n"),
                              out.str());
+    }
+
+    void manifest_types_are_pythons() {
+        // Expected values printed by CPython 3.11: mimetypes.MimeTypes().guess_type(name),
+        // None replaced by text/plain as generate-zuul-manifest does.
+        const struct {
+            const char* name;
+            const char* mimetype;
+            const char* encoding;
+        } cases[] = {
+            {"job-output.txt", "text/plain", ""},
+            {"job-output.json", "application/json", ""},
+            {"inventory.yaml", "text/plain", ""},
+            {"zuul-info", "text/plain", ""},
+            {"x.gz", "text/plain", "gzip"},
+            {"a.tar.gz", "application/x-tar", "gzip"},
+            {"a.tgz", "application/x-tar", "gzip"},
+            {"a.TGZ", "application/x-tar", "gzip"},
+            {"syslog.txt.gz", "text/plain", "gzip"},
+            {"d.xz", "text/plain", "xz"},
+            {"e.txt.xz", "text/plain", "xz"},
+            {"f.whl", "text/plain", ""},
+            {"g.log", "text/plain", ""},
+            {"h.html", "text/html", ""},
+            {"i.HTML", "text/html", ""},
+            {"j.svgz", "image/svg+xml", "gzip"},
+            {"k.GZ", "text/plain", ""},
+            {".bashrc", "text/plain", ""},
+            {"core", "text/plain", ""},
+            {"trailing.", "text/plain", ""},
+            {"conf.py", "text/x-python", ""},
+            {"l.tar.bz2", "application/x-tar", "bzip2"},
+            {"m.json.gz", "application/json", "gzip"},
+            {"n.csv", "text/csv", ""},
+            {"o.Z", "text/plain", "compress"},
+            {"p.sh", "application/x-sh", ""},
+            {"q.xml", "text/xml", ""},
+            {"r.js", "application/javascript", ""},
+            {"s.md", "text/plain", ""},
+            {"t.yml", "text/plain", ""},
+        };
+        for (const auto& c : cases) {
+            const ManifestType type = manifest_type_for(c.name);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(c.name, std::string(c.mimetype), std::string(type.mimetype));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(c.name, std::string(c.encoding), std::string(type.encoding));
+        }
     }
 
     void refusal_is_json() {
