@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -12,7 +13,21 @@ namespace artifacts::tools {
 
 namespace {
 
-void walk(const std::string& directory, const std::string& relative, Tree& tree) {
+// The link's target, when it is a regular file inside the tree (as zuul-jobs' uploaders
+// follow links); nothing for a link that leaves the tree, dangles or names a directory.
+bool in_tree_file(const std::string& link, const std::string& root_real, struct stat& target) {
+    char* resolved = realpath(link.c_str(), nullptr);
+    if (resolved == nullptr) {
+        return false;
+    }
+    const std::string real(resolved);
+    std::free(resolved);
+    return real.size() > root_real.size() && real.compare(0, root_real.size(), root_real) == 0 &&
+           (root_real == "/" || real[root_real.size()] == '/') && stat(real.c_str(), &target) == 0 &&
+           S_ISREG(target.st_mode);
+}
+
+void walk(const std::string& directory, const std::string& relative, const std::string& root_real, Tree& tree) {
     DIR* stream = opendir(directory.c_str());
     if (stream == nullptr) {
         throw std::runtime_error("cannot read directory '" + directory + "': " + std::strerror(errno));
@@ -32,8 +47,12 @@ void walk(const std::string& directory, const std::string& relative, Tree& tree)
         if (lstat(path.c_str(), &info) != 0) {
             continue;  // removed meanwhile
         }
-        if (S_ISDIR(info.st_mode)) {
-            walk(path, relative + name + "/", tree);
+        struct stat target;
+        if (S_ISLNK(info.st_mode) && in_tree_file(path, root_real, target)) {
+            tree.files.push_back({path, relative + name, static_cast<std::uint64_t>(target.st_size)});
+            tree.total_bytes += static_cast<std::uint64_t>(target.st_size);
+        } else if (S_ISDIR(info.st_mode)) {
+            walk(path, relative + name + "/", root_real, tree);
         } else if (S_ISREG(info.st_mode)) {
             tree.files.push_back({path, relative + name, static_cast<std::uint64_t>(info.st_size)});
             tree.total_bytes += static_cast<std::uint64_t>(info.st_size);
@@ -56,7 +75,13 @@ Tree collect_tree(const std::vector<std::string>& roots) {
             throw std::runtime_error("cannot read '" + root + "': " + std::strerror(errno));
         }
         if (S_ISDIR(info.st_mode)) {
-            walk(root, "", tree);
+            char* resolved = realpath(root.c_str(), nullptr);
+            if (resolved == nullptr) {
+                throw std::runtime_error("cannot resolve '" + root + "': " + std::strerror(errno));
+            }
+            const std::string root_real(resolved);
+            std::free(resolved);
+            walk(root, "", root_real, tree);
         } else if (S_ISREG(info.st_mode)) {
             const std::size_t slash = root.rfind('/');
             tree.files.push_back({root, slash == std::string::npos ? root : root.substr(slash + 1),

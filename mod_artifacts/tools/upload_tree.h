@@ -1,5 +1,7 @@
 // The files artifacts-upload sends: every regular file below the given directories, with
-// its path relative to the directory it was found in. Symbolic links are skipped (the
+// its path relative to the directory it was found in. A symbolic link to a regular file
+// inside the same tree is sent as that file's bytes under the link's name (as zuul-jobs'
+// uploaders do); links that leave the tree, dangle or name a directory are skipped (the
 // server stores no links), so are other special files.
 #pragma once
 
@@ -17,7 +19,7 @@ struct LocalFile {
 
 struct Tree {
     std::vector<LocalFile> files;
-    std::vector<std::string> skipped;  // links and special files, for a warning
+    std::vector<std::string> skipped;  // links not followed and special files, for a warning
     std::uint64_t total_bytes = 0;
 };
 

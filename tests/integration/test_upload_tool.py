@@ -109,6 +109,25 @@ def test_token_from_the_environment_and_failures_per_file(httpd, tmp_path):
     assert missing.returncode == 2 and "no token" in missing.stderr
 
 
+def test_links_to_files_inside_the_tree_are_followed(httpd, tmp_path):
+    """As zuul-jobs' uploaders: a link to a file in the tree is sent as that file's bytes
+    under the link's name; a link out of the tree, a dangling one and a link to a directory
+    are skipped."""
+    scope = unique_scope()
+    outside = make_tree(str(tmp_path / "outside"), {"secret.txt": b"not for upload"})
+    source = make_tree(str(tmp_path / "tree"), {"logs/real.txt": b"the real log\n", "sub/x.txt": b"x"})
+    os.symlink("logs/real.txt", os.path.join(source, "latest.txt"))
+    os.symlink(os.path.join(outside, "secret.txt"), os.path.join(source, "leak.txt"))
+    os.symlink("nowhere.txt", os.path.join(source, "dangling.txt"))
+    os.symlink("sub", os.path.join(source, "subdir-link"))
+    result = upload(f"{httpd.url}/{scope}", source, env={"ARTIFACTS_TOKEN": mint(scope)})
+    assert result.returncode == 0, result.stderr
+    assert requests.get(f"{httpd.url}/{scope}latest.txt").content == b"the real log\n"
+    for skipped in ("leak.txt", "dangling.txt", "subdir-link/x.txt"):
+        assert requests.get(f"{httpd.url}/{scope}{skipped}").status_code == 404, skipped
+    assert "3 stored" in result.stderr
+
+
 @pytest.mark.heavy
 def test_retries_through_an_outage(httpd, tmp_path, workdir):
     if os.geteuid() != 0:
