@@ -139,6 +139,27 @@ const char* add_htmlify(cmd_parms* cmd, void* config, const char* pattern) {
     return nullptr;
 }
 
+const char* add_gzip_inner_type(cmd_parms* cmd, void* config, const char* type) {
+    auto* conf = static_cast<DirConfig*>(config);
+    if (conf->gzip_inner_types == nullptr) {
+        conf->gzip_inner_types = apr_array_make(cmd->pool, 4, sizeof(const char*));
+    }
+    const std::string_view text(type);
+    if (strcasecmp(type, "None") == 0) {
+        return conf->gzip_inner_types->nelts > 0
+                   ? apr_pstrcat(cmd->pool, cmd->cmd->name, " None cannot be mixed with media types", nullptr)
+                   : nullptr;
+    }
+    const std::size_t slash = text.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == text.size() ||
+        text.find_first_of(" \t;,") != std::string_view::npos) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " takes media types such as text/* or application/json, not '",
+                           type, "'", nullptr);
+    }
+    APR_ARRAY_PUSH(conf->gzip_inner_types, const char*) = apr_pstrdup(cmd->pool, type);
+    return nullptr;
+}
+
 // The enclosing list followed by the nested one; either may be missing.
 apr_array_header_t* concatenated(apr_pool_t* pool, apr_array_header_t* base, apr_array_header_t* add) {
     if (base != nullptr && add != nullptr) {
@@ -373,6 +394,7 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     merged->htmlify_max_bytes = add->htmlify_max_bytes != -1 ? add->htmlify_max_bytes : base->htmlify_max_bytes;
     merged->content_policy = add->content_policy != nullptr ? add->content_policy : base->content_policy;
     merged->frame_ancestors = add->frame_ancestors != nullptr ? add->frame_ancestors : base->frame_ancestors;
+    merged->gzip_inner_types = add->gzip_inner_types != nullptr ? add->gzip_inner_types : base->gzip_inner_types;
     return merged;
 }
 
@@ -403,6 +425,9 @@ const command_rec directives[] = {
                     "File name patterns (shell globs) whose files browsers get as log pages, or Off"),
     AP_INIT_TAKE1("ArtifactsHtmlifyMaxBytes", as_cmd_func(set_htmlify_max_bytes), nullptr, RSRC_CONF | ACCESS_CONF,
                   "Most bytes of log one log page reads before it stops (default 8G)"),
+    AP_INIT_ITERATE("ArtifactsGzipInnerTypes", as_cmd_func(add_gzip_inner_type), nullptr, RSRC_CONF | ACCESS_CONF,
+                    "Inner media types of name.gz sent as that type with Content-Encoding: gzip when name.gz is "
+                    "asked for (text/*, application/json, ...), or None"),
     AP_INIT_RAW_ARGS("ArtifactsContentPolicy", as_cmd_func(set_content_policy), nullptr, RSRC_CONF | ACCESS_CONF,
                      "Content-Security-Policy of answers that carry stored bytes, or Off (default: a sandbox)"),
     AP_INIT_RAW_ARGS("ArtifactsFrameAncestors", as_cmd_func(set_frame_ancestors), nullptr, RSRC_CONF | ACCESS_CONF,

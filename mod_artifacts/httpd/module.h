@@ -45,6 +45,9 @@ struct DirConfig {
     // ArtifactsContentPolicy and ArtifactsFrameAncestors: nullptr unset (the defaults), "" Off.
     const char* content_policy = nullptr;
     const char* frame_ancestors = nullptr;
+    // ArtifactsGzipInnerTypes: const char* media types ("text/*"); nullptr unset (the
+    // defaults), empty for None. A nested section that sets it replaces the enclosing list.
+    apr_array_header_t* gzip_inner_types = nullptr;
 };
 
 constexpr apr_int64_t kDefaultLeeway = 60;

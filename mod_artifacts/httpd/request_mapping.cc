@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "../core/index_model.h"
+#include "../core/content_type.h"
 #include "../core/negotiation.h"
 #include "../core/path_policy.h"
 #include "module.h"
@@ -59,6 +60,50 @@ void answer_from_gzip_sibling(request_rec* r, bool log_page) {
     r->path_info = nullptr;
     r->finfo = sibling.info;
     negotiate_gzip(r, log_page);
+}
+
+// name.ext.gz asked for by name, whose inner type ArtifactsGzipInnerTypes lists: that type,
+// or nullptr (the file is sent as the bytes it is).
+const char* gzip_inner_type(request_rec* r, const DirConfig* conf) {
+    const char* slash = strrchr(r->uri, '/');
+    const ContentType type = content_type_for(slash != nullptr ? slash + 1 : r->uri);
+    if (type.encoding != "gzip") {
+        return nullptr;
+    }
+    bool listed = false;
+    if (conf->gzip_inner_types == nullptr) {
+        for (const std::string_view pattern : kDefaultGzipInnerTypes) {
+            listed = listed || media_type_matches(pattern, type.media_type);
+        }
+    } else {
+        for (int i = 0; i < conf->gzip_inner_types->nelts; ++i) {
+            listed =
+                listed || media_type_matches(APR_ARRAY_IDX(conf->gzip_inner_types, i, const char*), type.media_type);
+        }
+    }
+    return listed ? apr_pstrmemdup(r->pool, type.media_type.data(), type.media_type.size()) : nullptr;
+}
+
+// A compressed log asked for by its .gz name (console.html.gz, job-output.json.gz) is sent
+// as what it holds, with Content-Encoding: gzip to clients that take it and decoded for
+// the others, as logs.openstack.org served them: a browser shows it, Zuul's web UI parses
+// it. A log page is left to HTMLIFY, which decodes the bytes itself.
+void serve_gz_name_as_its_content(request_rec* r, const DirConfig* conf, bool log_page) {
+    const char* inner = log_page ? nullptr : gzip_inner_type(r, conf);
+    if (inner == nullptr) {
+        return;
+    }
+    if (SwiftSource* source = request_state(r)->swift) {
+        if (source->from_catalogue && !source->compressed_name && !source->stored_encoding.empty()) {
+            return;  // a .gz name uploaded with Content-Encoding: gzip: compressed twice, sent as stored
+        }
+        source->content_type = inner;
+        source->inflate = negotiate_gzip(r, false);
+        return;
+    }
+    ap_set_content_type(r, inner);
+    r->content_encoding = nullptr;  // mod_mime's x-gzip, if it gave one
+    negotiate_gzip(r, false);
 }
 
 }  // namespace
@@ -173,6 +218,9 @@ int fixup_artifact_request(request_rec* r) {
     const bool htmlify = matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri);
     const bool log_page = htmlify && wants_log_page(r);
     const int routed = route_to_storage(r, log_page);
+    if (routed == OK && r->handler != nullptr && strcmp(r->handler, kSwiftHandler) == 0) {
+        serve_gz_name_as_its_content(r, conf, log_page);
+    }
     if (routed != DECLINED) {
         // By name, not by address: string constants of two files need not be one object
         // (under AddressSanitizer they are not, and Swift log pages lost their filter).
@@ -194,6 +242,9 @@ int fixup_artifact_request(request_rec* r) {
     if (htmlify) {
         ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
     }
+    if (r->finfo.filetype == APR_REG) {
+        serve_gz_name_as_its_content(r, conf, log_page);
+    }
     if (r->finfo.filetype == APR_NOFILE) {
         try {
             answer_from_gzip_sibling(r, log_page);
@@ -208,6 +259,9 @@ int fixup_artifact_request(request_rec* r) {
         }
         // The disk first, its name.gz included, then the container in listing mode.
         if (route_to_listing(r, log_page) == OK) {
+            if (strcmp(r->handler, kSwiftHandler) == 0) {
+                serve_gz_name_as_its_content(r, conf, log_page);
+            }
             return OK;
         }
     }

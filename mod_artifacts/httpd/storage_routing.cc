@@ -50,6 +50,7 @@ void serve_record(request_rec* r, const CatalogueMatch& match, std::string_view 
     source->catalogue_path = std::string(looked_up);
     source->stored_encoding = record.content_encoding;
     source->log_page = log_page;
+    source->compressed_name = match.compressed_name;
     if (match.compressed_name) {
         source->content_type = "application/gzip";
     } else {

@@ -143,9 +143,12 @@ def test_gzip_stored_object_is_transparent(server, catalogued, prefix):
     plain = requests.get(f"{server.url}/{prefix}z/job.txt", headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in plain.headers
     assert plain.content == text
+    # Asked for by its .gz name: the text it holds, compressed for clients that take gzip.
+    by_name = requests.get(f"{server.url}/{prefix}z/job.txt.gz", headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert by_name.headers["Content-Encoding"] == "gzip" and by_name.headers["Content-Type"].startswith("text/plain")
+    assert by_name.raw.read() == compressed
     raw = requests.get(f"{server.url}/{prefix}z/job.txt.gz", headers={"Accept-Encoding": "identity"})
-    assert raw.content == compressed
-    assert "Content-Encoding" not in raw.headers
+    assert raw.content == text and "Content-Encoding" not in raw.headers
     # A HEAD says what the GET would send (there is no body to decode).
     head = requests.head(f"{server.url}/{prefix}z/job.txt", headers={"Accept-Encoding": "identity"})
     assert head.status_code == 200 and "Content-Encoding" not in head.headers

@@ -5,6 +5,7 @@ import gzip
 import html.parser
 import http.client
 import os
+import subprocess
 
 import pytest
 import requests
@@ -296,18 +297,56 @@ def test_gzip_sibling_inflated_for_clients_that_do_not(httpd, compressed):
 
 
 def test_plain_curl_gets_the_inflated_log(httpd, compressed):
-    import subprocess
     original, _ = compressed
     out = subprocess.run(["curl", "-sf", f"{httpd.url}/serve/gz/screen-n-api.txt"], capture_output=True, check=True)
     assert out.stdout == original
 
 
-def test_gz_name_itself_gets_raw_bytes(httpd, compressed):
-    _, packed = compressed
-    reply = requests.get(f"{httpd.url}/serve/gz/screen-n-api.txt.gz", headers={"Accept-Encoding": "identity"},
-                         stream=True)
-    assert reply.status_code == 200
-    assert reply.raw.read(decode_content=False) == packed
+def test_gz_name_of_a_text_is_sent_as_that_text(httpd, compressed, artifact_root):
+    """A compressed log asked for by its .gz name is what it holds (its inner type), with
+    Content-Encoding: gzip to clients that take gzip, decoded for the others (curl, wget,
+    urllib), as logs.openstack.org served them. An archive stays the bytes it is."""
+    original, packed = compressed
+    url = f"{httpd.url}/serve/gz/screen-n-api.txt.gz"
+    taking = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert taking.headers["Content-Type"].startswith("text/plain")
+    assert taking.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in taking.headers["Vary"]
+    assert taking.raw.read(decode_content=False) == packed
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, stream=True)
+    assert plain.headers["Content-Type"].startswith("text/plain") and "Content-Encoding" not in plain.headers
+    assert plain.raw.read(decode_content=False) == original
+    out = subprocess.run(["curl", "-sf", url], capture_output=True, check=True)
+    assert out.stdout == original
+    head = requests.head(url, headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and "Content-Encoding" not in head.headers
+    write(artifact_root, "serve/gz/dist.tar.gz", gzip.compress(b"tar bytes"))
+    archive = requests.get(f"{httpd.url}/serve/gz/dist.tar.gz", headers={"Accept-Encoding": "identity"}, stream=True)
+    assert "Content-Encoding" not in archive.headers
+    assert archive.raw.read(decode_content=False) == gzip.compress(b"tar bytes")
+
+
+def test_gz_inner_types_are_the_operators_to_choose(workdir, artifact_root):
+    from conftest import main_config
+    from storage_helpers import start_httpd
+    server = start_httpd(workdir, "httpd-gz-types", main_config(workdir, artifact_root, """
+<Location "/serve/gz-json-only">
+    ArtifactsGzipInnerTypes application/json
+</Location>
+<Location "/serve/gz-none">
+    ArtifactsGzipInnerTypes None
+</Location>
+"""))
+    try:
+        for directory in ("gz-json-only", "gz-none"):
+            write(artifact_root, f"serve/{directory}/a.txt.gz", gzip.compress(b"text"))
+            write(artifact_root, f"serve/{directory}/b.json.gz", gzip.compress(b"[]"))
+        identity = {"Accept-Encoding": "identity"}
+        assert requests.get(f"{server.url}/serve/gz-json-only/b.json.gz", headers=identity).content == b"[]"
+        assert requests.get(f"{server.url}/serve/gz-json-only/a.txt.gz", headers=identity).content == \
+            gzip.compress(b"text")
+        assert requests.get(f"{server.url}/serve/gz-none/b.json.gz", headers=identity).content == gzip.compress(b"[]")
+    finally:
+        server.stop()
 
 
 def test_real_file_wins_over_gzip_sibling(httpd, artifact_root):

@@ -9,6 +9,8 @@ python-swiftclient, not by the module:
 - X-Delete-After on every object; the container readable (.r:*,.rlistings) with
   X-Container-Meta-Web-Index: index.html."""
 import gzip
+import json
+import mimetypes
 import os
 import uuid
 
@@ -50,10 +52,14 @@ def upload_like_zuul_jobs(swift, prefix, files):
                               gzip.compress(listing.encode()), content_type="text/html",
                               headers={**keep, "Content-Encoding": "gzip"})
     for path, data in files.items():
-        if path.endswith(".gz"):
-            connection.put_object(CONTAINER, prefix + path, data, content_type="text/plain", headers=keep)
+        guessed, encoding = mimetypes.guess_type(path)
+        content_type = guessed or "text/plain"
+        compressible = content_type.startswith("text/") or content_type in ("application/json", "image/svg+xml")
+        if encoding or not compressible:
+            # *.gz (and whatever is not text) as it is, typed by its inner type.
+            connection.put_object(CONTAINER, prefix + path, data, content_type=content_type, headers=keep)
         else:
-            connection.put_object(CONTAINER, prefix + path, gzip.compress(data), content_type="text/plain",
+            connection.put_object(CONTAINER, prefix + path, gzip.compress(data), content_type=content_type,
                                   headers={**keep, "Content-Encoding": "gzip"})
 
 
@@ -148,3 +154,42 @@ def test_index_details_of_a_swift_listing(server, swift):
     assert etag.startswith('"') and etag.endswith('"') and len(etag) == 34
     again = requests.get(f"{server.url}/{prefix}unmarked/x.txt", headers={"Accept": "*/*", "If-None-Match": etag})
     assert again.status_code == 304 and again.headers["ETag"] == etag
+
+
+def test_zuul_web_ui_requests_succeed_with_cors(server, swift, artifact_root):
+    """Zuul's build page fetches job-output.json.gz, then job-output.json, and the manifest,
+    from another origin, with a browser's Accept-Encoding."""
+    browser = {"Origin": "https://zuul.example.org", "Accept-Encoding": "gzip, deflate, br", "Accept": "*/*"}
+    output = b'[{"playbook": "base/pre.yaml", "plays": []}]'
+    manifest = b'{"tree": [], "index_links": false}'
+    # A zuul-jobs upload in Swift: job-output.json gzip-encoded under its own name.
+    prefix = build_prefix()
+    upload_like_zuul_jobs(swift, prefix, {"job-output.json": output, "zuul-manifest.json": manifest})
+    first = requests.get(f"{server.url}/{prefix}job-output.json.gz", headers=browser)
+    assert first.status_code == 404 and first.headers["Access-Control-Allow-Origin"] == "*"
+    second = requests.get(f"{server.url}/{prefix}job-output.json", headers=browser)
+    assert second.status_code == 200 and second.json() == json.loads(output)
+    assert second.headers["Access-Control-Allow-Origin"] == "*"
+    assert second.headers["Content-Type"].startswith("application/json")
+    assert requests.get(f"{server.url}/{prefix}zuul-manifest.json", headers=browser).json() == json.loads(manifest)
+    # A legacy tree on disk: job-output.json.gz answers at once, as the JSON it holds.
+    legacy = build_prefix()
+    write(artifact_root, legacy + "job-output.json.gz", gzip.compress(output))
+    direct = requests.get(f"{server.url}/{legacy}job-output.json.gz", headers=browser)
+    assert direct.status_code == 200 and direct.headers["Content-Encoding"] == "gzip"
+    assert direct.headers["Content-Type"].startswith("application/json")
+    assert direct.json() == json.loads(output) and direct.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_raw_gz_objects_of_text_are_that_text(server, swift):
+    prefix = build_prefix()
+    syslog, tarball = gzip.compress(b"syslog line\n"), gzip.compress(b"tarball")
+    upload_like_zuul_jobs(swift, prefix, {"logs/syslog.txt.gz": syslog, "logs/dist.tar.gz": tarball})
+    url = f"{server.url}/{prefix}logs/syslog.txt.gz"
+    plain = requests.get(url, headers={"Accept-Encoding": "identity", "Accept": "*/*"}, stream=True)
+    assert plain.raw.read() == b"syslog line\n" and plain.headers["Content-Type"].startswith("text/plain")
+    taking = requests.get(url, headers={"Accept-Encoding": "gzip", "Accept": "*/*"}, stream=True)
+    assert taking.headers["Content-Encoding"] == "gzip" and taking.raw.read() == syslog
+    archive = requests.get(f"{server.url}/{prefix}logs/dist.tar.gz", headers={"Accept-Encoding": "identity"},
+                           stream=True)
+    assert "Content-Encoding" not in archive.headers and archive.raw.read() == tarball

@@ -9,6 +9,7 @@ class ContentTypeTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(known_extensions);
     CPPUNIT_TEST(gzip_wrapping_a_known_type);
     CPPUNIT_TEST(unknown_and_odd_names);
+    CPPUNIT_TEST(media_type_patterns);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -38,6 +39,28 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for("trailing.").media_type);
         CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for("x.unknownext").media_type);
         CPPUNIT_ASSERT_EQUAL(std::string_view("application/octet-stream"), content_type_for(".gz").media_type);
+    }
+
+    void media_type_patterns() {
+        CPPUNIT_ASSERT(media_type_matches("text/*", "text/plain"));
+        CPPUNIT_ASSERT(media_type_matches("TEXT/*", "text/html"));
+        CPPUNIT_ASSERT(!media_type_matches("text/*", "text/"));
+        CPPUNIT_ASSERT(!media_type_matches("text/*", "textual/plain"));
+        CPPUNIT_ASSERT(media_type_matches("application/json", "Application/JSON"));
+        CPPUNIT_ASSERT(!media_type_matches("application/json", "application/json5"));
+        CPPUNIT_ASSERT(!media_type_matches("application/*", "application"));
+        // The defaults cover what browsers and Zuul's UI read, not archives.
+        const auto covered = [](std::string_view type) {
+            for (const std::string_view pattern : kDefaultGzipInnerTypes) {
+                if (media_type_matches(pattern, type)) {
+                    return true;
+                }
+            }
+            return false;
+        };
+        CPPUNIT_ASSERT(covered(content_type_for("console.html.gz").media_type));
+        CPPUNIT_ASSERT(covered(content_type_for("job-output.json.gz").media_type));
+        CPPUNIT_ASSERT(!covered(content_type_for("dist.tar.gz").media_type));
     }
 };
 
