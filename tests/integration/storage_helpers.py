@@ -1,5 +1,7 @@
 """What the catalogue and Swift tests share (see scripts/services/catalogue_import.py)."""
-from conftest import new_dir
+import os
+
+from conftest import main_config, new_dir
 from scripts.services.catalogue_import import CONTAINER, Catalogued, sql_bytes, storage_config  # noqa: F401
 from scripts.services.httpd import Httpd
 
@@ -11,3 +13,11 @@ def start_httpd(workdir, name, body):
     server.write_config(body)
     server.start()
     return server
+
+
+def start_listing_httpd(workdir, artifact_root, swift, name, container, swift_options=""):
+    """A server in listing mode (no catalogue) over `container`."""
+    key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
+    config = (f"ArtifactsSwift {swift.swift_directive(key_file)}{swift_options}\n"
+              f"ArtifactsSwiftContainer {container}\nArtifactsSwiftListing On\n")
+    return start_httpd(workdir, name, main_config(workdir, artifact_root, config))

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from conftest import main_config
-from storage_helpers import CONTAINER, Catalogued, start_httpd
+from storage_helpers import CONTAINER, Catalogued, start_httpd, start_listing_httpd
 from test_htmlify import get_page
 from test_serve import write
 
@@ -43,11 +43,8 @@ def redirecting(workdir, artifact_root, mariadb, swift, temp_url_key):
 
 @pytest.fixture(scope="module")
 def listing(workdir, artifact_root, swift):
-    key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
     # Seven names a listing request, so that a directory of 30 takes five pages.
-    config = (f"ArtifactsSwift {swift.swift_directive(key_file)} listing-page=7\n"
-              f"ArtifactsSwiftContainer listed\nArtifactsSwiftListing On\n")
-    server = start_httpd(workdir, "httpd-listing", main_config(workdir, artifact_root, config))
+    server = start_listing_httpd(workdir, artifact_root, swift, "httpd-listing", "listed", " listing-page=7")
     yield server
     server.stop()
 

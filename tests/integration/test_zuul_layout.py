@@ -11,14 +11,12 @@ python-swiftclient, not by the module:
 import gzip
 import json
 import mimetypes
-import os
 import uuid
 
 import pytest
 import requests
 
-from conftest import main_config
-from storage_helpers import start_httpd
+from storage_helpers import start_listing_httpd
 from test_serve import write
 
 CONTAINER = "zuul-logs"
@@ -26,10 +24,7 @@ CONTAINER = "zuul-logs"
 
 @pytest.fixture(scope="module")
 def server(workdir, artifact_root, swift):
-    key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
-    config = (f"ArtifactsSwift {swift.swift_directive(key_file)}\n"
-              f"ArtifactsSwiftContainer {CONTAINER}\nArtifactsSwiftListing On\n")
-    server = start_httpd(workdir, "httpd-zuul-layout", main_config(workdir, artifact_root, config))
+    server = start_listing_httpd(workdir, artifact_root, swift, "httpd-zuul-layout", CONTAINER)
     yield server
     server.stop()
 
