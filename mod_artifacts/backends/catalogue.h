@@ -75,8 +75,6 @@ public:
 
     // Connections for writes (and the seal's long reads): replies within read-timeout.
     MySqlPool& pool() { return pool_; }
-    // Connections for the lookups that serve reads: replies within lookup-timeout.
-    MySqlPool& lookups() { return lookups_; }
     // Both pools' idle connections: closed (a child exits), or those the server closed.
     void close_idle();
     void drop_closed_idle();
@@ -87,7 +85,7 @@ private:
     void check_schema();
 
     MySqlPool pool_;
-    MySqlPool lookups_;
+    MySqlPool lookups_;  // for the lookups that serve reads: replies within lookup-timeout
     std::atomic<bool> schema_checked_{false};
 };
 

@@ -1,11 +1,11 @@
 #include "http_exchange.h"
 
-#include <poll.h>
-
 #include <strings.h>
 
 #include <cstring>
 #include <exception>
+
+#include "idle_socket.h"
 
 namespace artifacts {
 
@@ -160,11 +160,8 @@ void CurlPool::drop_closed_idle() {
         const std::lock_guard<std::mutex> lock(mutex_);
         for (auto it = idle_.begin(); it != idle_.end();) {
             curl_socket_t socket = CURL_SOCKET_BAD;
-            // An idle connection has nothing to read: readable means the server closed it.
-            pollfd watched{};
             const bool closed = curl_easy_getinfo(*it, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK &&
-                                socket != CURL_SOCKET_BAD &&
-                                (watched = {socket, POLLIN, 0}, ::poll(&watched, 1, 0)) > 0;
+                                socket != CURL_SOCKET_BAD && !idle_socket_is_quiet(socket);
             if (closed) {
                 closing.push_back(*it);
                 it = idle_.erase(it);

@@ -3,13 +3,11 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <cstring>
 #include <thread>
 
 #include "../core/key_values.h"
+#include "idle_socket.h"
 #include "secret_file.h"
 
 namespace artifacts {
@@ -172,13 +170,7 @@ unsigned long MySqlConnection::thread_id() const {
 
 bool MySqlConnection::idle_and_open() const {
     const my_socket fd = mysql_get_socket(db_);
-    if (fd < 0) {
-        return false;
-    }
-    pollfd watched{static_cast<int>(fd), POLLIN, 0};
-    // An idle connection has nothing to read: anything (the end, or the server's parting
-    // error packet) means it is over.
-    return ::poll(&watched, 1, 0) == 0;
+    return fd >= 0 && idle_socket_is_quiet(static_cast<int>(fd));
 }
 
 SqlResult MySqlConnection::execute(const char* sql, std::initializer_list<SqlValue> params) {
@@ -350,7 +342,7 @@ void MySqlPool::end_connection(MySqlConnection& connection, unsigned long thread
                                std::chrono::steady_clock::time_point deadline) {
     try {
         connection.command(("KILL CONNECTION " + std::to_string(thread_id)).c_str());
-    } catch (const CatalogueError& e) {
+    } catch (const CatalogueError&) {
         // ER_NO_SUCH_THREAD: it has ended already.
     }
     // KILL only asks: the connection's transaction ends when its thread does.

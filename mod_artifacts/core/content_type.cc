@@ -5,6 +5,8 @@
 #include <cctype>
 #include <string>
 
+#include "negotiation.h"
+
 namespace artifacts {
 
 namespace {
@@ -97,16 +99,11 @@ ContentType content_type_for(std::string_view name) {
 }
 
 bool media_type_matches(std::string_view pattern, std::string_view media_type) {
-    const auto same = [](std::string_view a, std::string_view b) {
-        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-               });
-    };
     if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == "/*") {
         const std::string_view top = pattern.substr(0, pattern.size() - 1);  // "text/"
-        return media_type.size() > top.size() && same(media_type.substr(0, top.size()), top);
+        return media_type.size() > top.size() && iequals(media_type.substr(0, top.size()), top);
     }
-    return same(pattern, media_type);
+    return iequals(pattern, media_type);
 }
 
 }  // namespace artifacts

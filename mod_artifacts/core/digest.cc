@@ -1,5 +1,10 @@
 #include "digest.h"
 
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
@@ -38,6 +43,19 @@ std::string hex_encode(std::string_view bytes) {
         out.push_back(kHex[byte & 0x0F]);
     }
     return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    std::size_t got = 0;
+    while (got < bytes) {
+        const ssize_t n = getrandom(raw.data() + got, bytes - got, 0);
+        if (n < 0 && errno != EINTR) {
+            throw std::runtime_error(std::string("no randomness: ") + std::strerror(errno));
+        }
+        got += n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    return hex_encode(raw);
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {

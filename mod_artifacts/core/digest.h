@@ -36,6 +36,10 @@ public:
 // Lower-case hex digits of raw bytes.
 std::string hex_encode(std::string_view bytes);
 
+// `bytes` bytes from the kernel's random source, as hex digits: ids nobody can guess
+// (a token's jti, an upload's claim owner). Throws std::runtime_error.
+std::string random_hex(std::size_t bytes);
+
 // The 32 raw bytes of HMAC-SHA256(key, message).
 std::string hmac_sha256(std::string_view key, std::string_view message);
 

@@ -21,18 +21,6 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // One element of a comma-separated header list: "token;q=0.5;x=y" -> token and q.
 struct Weighted {
     std::string_view token;
@@ -71,6 +59,22 @@ void for_each_element(std::string_view header, Visit visit) {
 }
 
 }  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string_view media_type_of(std::string_view content_type) {
+    return trim(content_type.substr(0, content_type.find(';')));
+}
 
 bool accepts_gzip(std::string_view accept_encoding) {
     std::optional<double> gzip;

@@ -7,6 +7,13 @@
 
 namespace artifacts {
 
+// ASCII letters compared without case (header tokens, media types).
+bool iequals(std::string_view a, std::string_view b);
+
+// A Content-Type without its parameters and surrounding blanks: "text/plain; charset=x"
+// -> "text/plain".
+std::string_view media_type_of(std::string_view content_type);
+
 // True when Accept-Encoding allows gzip (gzip, x-gzip or *, with a q-value above 0,
 // and gzip not refused explicitly). A missing header means identity only.
 bool accepts_gzip(std::string_view accept_encoding);

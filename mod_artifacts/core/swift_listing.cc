@@ -1,13 +1,12 @@
 #include "swift_listing.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
+
+#include "negotiation.h"
 
 namespace artifacts {
 
@@ -27,15 +26,7 @@ std::int64_t parse_swift_time(std::string_view text) {
 }
 
 bool is_directory_marker_type(std::string_view content_type) {
-    const std::size_t end = content_type.find(';');
-    std::string_view media = content_type.substr(0, end);
-    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) {
-        media.remove_suffix(1);
-    }
-    constexpr std::string_view kMarker = "application/directory";
-    return media.size() == kMarker.size() &&
-           std::equal(media.begin(), media.end(), kMarker.begin(),
-                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    return iequals(media_type_of(content_type), "application/directory");
 }
 
 ListingPage append_listing_page(std::string_view json_text, std::string_view prefix, IndexEntries& out) {

@@ -100,6 +100,8 @@ struct RequestState {
 // clients that take gzip and to HTMLIFY (a log page, which decodes them itself), decoded by
 // mod_deflate's INFLATE for the others. True when INFLATE was added (request_mapping.cc).
 bool negotiate_gzip(request_rec* r, bool log_page);
+// Whether the request's Accept-Encoding takes gzip (no header: it does not).
+bool client_accepts_gzip(const request_rec* r);
 
 // Whether another name in the request's directory (foo.txt.gz for foo.txt) may be answered:
 // a sub-request for its URL runs the directory walk (Options, symlinks) and every access

@@ -123,13 +123,17 @@ bool sibling_is_allowed(request_rec* r, const char* name, SiblingFile* file) {
     return allowed;
 }
 
+bool client_accepts_gzip(const request_rec* r) {
+    const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
+    return accept_encoding != nullptr && accepts_gzip(accept_encoding);
+}
+
 bool negotiate_gzip(request_rec* r, bool log_page) {
     apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
     if (log_page) {
         return false;
     }
-    const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
-    if (accept_encoding != nullptr && accepts_gzip(accept_encoding)) {
+    if (client_accepts_gzip(r)) {
         r->content_encoding = "gzip";
         return false;
     }

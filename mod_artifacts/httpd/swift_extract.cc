@@ -135,8 +135,7 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
                 member.replaced = existing;
             }
             if (member.replaced && existing->sha256 != file.sha256 && !upload.claims.overwrite) {
-                refuse(HTTP_CONFLICT, "exists",
-                       "'" + member.path + "' already exists with other content (the token has no overwrite)");
+                refuse_other_content(member.path);
             }
         }
         bytes += member.identical ? 0 : file.size;

@@ -14,7 +14,6 @@
 #include <string>
 
 #include "../backends/swift_client.h"
-#include "../core/negotiation.h"
 #include "../core/swift_listing.h"
 #include "brigade_sink.h"
 #include "module.h"
@@ -53,9 +52,7 @@ bool must_decode(request_rec* r, const SwiftSource& source, const HttpResponse& 
         return false;  // the catalogue decided at the fixup; a log page decodes itself
     }
     const std::string* encoding = response.header("Content-Encoding");
-    const char* accept_encoding = apr_table_get(r->headers_in, "Accept-Encoding");
-    return encoding != nullptr && strcasecmp(encoding->c_str(), "gzip") == 0 &&
-           (accept_encoding == nullptr || !accepts_gzip(accept_encoding));
+    return encoding != nullptr && strcasecmp(encoding->c_str(), "gzip") == 0 && !client_accepts_gzip(r);
 }
 
 // A HEAD has no body for mod_deflate's INFLATE to decode (it would fail on the empty

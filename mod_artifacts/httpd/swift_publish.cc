@@ -2,11 +2,7 @@
 
 #include <http_log.h>
 
-#include <sys/random.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <system_error>
 
 #include "../core/digest.h"
 #include "../core/swift_naming.h"
@@ -26,19 +22,6 @@ constexpr int kLeaseSeconds = 15;
 constexpr auto kRenewEvery = std::chrono::seconds(kLeaseSeconds / 3);
 constexpr auto kLeaseMargin = std::chrono::seconds(3);
 
-std::string new_owner_id() {
-    unsigned char bytes[16];
-    std::size_t got = 0;
-    while (got < sizeof bytes) {
-        const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-        if (n < 0 && errno != EINTR) {
-            throw std::system_error(errno, std::generic_category(), "getrandom");
-        }
-        got += n > 0 ? static_cast<std::size_t>(n) : 0;
-    }
-    return hex_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
-
 [[noreturn]] void refuse_busy(const std::string& path) {
     refuse(HTTP_SERVICE_UNAVAILABLE, "upload_in_progress",
            "'" + path + "' is being uploaded by another request right now; try again when it is done");
@@ -54,7 +37,7 @@ UploadClaims::UploadClaims(Catalogue& catalogue, UploadRequest& upload, MySqlLed
     : catalogue_(catalogue),
       upload_(upload),
       ledger_(ledger),
-      owner_(new_owner_id()),
+      owner_(random_hex(16)),
       limited_(upload.claims.max_bytes.has_value() || upload.claims.max_files.has_value()) {}
 
 UploadClaims::~UploadClaims() {
@@ -260,6 +243,9 @@ bool UploadClaims::may_delete_objects() const {
     return paths_.empty() || std::chrono::steady_clock::now() + kLeaseMargin < lease_end_;
 }
 
+namespace {
+
+// Learns the outcome of a lost COMMIT (see commit_publication).
 void resolve_publication(MySqlLedger& ledger, UploadClaims& claims, const LedgerOutcomeUnknown& lost,
                          const std::function<bool(MySqlConnection&)>& committed) {
     request_rec* r = claims.request();
@@ -282,6 +268,21 @@ void resolve_publication(MySqlLedger& ledger, UploadClaims& claims, const Ledger
     refuse(HTTP_SERVICE_UNAVAILABLE, "outcome_unknown",
            "the catalogue did not confirm whether the upload was stored; send it again (an identical upload "
            "is confirmed, not stored twice)");
+}
+
+}  // namespace
+
+void commit_publication(MySqlLedger& ledger, MySqlLedgerEntry& entry, UploadClaims& claims,
+                        const std::function<bool(MySqlConnection&)>& committed) {
+    try {
+        entry.commit();
+        claims.published();
+        return;
+    } catch (const LedgerOutcomeUnknown& lost) {
+        resolve_publication(ledger, claims, lost, [&](MySqlConnection& connection) {
+            return claims.ended(connection) && committed(connection);
+        });
+    }
 }
 
 bool row_is(MySqlConnection& connection, const ArtifactRecord& record) {

@@ -84,7 +84,6 @@ public:
     // Objects this upload wrote may be deleted when it fails: not when a committed row may
     // name them (the outcome is unknown) or another upload may be writing there now.
     bool may_delete_objects() const;
-    const std::string& owner() const { return owner_; }
     request_rec* request() const { return upload_.r; }
 
 private:
@@ -110,11 +109,17 @@ private:
     std::chrono::steady_clock::time_point next_renewal_{};
 };
 
-// Runs `work` in the token's ledger transaction, ends the claims in it and commits, again
-// when InnoDB chose it as a deadlock victim (rows of a shared parent directory are
-// inserted concurrently). When the answer to COMMIT is lost, finds out whether it
-// applied before answering: `committed(connection)` tells from the rows it wrote. When
-// that cannot be learnt in time, answers 503 and keeps every object a row may name.
+// Commits the transaction that ended the claims (UploadClaims::settle). When the answer to
+// COMMIT is lost, finds out whether it applied before answering: the claims are gone and
+// `committed(connection)` finds the rows it wrote. Returns when it applied; throws
+// LedgerUnavailable when it did not, Refused (503, every object a row may name kept) when
+// that cannot be learnt in time.
+void commit_publication(MySqlLedger& ledger, MySqlLedgerEntry& entry, UploadClaims& claims,
+                        const std::function<bool(MySqlConnection&)>& committed);
+
+// Runs `work` in the token's ledger transaction, ends the claims in it and commits
+// (commit_publication), again when InnoDB chose it as a deadlock victim (rows of a shared
+// parent directory are inserted concurrently).
 template <typename Work, typename Probe>
 void publish(MySqlLedger& ledger, UploadClaims& claims, const std::string& jti, Work&& work, Probe&& committed) {
     constexpr int kAttempts = 3;
@@ -125,13 +130,7 @@ void publish(MySqlLedger& ledger, UploadClaims& claims, const std::string& jti, 
                 work(*entry);
                 return 0;
             });
-            entry->commit();
-            claims.published();
-            return;
-        } catch (const LedgerOutcomeUnknown& lost) {
-            resolve_publication(ledger, claims, lost, [&](MySqlConnection& connection) {
-                return claims.ended(connection) && committed(connection);
-            });
+            commit_publication(ledger, *entry, claims, committed);
             return;
         } catch (const LedgerBusy&) {
             if (attempt == kAttempts) {
@@ -140,11 +139,6 @@ void publish(MySqlLedger& ledger, UploadClaims& claims, const std::string& jti, 
         }
     }
 }
-
-// Learns the outcome of a lost COMMIT: returns when it applied (marks the claims
-// published), throws LedgerUnavailable when it did not, Refused (503) when nobody knows.
-void resolve_publication(MySqlLedger& ledger, UploadClaims& claims, const LedgerOutcomeUnknown& lost,
-                         const std::function<bool(MySqlConnection&)>& committed);
 
 // Whether `record`'s row is in the catalogue as written (a lost COMMIT's probe).
 bool row_is(MySqlConnection& connection, const ArtifactRecord& record);

@@ -91,8 +91,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     if (readable && !upload.claims.overwrite) {
         const std::string sha256 = hash_body(upload);
         if (sha256 != existing->sha256 || existing->content_encoding != (gzip ? "gzip" : "")) {
-            refuse(HTTP_CONFLICT, "exists",
-                   "'" + upload.relative + "' already exists with other content (the token has no overwrite)");
+            refuse_other_content(upload.relative);
         }
         audit(upload, "already stored", upload.relative, existing->size, sha256);
         return reply_stored(upload, false, existing->size, sha256);
@@ -158,8 +157,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     unpublished.stored(place.container, place.object);
     const bool identical = existing && existing->sha256 == sha256 && existing->content_encoding == (gzip ? "gzip" : "");
     if (existing && !identical && !upload.claims.overwrite) {
-        refuse(HTTP_CONFLICT, "exists",
-               "'" + upload.relative + "' already exists with other content (the token has no overwrite)");
+        refuse_other_content(upload.relative);
     }
     const ArtifactRecord record =
         record_for(upload, storage, upload.relative, place.container, size, sha256, etag, content_type, gzip);
@@ -243,14 +241,7 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
         return 0;
     });
     entry->seal(now);
-    try {
-        entry->commit();
-        claims.published();
-    } catch (const LedgerOutcomeUnknown& lost) {
-        resolve_publication(ledger, claims, lost, [&](MySqlConnection& connection) {
-            return claims.ended(connection) && row_is(connection, record);
-        });
-    }
+    commit_publication(ledger, *entry, claims, [&](MySqlConnection& connection) { return row_is(connection, record); });
     unpublished.published();
     if (existing) {
         delete_replaced(*storage.swift, r, *existing);

@@ -67,9 +67,7 @@ Published publish_all(Upload& upload, std::vector<StagedFile>& files, bool batch
     for (StagedFile& file : files) {
         const Existing existing = inspect_target(upload.store, file);
         if (existing == Existing::Different && !upload.claims.overwrite) {
-            refuse(
-                HTTP_CONFLICT, "exists",
-                "'" + file.directory + file.name + "' already exists with other content (the token has no overwrite)");
+            refuse_other_content(file.directory + file.name);
         }
         bytes += existing == Existing::Identical ? 0 : file.size;
         new_files += existing == Existing::Absent ? 1 : 0;

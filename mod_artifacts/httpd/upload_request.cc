@@ -18,6 +18,10 @@ namespace artifacts::httpd {
     throw Refused{Refusal{status, std::move(code), std::move(message)}};
 }
 
+[[noreturn]] void refuse_other_content(const std::string& path) {
+    refuse(HTTP_CONFLICT, "exists", "'" + path + "' already exists with other content (the token has no overwrite)");
+}
+
 std::string url_for(const UploadRequest& upload, std::string_view relative) {
     return artifact_url(upload.r, upload.conf->location, relative);
 }

@@ -24,6 +24,8 @@ struct Refused {
 };
 
 [[noreturn]] void refuse(int status, std::string code, std::string message);
+// 409 exists: `path` holds other content and the token has no overwrite.
+[[noreturn]] void refuse_other_content(const std::string& path);
 
 struct UploadRequest {
     request_rec* r;

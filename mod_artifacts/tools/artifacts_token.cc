@@ -2,8 +2,6 @@
 //   artifacts-token mint --kid K --key-file F --scope S --kinds logs[,tarballs] [--ttl 3h] ...
 //   artifacts-token inspect TOKEN
 //   artifacts-token verify --key K=FILE [--key ...] [--leeway 60] [--max-lifetime 24h] [--now T] TOKEN
-#include <sys/random.h>
-
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "../core/cidr.h"
+#include "../core/digest.h"
 #include "../core/token.h"
 #include "../core/units.h"
 #include "../backends/secret_file.h"
@@ -41,20 +40,6 @@ std::string read_secret(const std::string& path) {
         throw std::runtime_error("the secret in '" + path + "' is shorter than 16 bytes");
     }
     return *secret;
-}
-
-std::string random_jti() {
-    unsigned char bytes[16];
-    if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
-        throw std::runtime_error("no randomness for a jti");
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char byte : bytes) {
-        out.push_back(kHex[byte >> 4]);
-        out.push_back(kHex[byte & 0x0F]);
-    }
-    return out;
 }
 
 std::int64_t number(const std::string& option, const std::string& value) {
@@ -174,7 +159,7 @@ int mint(int argc, char** argv) {
         throw UsageError("--scope must end with '/'");
     }
     if (claims.jti.empty()) {
-        claims.jti = random_jti();
+        claims.jti = random_hex(16);
     }
     claims.exp = exp ? *exp : static_cast<std::int64_t>(std::time(nullptr)) + ttl;
     std::cout << mint_token(kid, read_secret(key_file), claims_to_json(claims)) << "\n";
