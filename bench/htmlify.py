@@ -71,7 +71,7 @@ def main():
             page_rate = log_mb / statistics.median(page_runs)
             print(f"{label:8} {raw_rate:9.0f} {page_rate:10.0f} {page_rate / raw_rate:9.2f} "
                   f"{page_bytes / 1e6 / log_mb:9.2f}x {server.peak_rss_kib() / 1024:7.1f}MB", flush=True)
-        print("raw: the core handler's bytes (gzip: mod_deflate's INFLATE for a client without gzip); "
+        print("raw: the core handler's bytes (gzip: decoded by the module's ARTIFACTS_GUNZIP for a client without gzip); "
               "page: HTMLIFY's page; peak RSS: largest VmHWM of the httpd children")
     finally:
         server.stop()

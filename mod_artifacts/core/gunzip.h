@@ -53,7 +53,7 @@ private:
 // it is inflated to nowhere, one block at a time, so a damaged or truncated stream is
 // refused before it is stored rather than failing later for every client that needs it
 // decoded. It must be one member, with nothing after it: several members (as `cat a.gz
-// b.gz` makes) are gzip, but mod_deflate's INFLATE and many clients decode only the first,
+// b.gz` makes) are gzip, but many clients decode only the first,
 // so what was stored would not be read back whole.
 class GzipVerifier {
 public:

@@ -13,18 +13,6 @@ namespace artifacts::httpd {
 
 namespace {
 
-int check_required_filters(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* server) {
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
-        return OK;
-    }
-    if (ap_get_output_filter_handle("INFLATE") == nullptr) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, server,
-                     ARTF_LOGNO(0001) "mod_deflate is not loaded: compressed logs (name.gz) are sent "
-                                      "compressed even to clients that do not accept gzip");
-    }
-    return OK;
-}
-
 void init_child(apr_pool_t* pchild, server_rec* s) {
     start_connection_upkeep(pchild, s);
 }
@@ -33,7 +21,6 @@ void register_hooks(apr_pool_t*) {
     ap_hook_check_config(check_upload_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_storage_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(init_storage_libraries, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
-    ap_hook_post_config(check_required_filters, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(prepare_state_dirs, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_monitor(sweep_abandoned_uploads, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_child_init(init_child, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -44,6 +31,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_handler(handle_directory_index, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_upload, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_swift_object, nullptr, nullptr, APR_HOOK_MIDDLE);
+    register_gunzip_filter();
     register_htmlify_filter();
 }
 

@@ -81,6 +81,8 @@ inline constexpr char kIndexHandler[] = "artifacts-index";
 inline constexpr char kUploadHandler[] = "artifacts-upload";
 // The output filter that renders logs as pages; AddOutputFilter and FilterProvider use the name too.
 inline constexpr char kHtmlifyFilter[] = "HTMLIFY";
+// The output filter that decodes gzip bytes for a client that does not accept gzip.
+inline constexpr char kGunzipFilter[] = "ARTIFACTS_GUNZIP";
 
 // What translate_name learnt about a request below an ArtifactsEngine location.
 // Uploads are judged on the raw path the client sent (post_read_request), everything
@@ -98,7 +100,7 @@ struct RequestState {
 
 // A response of gzip bytes (name.gz on disk, an object stored gzip): sent as they are to
 // clients that take gzip and to HTMLIFY (a log page, which decodes them itself), decoded by
-// mod_deflate's INFLATE for the others. True when INFLATE was added (request_mapping.cc).
+// ARTIFACTS_GUNZIP for the others. True when it was added (request_mapping.cc).
 bool negotiate_gzip(request_rec* r, bool log_page);
 // Whether the request's Accept-Encoding takes gzip (no header: it does not).
 bool client_accepts_gzip(const request_rec* r);
@@ -160,6 +162,12 @@ bool matches_any_pattern(const apr_array_header_t* patterns, const char* name);
 // definite Content-Type, the module's own pages a policy under which nothing runs.
 void set_stored_content_policy(request_rec* r, const DirConfig* conf);
 void set_generated_page_policy(request_rec* r);
+
+// ARTIFACTS_GUNZIP (gunzip_filter.cc).
+void register_gunzip_filter();
+// This response's gzip bytes are decoded for this client: sent whole (its Range dropped),
+// with validators of the decoded representation ("etag-gunzip") taken as the stored one's.
+void decode_for_this_client(request_rec* r);
 
 // HTMLIFY (htmlify_filter.cc).
 void register_htmlify_filter();

@@ -137,10 +137,7 @@ bool negotiate_gzip(request_rec* r, bool log_page) {
         r->content_encoding = "gzip";
         return false;
     }
-    // mod_deflate's INFLATE filter decodes what says Content-Encoding: gzip, removes the
-    // header and gives the inflated representation an ETag of its own.
-    apr_table_setn(r->headers_out, "Content-Encoding", "gzip");
-    ap_add_output_filter("INFLATE", nullptr, r, r->connection);
+    decode_for_this_client(r);
     return true;
 }
 

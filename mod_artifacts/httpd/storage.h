@@ -49,7 +49,7 @@ struct SwiftSource {
     bool from_catalogue = false;
     std::string catalogue_path;    // the path whose row named the object (from_catalogue)
     std::string stored_encoding;   // that row's content_encoding
-    bool inflate = false;          // the object holds gzip bytes this client gets decoded (INFLATE)
+    bool inflate = false;          // the object holds gzip bytes this client gets decoded (ARTIFACTS_GUNZIP)
     bool log_page = false;         // a browser's page of a log: HTMLIFY renders the object
     bool directory_page = false;   // listing mode: a directory's own index.html, else the module's index
     bool compressed_name = false;  // the catalogue's "name" stored gzip, asked for as "name.gz"

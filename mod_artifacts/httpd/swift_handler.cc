@@ -55,19 +55,6 @@ bool must_decode(request_rec* r, const SwiftSource& source, const HttpResponse& 
     return encoding != nullptr && strcasecmp(encoding->c_str(), "gzip") == 0 && !client_accepts_gzip(r);
 }
 
-// A HEAD has no body for mod_deflate's INFLATE to decode (it would fail on the empty
-// stream): the headers say what a GET would send, decoded.
-void describe_decoded_head(request_rec* r) {
-    for (ap_filter_t* f = r->output_filters; f != nullptr; f = f->next) {
-        if (f->frec != nullptr && f->frec->name != nullptr && strcasecmp(f->frec->name, "INFLATE") == 0) {
-            ap_remove_output_filter(f);
-            break;
-        }
-    }
-    apr_table_unset(r->headers_out, "Content-Encoding");
-    r->content_encoding = nullptr;
-}
-
 void take_response_headers(request_rec* r, const SwiftSource& source, const HttpResponse& response) {
     r->status = static_cast<int>(response.status);
     const bool decoding = source.inflate || must_decode(r, source, response);
@@ -99,9 +86,6 @@ void take_response_headers(request_rec* r, const SwiftSource& source, const Http
                 r->content_encoding = apr_pstrdup(r->pool, encoding->c_str());
             }
         }
-    }
-    if (decoding && r->header_only) {
-        describe_decoded_head(r);
     }
     const std::string* length = response.header("Content-Length");
     if (length != nullptr && !decoding && (response.status == HTTP_OK || response.status == 206)) {

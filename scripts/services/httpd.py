@@ -16,9 +16,9 @@ MODULES_DIR = os.environ.get("APACHE_MODULES_DIR", "/usr/lib/apache2/modules")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_MODULE = os.path.join(REPO, "build", ".libs", "mod_artifacts.so")
 
-# Apache's own modules every configuration loads; mod_artifacts relies on mime (types),
-# deflate (INFLATE for compressed logs) and authz_core (Require).
-BASE_MODULES = ("authz_core", "mime", "deflate", "filter", "dir", "alias")
+# Apache's own modules every configuration loads; mod_artifacts relies on mime (types)
+# and authz_core (Require); dir and alias are there as on any Debian server.
+BASE_MODULES = ("authz_core", "mime", "filter", "dir", "alias")
 READY_LINE = re.compile(r"resuming normal operations")
 ERROR_LINE = re.compile(r"^\[[^\]]*\] \[[^:\]]*:(error|crit|alert|emerg)\]")
 

@@ -302,6 +302,67 @@ def test_plain_curl_gets_the_inflated_log(httpd, compressed):
     assert out.stdout == original
 
 
+def test_a_log_that_compresses_a_thousandfold_reaches_curl_whole(httpd, artifact_root):
+    """Apache's own INFLATE gives up past an inflate ratio of 200 and cuts the answer short;
+    the module decodes itself, so a repetitive log arrives whole under default settings."""
+    original = b"2026-11-25 10:00:00.000 DEBUG oslo_service.loopingcall [-] Running periodic task\n" * 200_000
+    packed = gzip.compress(original, 9)
+    assert len(original) / len(packed) > 200
+    write(artifact_root, "serve/gz-ratio/job-output.txt.gz", packed)
+    out = subprocess.run(["curl", "-sS", "--fail", "-D", "-", "-o", "-", f"{httpd.url}/serve/gz-ratio/job-output.txt"],
+                         capture_output=True)
+    assert out.returncode == 0, out.stderr
+    head, _, body = out.stdout.partition(b"\r\n\r\n")
+    assert body == original
+    assert b"content-encoding" not in head.lower()
+
+
+def test_decoded_answers_have_their_own_validators_and_no_ranges(httpd, compressed):
+    """The decoded bytes are another representation: a Range of the stored bytes would be
+    garbage to this client, so it gets the whole body (200); its ETag differs from the
+    stored one, and revalidating with it gives 304."""
+    original, packed = compressed
+    url = f"{httpd.url}/serve/gz/screen-n-api.txt"
+    identity = {"Accept-Encoding": "identity"}
+    ranged = requests.get(url, headers={**identity, "Range": "bytes=0-99"})
+    assert ranged.status_code == 200 and ranged.content == original
+    assert "Content-Range" not in ranged.headers and ranged.headers.get("Accept-Ranges") == "none"
+    etag = ranged.headers["ETag"]
+    stored = requests.head(url, headers={"Accept-Encoding": "gzip"})
+    assert etag.endswith('-gunzip"') and stored.headers["ETag"] != etag
+    again = requests.get(url, headers={**identity, "If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+    changed = requests.get(url, headers={**identity, "If-None-Match": '"other-gunzip"'})
+    assert changed.status_code == 200 and changed.content == original
+    head = requests.head(url, headers=identity)
+    assert head.status_code == 200 and head.headers["ETag"] == etag
+    assert "Content-Length" not in head.headers and "Content-Encoding" not in head.headers
+    # Those that take gzip still get ranges of the stored bytes.
+    taking = requests.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-99"}, stream=True)
+    assert taking.status_code == 206 and taking.raw.read(decode_content=False) == packed[:100]
+
+
+def test_several_members_decode_whole_and_damage_is_never_a_whole_answer(httpd, artifact_root):
+    """Files written before the module (cat a.gz b.gz, a copy cut short) are on disk as they
+    are: several members decode whole; a damaged one is cut off where decoding fails, so no
+    client takes a truncated log for a complete one."""
+    first, second = b"first member\n" * 1000, b"second member\n" * 1000
+    write(artifact_root, "serve/gz-legacy/joined.txt.gz", gzip.compress(first) + gzip.compress(second))
+    identity = {"Accept-Encoding": "identity"}
+    assert requests.get(f"{httpd.url}/serve/gz-legacy/joined.txt", headers=identity).content == first + second
+    big = "".join(f"line {n} {os.urandom(20).hex()}\n" for n in range(20_000)).encode()
+    packed = gzip.compress(big)
+    write(artifact_root, "serve/gz-legacy/cut.txt.gz", packed[: len(packed) // 2])
+    cut = subprocess.run(["curl", "-sS", "-o", "/dev/null", f"{httpd.url}/serve/gz-legacy/cut.txt"],
+                         capture_output=True)
+    assert cut.returncode == 18, cut.stderr  # a transfer closed with outstanding data
+    write(artifact_root, "serve/gz-legacy/garbage.txt.gz", b"\x1f\x8b\x08\x00" + os.urandom(4000))
+    log_start = httpd.log_size()
+    garbage = requests.get(f"{httpd.url}/serve/gz-legacy/garbage.txt", headers=identity)
+    assert garbage.status_code == 502
+    assert "ARTF0306" in httpd.log_since(log_start)
+
+
 def test_gz_name_of_a_text_is_sent_as_that_text(httpd, compressed, artifact_root):
     """A compressed log asked for by its .gz name is what it holds (its inner type), with
     Content-Encoding: gzip to clients that take gzip, decoded for the others (curl, wget,

@@ -11,6 +11,7 @@ python-swiftclient, not by the module:
 import gzip
 import json
 import mimetypes
+import subprocess
 import uuid
 
 import pytest
@@ -115,6 +116,19 @@ def test_objects_stored_gzip_are_decoded_for_clients_without_gzip(server, swift)
     stored_range = requests.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9", "Accept": "*/*"},
                                 stream=True)
     assert stored_range.status_code == 206 and len(stored_range.raw.read()) == 10
+
+
+def test_a_repetitive_log_stored_gzip_reaches_curl_whole(server, swift):
+    """A console log of one line repeated compresses past any inflate-ratio limit; plain curl
+    gets it whole, and HEAD says what a GET would send (no stored length, no encoding)."""
+    prefix = build_prefix()
+    text = b"TASK [wait for the service] ok: [controller] retrying...\n" * 300_000
+    upload_like_zuul_jobs(swift, prefix, {"job-output.txt": text})
+    url = f"{server.url}/{prefix}job-output.txt"
+    out = subprocess.run(["curl", "-sS", "--fail", "-o", "-", url], capture_output=True)
+    assert out.returncode == 0 and out.stdout == text, out.stderr
+    head = requests.head(url, headers={"Accept-Encoding": "identity"})
+    assert "Content-Length" not in head.headers and head.headers["ETag"].endswith('-gunzip"')
 
 
 def test_a_directory_holding_index_html_is_answered_by_it(server, swift):
