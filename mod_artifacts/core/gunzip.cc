@@ -97,3 +97,58 @@ void GzipVerifier::finish() const {
 }
 
 }  // namespace artifacts
+
+namespace artifacts {
+
+struct GzipEncoder::State {
+    z_stream stream{};
+    std::unique_ptr<unsigned char[]> block{new unsigned char[kBlock]};
+};
+
+GzipEncoder::GzipEncoder(int level) : state_(new State) {
+    // 16 + MAX_WBITS: a gzip member; memLevel 8 is zlib's default (about 256 KiB in all).
+    if (deflateInit2(&state_->stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        throw GzipError("zlib could not start an encoder");
+    }
+}
+
+GzipEncoder::~GzipEncoder() {
+    deflateEnd(&state_->stream);
+}
+
+void GzipEncoder::run(std::string_view input, int flush, const Output& out) {
+    z_stream& stream = state_->stream;
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    stream.avail_in = static_cast<uInt>(input.size());
+    // zlib is done with a flush when it leaves room in the output block.
+    do {
+        stream.next_out = state_->block.get();
+        stream.avail_out = kBlock;
+        const int status = deflate(&stream, flush);
+        if (status == Z_STREAM_ERROR) {
+            throw GzipError("zlib could not encode");
+        }
+        const std::size_t produced = kBlock - stream.avail_out;
+        written_ += produced;
+        if (produced > 0) {
+            out(std::string_view(reinterpret_cast<const char*>(state_->block.get()), produced));
+        }
+    } while (stream.avail_out == 0);
+}
+
+void GzipEncoder::write(std::string_view input, const Output& out) {
+    if (finished_ || input.empty()) {
+        return;  // an empty Z_SYNC_FLUSH would only add an empty block
+    }
+    run(input, Z_SYNC_FLUSH, out);
+}
+
+void GzipEncoder::finish(const Output& out) {
+    if (finished_) {
+        return;
+    }
+    finished_ = true;
+    run({}, Z_FINISH, out);
+}
+
+}  // namespace artifacts

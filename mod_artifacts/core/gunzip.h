@@ -1,5 +1,6 @@
-// Streaming gzip decoding (zlib) for HTMLIFY: compressed logs are decoded block by block,
-// never whole, and a file of several gzip members (as `cat a.gz b.gz` makes) decodes whole.
+// Streaming gzip (zlib): compressed logs are decoded block by block, never whole, and a file
+// of several gzip members (as `cat a.gz b.gz` makes) decodes whole; the module's own pages
+// are encoded the same way for clients that take gzip.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +65,32 @@ public:
 
 private:
     GzipDecoder decoder_;
+};
+
+// Encodes a stream as one gzip member at a fast level, for pages and indexes: every piece
+// given is flushed (Z_SYNC_FLUSH) so the client can show it at once, as the page flushes.
+class GzipEncoder {
+public:
+    using Output = GzipDecoder::Output;
+
+    explicit GzipEncoder(int level = 1);
+    ~GzipEncoder();
+    GzipEncoder(const GzipEncoder&) = delete;
+    GzipEncoder& operator=(const GzipEncoder&) = delete;
+
+    // Compresses input and hands out everything it became so far (decodable to its end).
+    void write(std::string_view input, const Output& out);
+    // Ends the member (the trailer with the CRC and length).
+    void finish(const Output& out);
+    std::uint64_t written() const { return written_; }
+
+private:
+    void run(std::string_view input, int flush, const Output& out);
+
+    struct State;
+    std::unique_ptr<State> state_;
+    std::uint64_t written_ = 0;
+    bool finished_ = false;
 };
 
 }  // namespace artifacts

@@ -21,16 +21,17 @@ constexpr std::string_view kStyle =
     "nav .f{font-weight:600;overflow-wrap:anywhere}nav a{text-decoration:none;padding:0 .2em}"
     "nav a.on{outline:1px solid #888}nav form{display:flex;gap:.3em}nav input{width:12em}"
     "nav .x{color:#a00}nav .lv{display:flex;flex-wrap:wrap}"
-    "pre{margin:0;padding:.3em 0;font:12px/1.45 ui-monospace,monospace;white-space:pre-wrap;"
-    "overflow-wrap:anywhere}"
-    "pre>span{display:block;padding-left:5.5em;text-indent:-5.5em;scroll-margin-top:4em}"
-    "a.n{display:inline-block;width:4.8em;margin-right:.7em;text-indent:0;text-align:right;color:#999;"
-    "text-decoration:none;user-select:none}"
-    "a.t{color:inherit;text-decoration:none}a.r{color:inherit}"
-    ".DEBUG{color:#666}.INFO{color:#111}.AUDIT{color:#05a}.TRACE{color:#950}"
-    ".WARNING{color:#850;background:#fff6dd}.ERROR{color:#b00;background:#ffecec}"
-    ".CRITICAL{color:#fff;background:#b00}.CRITICAL a.n{color:#fcc}.m{color:#555;font-style:italic}"
-    "pre>span:target,pre>span:has(a.t:target){background:#ffef7a;color:#000}"
+    "ol,.m{margin:0;padding:.3em 0;list-style:none;font:12px/1.45 ui-monospace,monospace;color:#111}"
+    "li,.m{white-space:pre-wrap;overflow-wrap:anywhere;padding-left:5.5em;text-indent:-5.5em;"
+    "scroll-margin-top:4em}"
+    "li>a:first-child{display:inline-block;width:4.8em;margin-right:.7em;text-indent:0;text-align:right;"
+    "color:#999;text-decoration:none;user-select:none}ol{counter-reset:l}li{counter-increment:l}"
+    "li>a:first-child::before{content:counter(l)}"
+    "li a[id]{color:inherit;text-decoration:none}li a[href^='?']{color:inherit}"
+    ".D{color:#666}.A{color:#05a}.T{color:#950}"
+    ".W{color:#850;background:#fff6dd}.E{color:#b00;background:#ffecec}"
+    ".C{color:#fff;background:#b00}li.C>a:first-child{color:#fcc}.m{color:#555;font-style:italic}"
+    "li:target,li:has(a[id]:target){background:#ffef7a;color:#000}"
     "footer{padding:.5em .6em;border-top:1px solid #ccc;font-size:13px;color:#555}";
 
 constexpr Level kFilterLevels[] = {Level::Debug,   Level::Info,  Level::Audit,   Level::Trace,
@@ -128,6 +129,20 @@ void append_log_text(PageBuffer& out, std::string_view text) {
     }
 }
 
+// A level's class on lines and level links: its initial (INFO, the common case, has none:
+// it is the page's own colour). Each line carries its class, so a letter saves bytes.
+std::string_view level_class(Level level) {
+    switch (level) {
+    case Level::Debug: return "D";
+    case Level::Audit: return "A";
+    case Level::Trace: return "T";
+    case Level::Warning: return "W";
+    case Level::Error: return "E";
+    case Level::Critical: return "C";
+    default: return {};
+    }
+}
+
 void append_query_link(PageBuffer& out, std::string_view query, std::string_view label, bool on,
                        std::string_view css_class = {}) {
     out.append("<a href=\"?");
@@ -209,7 +224,7 @@ void LogPage::begin() {
         if (!grep_query.empty()) {
             query += "&amp;" + grep_query;
         }
-        append_query_link(out_, query, level_name(level), options_.min_level == level, level_name(level));
+        append_query_link(out_, query, level_name(level), options_.min_level == level, level_class(level));
     }
     out_.append("</span><form method=\"get\">");
     if (options_.min_level) {
@@ -225,7 +240,10 @@ void LogPage::begin() {
         append_html_text(out_, options_.notice);
         out_.append("</span>");
     }
-    out_.append("</nav>\n<pre>");
+    // An ordered list, a line an item: the end tags are implied, and the line numbers are
+    // a CSS counter shown by the empty link to the line, so a line costs its number twice
+    // (id and link) rather than three times.
+    out_.append("</nav>\n<ol>");
 }
 
 bool LogPage::keep(const LogLine& line, Level effective, std::string_view text) {
@@ -251,21 +269,28 @@ void LogPage::open_line(std::string_view first_piece) {
     }
     line_open_ = true;
     ++shown_;
-    out_.append("<span");
-    if (effective != Level::None) {
-        out_.append(" class=\"");
-        out_.append(level_name(effective));
-        out_.append("\"");
+    // Attribute values here are letters, digits, '_', '-' and '#': no quotes needed.
+    out_.append("<li");
+    if (const std::string_view css = level_class(effective); !css.empty()) {
+        out_.append(" class=");
+        out_.append(css);
     }
     char digits[24];
     const std::string_view number = format_number(digits, line_number_);
-    out_.append(" id=\"L");
+    if (line_number_ != last_shown_ + 1) {
+        // After lines left out the count goes on from here (counter-set applies after the
+        // item's increment). Browsers do not apply the value attribute to CSS counters, and
+        // a counter-reset here would start a counter of this item's own.
+        out_.append(" style=\"counter-set:l ");
+        out_.append(number);
+        out_.push_back('"');
+    }
+    last_shown_ = line_number_;
+    out_.append(" id=L");
     out_.append(number);
-    out_.append("\"><a class=\"n\" href=\"#L");
+    out_.append("><a href=#L");
     out_.append(number);
-    out_.append("\">");
-    out_.append(number);
-    out_.append("</a>");
+    out_.append("></a>");
     std::string_view rest = first_piece;
     if (line.timestamp_count > 0) {
         render_text(rest.substr(0, line.timestamp_begin));
@@ -277,11 +302,11 @@ void LogPage::open_line(std::string_view first_piece) {
             last_anchor_ = line.anchor;
             has_anchor_ = true;
             const std::string_view anchor(line.anchor.data(), line.anchor.size());
-            out_.append("<a class=\"t\" id=\"");
+            out_.append("<a id=");
             out_.append(anchor);
-            out_.append("\" href=\"#");
+            out_.append(" href=#");
             out_.append(anchor);
-            out_.append("\">");
+            out_.append(">");
             append_log_text(out_, stamp);
             out_.append("</a>");
         } else {
@@ -300,7 +325,7 @@ void LogPage::continue_line(std::string_view piece) {
 
 void LogPage::close_line() {
     if (line_open_) {
-        out_.append("\n</span>");
+        out_.push_back('\n');  // the item ends at the next one or at the list's end
         line_open_ = false;
     }
 }
@@ -341,9 +366,9 @@ void LogPage::render_text(std::string_view text) {
         }
         append_log_text(out_, text.substr(pos, found - pos));
         const std::string_view id = text.substr(found, kRequestIdLength);
-        out_.append("<a class=\"r\" href=\"?grep=");
-        out_.append(id);  // letters, digits and dashes only
-        out_.append("\">");
+        out_.append("<a href=?grep=");
+        out_.append(id.substr(4));  // the UUID alone finds the same lines; hex digits and dashes only
+        out_.append(">");
         out_.append(id);
         out_.append("</a>");
         pos = found + kRequestIdLength;
@@ -353,14 +378,15 @@ void LogPage::render_text(std::string_view text) {
 
 void LogPage::notice(std::string_view text) {
     close_line();
-    out_.append("<span class=\"m\">");
+    out_.append("</ol><p class=m>");
     append_log_text(out_, text);
-    out_.append("\n</span>");
+    out_.append("</p><ol>");
+    last_shown_ = 0;  // the next list counts from the next line's number
 }
 
 void LogPage::end() {
     close_line();
-    out_.append("</pre>\n<footer>");
+    out_.append("</ol>\n<footer>");
     append_number(out_, shown_);
     out_.append(shown_ == 1 ? " line shown of " : " lines shown of ");
     append_number(out_, line_number_);

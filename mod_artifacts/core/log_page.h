@@ -94,6 +94,7 @@ private:
     PageBuffer& out_;
     std::uint64_t line_number_ = 0;
     std::uint64_t shown_ = 0;
+    std::uint64_t last_shown_ = 0;        // the number of the list's last item (0: none yet)
     Level previous_level_ = Level::None;  // the effective level of the line before
     bool previous_kept_ = false;          // by the level filter
     bool line_open_ = false;              // a kept line is open (its pieces are being written)

@@ -6,6 +6,9 @@
 #include <httpd.h>
 #include <util_filter.h>
 
+#include <memory>
+
+#include "../core/gunzip.h"
 #include "../core/sink.h"
 
 namespace artifacts::httpd {
@@ -16,6 +19,10 @@ public:
     explicit BrigadeSink(request_rec* r);
     // For a filter: passes to the filters after f.
     explicit BrigadeSink(ap_filter_t* f);
+
+    // From now on what is written is gzip-encoded (Content-Encoding: gzip is the caller's to
+    // set), each write flushed so that the client can show it at once; EOS ends the member.
+    void encode_gzip();
 
     void write(std::string_view bytes) override;
     // The same without a copy: `bytes` need only live until the call returns (a filter that
@@ -29,12 +36,15 @@ public:
     apr_status_t status() const { return status_; }
 
 private:
+    void put(std::string_view bytes, bool transient);
+    void end_encoding();
     void pass();
 
     // Read at every pass, not once: a filter that removes itself changes the chain.
     ap_filter_t* const* chain_;
     apr_bucket_brigade* brigade_;
     apr_status_t status_ = APR_SUCCESS;
+    std::unique_ptr<GzipEncoder> encoder_;
 };
 
 }  // namespace artifacts::httpd

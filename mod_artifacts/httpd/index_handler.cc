@@ -136,12 +136,21 @@ int render_index(request_rec* r, const DirConfig* conf) {
     apr_table_mergen(r->headers_out, "Vary", "Accept");
     apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
     set_generated_page_policy(r);
+    // Gzip-encoded for clients that take it: an index of thousands of entries shrinks tenfold.
+    apr_table_mergen(r->headers_out, "Vary", "Accept-Encoding");
+    const bool compress = client_accepts_gzip(r);
+    if (compress) {
+        r->content_encoding = "gzip";
+    }
     if (r->header_only) {
         return OK;
     }
     const RequestState* state = request_state(r);
     const IndexPage page{r->uri, state != nullptr && state->relative_path[0] != '\0', order, entries};
     BrigadeSink sink(r);
+    if (compress) {
+        sink.encode_gzip();
+    }
     if (json) {
         render_json_index(page, sink);
     } else {

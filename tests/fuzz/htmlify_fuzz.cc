@@ -31,27 +31,51 @@ Outcome run(std::string_view input, std::size_t split, const HtmlifyOptions& opt
     return outcome;
 }
 
-// Every tag in the log part (between <pre> and </pre>) is one the renderer writes.
+// Every tag in the log part (between <ol> and the last </ol>) is one the renderer writes,
+// and its unquoted attribute values hold nothing that could end or extend the tag.
 bool only_own_markup(const std::string& page) {
-    const std::size_t begin = page.find("<pre>");
-    const std::size_t end = page.rfind("</pre>");
+    const std::size_t begin = page.find("<ol>");
+    const std::size_t end = page.rfind("</ol>");
     if (begin == std::string::npos || end == std::string::npos || end < begin) {
         return false;
     }
-    static constexpr std::string_view kOwn[] = {"<span class=\"",
-                                                "<span id=\"L",
-                                                "</span>",
-                                                "<a class=\"n\" href=\"#L",
-                                                "<a class=\"t\" id=\"_",
-                                                "<a class=\"r\" href=\"?grep=req-",
-                                                "</a>"};
-    for (std::size_t pos = page.find('<', begin + 5); pos < end; pos = page.find('<', pos + 1)) {
+    static constexpr std::string_view kOwn[] = {"<li ", "<a href=#L",  "<a id=_", "<a href=?grep=", "</a>", "</ol>",
+                                                "<ol>", "<p class=m>", "</p>"};
+    for (std::size_t pos = page.find('<', begin + 4); pos < end; pos = page.find('<', pos + 1)) {
         bool own = false;
         for (const std::string_view tag : kOwn) {
             own = own || page.compare(pos, tag.size(), tag) == 0;
         }
-        if (!own) {
+        const std::size_t close = page.find('>', pos);
+        if (!own || close == std::string::npos) {
             return false;
+        }
+        // The one quoted value: where the line count goes on after lines left out.
+        constexpr std::string_view kCount = " style=\"counter-set:l ";
+        std::size_t tag_end = close;
+        if (const std::size_t count = page.find(kCount, pos); count < close) {
+            std::size_t digit = count + kCount.size();
+            while (digit < close && page[digit] >= '0' && page[digit] <= '9') {
+                ++digit;
+            }
+            if (digit == count + kCount.size() || page[digit] != '"') {
+                return false;
+            }
+            tag_end = count;  // checked up to it; what follows the value is " id=L<n>"
+            for (std::size_t i = digit + 1; i < close; ++i) {
+                const char c = page[i];
+                if (!((c >= '0' && c <= '9') || c == ' ' || c == '=' || c == 'i' || c == 'd' || c == 'L')) {
+                    return false;
+                }
+            }
+        }
+        for (std::size_t i = pos + 1; i < tag_end; ++i) {
+            const char c = page[i];
+            const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+                              c == '=' || c == '#' || c == '?' || c == '_' || c == '-' || c == '/';
+            if (!safe) {
+                return false;
+            }
         }
     }
     return true;

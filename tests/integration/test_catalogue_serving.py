@@ -161,7 +161,7 @@ def test_htmlify_works_on_swift_objects(server, catalogued, prefix):
     for name in ("job-output.txt", "console.log"):
         reply, page = get_page(f"{server.url}/{prefix}h/{name}")
         assert reply.headers["Content-Type"].startswith("text/html")
-        assert "Content-Encoding" not in reply.headers
+        assert reply.headers["Content-Encoding"] == "gzip"  # the page's, not the stored bytes'
         assert [(line["classes"][:1], line["text"]) for line in page.lines] == [
             (["ERROR"], "2026-11-25 10:00:00.000 123 ERROR nova.compute [req-1] it broke"),
             (["ERROR"], "plain <b>line</b>")]  # a line without a level continues the last

@@ -22,6 +22,8 @@ import make_logs  # noqa: E402
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
            "Accept-Encoding": "gzip, deflate"}
 LEVELS = ("DEBUG", "INFO", "AUDIT", "TRACE", "WARNING", "ERROR", "CRITICAL")
+# A line's class is its level's initial; INFO, the page's own colour, has none.
+LEVEL_CLASSES = {"D": "DEBUG", "A": "AUDIT", "T": "TRACE", "W": "WARNING", "E": "ERROR", "C": "CRITICAL"}
 SEVERITY = {name: rank for rank, name in enumerate(LEVELS)}
 
 # A line's own level, as an oracle independent of the C++ scanner: regular expressions for
@@ -78,6 +80,7 @@ class Page(html.parser.HTMLParser):
         self._line = None
         self._in_number = False
         self._in_footer = False
+        self._list_count = 0
         self.feed(text)
         self.close()
 
@@ -86,11 +89,23 @@ class Page(html.parser.HTMLParser):
         self.tags.append((tag, attrs))
         if "id" in attributes:
             self.ids.append(attributes["id"])
-        if tag == "span" and attributes.get("id", "").startswith("L"):
-            self._line = {"number": int(attributes["id"][1:]), "classes": (attributes.get("class") or "").split(),
-                          "text": "", "links": [], "anchors": []}
+        if tag in ("li", "p"):
+            self._end_line()  # a line's item ends where the next begins (its end tag is implied)
+        if tag == "ol":
+            self._list_count = 0  # each list counts from 1
+        if tag == "li" and attributes.get("id", "").startswith("L"):
+            number = int(attributes["id"][1:])
+            classes = [LEVEL_CLASSES[name] for name in (attributes.get("class") or "").split()]
+            # CSS counts the lines; after lines left out an item says where the count goes on.
+            follows = self._list_count + 1
+            self._list_count = number
+            expected = None if number == follows else f"counter-set:l {number}"
+            assert attributes.get("style") == expected, (number, attributes)
+            self._line = {"number": number, "classes": classes, "text": "", "links": [], "anchors": []}
         elif tag == "a" and self._line is not None:
-            if attributes.get("class") == "n":
+            if not self._line["text"] and not self._line["links"] and attributes.get("href", "").startswith("#L"):
+                # The empty link to the line, shown as its number by CSS.
+                assert attributes["href"] == f"#L{self._line['number']}"
                 self._in_number = True
             else:
                 self._line["links"].append(attributes.get("href"))
@@ -99,17 +114,23 @@ class Page(html.parser.HTMLParser):
         elif tag == "footer":
             self._in_footer = True
 
+    def _end_line(self):
+        if self._line is not None:
+            self._line["text"] = self._line["text"][:-1]  # the newline that ends the item
+            self.lines.append(self._line)
+            self._line = None
+
     def handle_endtag(self, tag):
         if tag == "a":
             self._in_number = False
-        elif tag == "span" and self._line is not None:
-            self._line["text"] = self._line["text"][:-1]  # the newline that ends the block
-            self.lines.append(self._line)
-            self._line = None
+        elif tag == "ol":
+            self._end_line()
         elif tag == "footer":
             self._in_footer = False
 
     def handle_data(self, data):
+        if self._in_number:
+            assert not data, "the number link is empty"
         if self._line is not None and not self._in_number:
             self._line["text"] += data
         elif self._in_footer:
@@ -148,7 +169,8 @@ def test_every_line_is_rendered_with_its_level(httpd, samples, name):
         assert shown["text"] == text, f"line {shown['number']}"
         level = own_level(text) or previous
         previous = level
-        assert shown["classes"] == ([level] if level else []), f"line {shown['number']}: {text[:120]}"
+        assert shown["classes"] == ([level] if level not in (None, "INFO") else []), \
+            f"line {shown['number']}: {text[:120]}"
     assert len(page.ids) == len(set(page.ids)), "ids are unique"
     assert f"{len(lines)} lines shown of {len(lines)}" in page.footer
 
@@ -164,7 +186,7 @@ def test_timestamp_anchors_and_request_id_links(httpd, samples):
     assert len(anchored) == len(stamps), "one anchor per distinct timestamp"
     with_id = next(line for line in page.lines if "[req-" in line["text"])
     request_id = re.search(r"req-[0-9a-f-]{36}", with_id["text"]).group(0)
-    assert f"?grep={request_id}" in with_id["links"]
+    assert f"?grep={request_id[4:]}" in with_id["links"]  # the UUID finds the same lines
 
 
 def test_level_filter_keeps_whole_tracebacks(httpd, samples):
@@ -176,7 +198,7 @@ def test_level_filter_keeps_whole_tracebacks(httpd, samples):
     for line in everything.lines:
         own = own_level(line["text"])
         continues = own in (None, "TRACE") and line["number"] - 1 in expected
-        if continues or SEVERITY[line["classes"][0]] >= SEVERITY["ERROR"]:
+        if continues or SEVERITY[(line["classes"] or ["INFO"])[0]] >= SEVERITY["ERROR"]:
             expected.add(line["number"])
     assert shown == expected
     assert any(by_number[n]["text"].startswith("Traceback") for n in shown)
@@ -242,7 +264,7 @@ def compressed_only(artifact_root, samples):
 def test_gzip_sources_are_decoded_before_rendering(httpd, samples, compressed_only, requested):
     name = requested.removesuffix(".gz")
     reply, page = get_page(f"{httpd.url}/htmlify/gz/{requested}")
-    assert "Content-Encoding" not in reply.headers
+    assert reply.headers["Content-Encoding"] == "gzip"  # the page's own encoding, for the browser
     lines = source_lines(samples[name])
     assert len(page.lines) == len(lines)
     assert [line["text"] for line in page.lines[:50]] == [expected_text(raw) for raw in lines[:50]]
@@ -250,11 +272,16 @@ def test_gzip_sources_are_decoded_before_rendering(httpd, samples, compressed_on
 
 
 def test_gzip_page_is_not_sent_as_gzip_of_the_file(httpd, compressed_only):
-    """The page is the page, whatever the file's encoding: not the .gz bytes labelled gzip."""
+    """The page is the page, whatever the file's encoding: not the .gz bytes labelled gzip.
+    A browser gets it gzip-encoded; a client that does not take gzip gets it as it is."""
     reply = requests.get(f"{httpd.url}/htmlify/gz/screen-n-cpu.txt", headers=BROWSER, stream=True)
     body = reply.raw.read(decode_content=False)
-    assert reply.headers.get("Content-Encoding") is None
-    assert body.startswith(b"<!DOCTYPE html>")
+    assert reply.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in reply.headers["Vary"]
+    assert gzip.decompress(body).startswith(b"<!DOCTYPE html>")
+    plain = requests.get(f"{httpd.url}/htmlify/gz/screen-n-cpu.txt",
+                         headers={**BROWSER, "Accept-Encoding": "identity"}, stream=True)
+    assert "Content-Encoding" not in plain.headers
+    assert plain.raw.read(decode_content=False) == gzip.decompress(body)
     # curl still gets the original compressed bytes of the .gz name.
     with open(os.path.join(compressed_only, "screen-n-cpu.txt.gz"), "rb") as packed:
         assert requests.get(f"{httpd.url}/htmlify/gz/screen-n-cpu.txt.gz", stream=True).raw.read() == packed.read()
@@ -303,7 +330,7 @@ def test_hostile_text_is_rendered_inert(httpd, artifact_root):
     os.chmod(path, 0o644)
     reply, page = get_page(f"{httpd.url}/htmlify/hostile.log")
     allowed = {"html", "head", "meta", "title", "style", "body", "nav", "span", "a", "form", "input", "button",
-               "pre", "footer"}
+               "ol", "li", "p", "footer"}
     assert {tag for tag, _ in page.tags} <= allowed
     assert sum(1 for tag, _ in page.tags if tag == "style") == 1
     for tag, attrs in page.tags:
@@ -312,7 +339,7 @@ def test_hostile_text_is_rendered_inert(httpd, artifact_root):
             assert not (value or "").strip().lower().startswith(("javascript:", "data:")), (tag, attrs)
     assert [line["text"] for line in page.lines] == [expected_text(line) for line in XSS_CORPUS]
     hrefs = [href for line in page.lines for href in line["links"]]
-    assert "?grep=req-0b7c1a6e-2f4d-4c8e-9a51-3d2e7f6a9b10" in hrefs
+    assert "?grep=0b7c1a6e-2f4d-4c8e-9a51-3d2e7f6a9b10" in hrefs
     assert not any("javascript" in href for href in hrefs)
 
 

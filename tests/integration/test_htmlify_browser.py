@@ -1,6 +1,7 @@
 """A real browser (Debian's chromium, headless) loads a rendered log page: the page must
 load, be coloured by level, and highlight the line a #L link points at, with no script."""
 import os
+import re
 import shutil
 import subprocess
 
@@ -42,8 +43,8 @@ def page_url(httpd, samples):  # noqa: F811
 
 def test_browser_loads_the_page_without_script(tmp_path, page_url):
     dom = chromium(tmp_path, "--dump-dom", page_url + "?level=WARNING").stdout.decode()
-    assert "<nav>" in dom and "<pre>" in dom
-    assert 'class="ERROR"' in dom and 'class="WARNING"' in dom
+    assert "<nav>" in dom and "<ol>" in dom
+    assert 'class="E"' in dom and 'class="W"' in dom
     assert "<script" not in dom
 
 
@@ -64,3 +65,26 @@ def test_targeted_line_is_highlighted(tmp_path, page_url):
     assert pixels_of(image, TARGET_BACKGROUND) > 1200 * 10, "the #L12 line is not highlighted"
     plain = screenshot(tmp_path, page_url + "?limit=20", (1200, 900))
     assert pixels_of(plain, TARGET_BACKGROUND) == 0
+
+
+def shown_numbers(tmp_path, url):
+    """The line numbers a reader sees (CSS draws them from the list's counter), read back from
+    chromium's PDF of the page: (numbers at the start of printed rows, ids of the lines)."""
+    pdf = tmp_path / f"page-{len(list(tmp_path.glob('page-*')))}.pdf"
+    chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", url)
+    assert pdf.exists(), "chromium printed no PDF"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    dom = chromium(tmp_path, "--dump-dom", url).stdout.decode()
+    return [int(n) for n in re.findall(r"(?m)^\s*(\d+) ", text)], [int(n) for n in re.findall(r'<li[^>]* id="L(\d+)"', dom)]
+
+
+@pytest.mark.parametrize("query", ["?limit=40", "?level=WARNING&limit=40"], ids=["all", "filtered"])
+def test_line_numbers_shown_are_the_lines_numbers(tmp_path, page_url, query):
+    printed, ids = shown_numbers(tmp_path, page_url + query)
+    assert len(ids) == 40
+    if query == "?limit=40":
+        assert ids == list(range(1, 41))
+    # Each line's number is printed at the start of its row, in order (rows that wrap
+    # may start with digits of their own: the numbers are looked for in order).
+    rest = iter(printed)
+    assert all(number in rest for number in ids), (ids, printed[:60])

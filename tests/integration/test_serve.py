@@ -180,6 +180,22 @@ def test_json_index(httpd, job, how):
     assert by_name["logs"]["href"] == "logs/"
 
 
+@pytest.mark.parametrize("query", ["", "?format=json"])
+def test_indexes_are_gzip_encoded_for_clients_that_take_it(httpd, artifact_root, query):
+    for number in range(3000):
+        write(artifact_root, f"serve/many/job-output-{number:04d}.txt", "x")
+    url = f"{httpd.url}/serve/many/{query}"
+    taking = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True)
+    wire = taking.raw.read(decode_content=False)
+    assert taking.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in taking.headers["Vary"]
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, stream=True)
+    body = plain.raw.read(decode_content=False)
+    assert "Content-Encoding" not in plain.headers
+    assert gzip.decompress(wire) == body and len(wire) * 8 < len(body)
+    head = requests.head(url, headers={"Accept-Encoding": "gzip"})
+    assert head.headers["Content-Encoding"] == "gzip" and "Content-Length" not in head.headers
+
+
 def test_browser_accept_gets_html(httpd, job):
     accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     reply = requests.get(f"{httpd.url}/{job}/", headers={"Accept": accept})

@@ -1,5 +1,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <zlib.h>
+
 #include <random>
 
 #include "../../mod_artifacts/core/gunzip.h"
@@ -37,6 +39,22 @@ std::string sample_text(std::size_t size) {
     return text;
 }
 
+// What zlib alone makes of a gzip stream that may not have ended (no trailer yet).
+std::string zlib_decode_prefix(std::string_view data) {
+    z_stream stream{};
+    CPPUNIT_ASSERT(inflateInit2(&stream, 16 + MAX_WBITS) == Z_OK);
+    std::string out(64 * 1024 * 1024, '\0');
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    stream.next_out = reinterpret_cast<Bytef*>(out.data());
+    stream.avail_out = static_cast<uInt>(out.size());
+    const int status = inflate(&stream, Z_SYNC_FLUSH);
+    CPPUNIT_ASSERT(status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR);
+    out.resize(stream.total_out);
+    inflateEnd(&stream);
+    return out;
+}
+
 }  // namespace
 
 class GunzipTest : public CppUnit::TestFixture {
@@ -48,6 +66,7 @@ class GunzipTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(truncated_data_is_reported);
     CPPUNIT_TEST(magic);
     CPPUNIT_TEST(verifier_accepts_only_whole_gzip);
+    CPPUNIT_TEST(encoder_output_decodes_as_far_as_it_was_given);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -102,6 +121,32 @@ public:
         CPPUNIT_ASSERT(!may_start_gzip("\x1f\x8a"));
         CPPUNIT_ASSERT(!may_start_gzip("x"));
     }
+    void encoder_output_decodes_as_far_as_it_was_given() {
+        // A page is written in blocks and flushed after each: whatever the client has
+        // received decodes to every block written so far, and finish() makes one whole member.
+        const std::string text = sample_text(1024 * 1024);
+        GzipEncoder encoder;
+        std::string wire;
+        const auto out = [&wire](std::string_view block) { wire.append(block); };
+        for (std::size_t pos = 0; pos < text.size(); pos += 100 * 1000) {
+            const std::string_view block = std::string_view(text).substr(pos, 100 * 1000);
+            encoder.write(block, out);
+            CPPUNIT_ASSERT(zlib_decode_prefix(wire) == text.substr(0, pos + block.size()));
+        }
+        encoder.write("", out);  // nothing to add: nothing added
+        const std::size_t before_finish = wire.size();
+        encoder.finish(out);
+        CPPUNIT_ASSERT(wire.size() > before_finish);
+        CPPUNIT_ASSERT(encoder.written() == wire.size());
+        CPPUNIT_ASSERT(verified(wire, 4096));
+        CPPUNIT_ASSERT(decode(wire, 4096) == text);
+        CPPUNIT_ASSERT(wire.size() * 3 < text.size());
+        GzipEncoder empty;
+        std::string nothing;
+        empty.finish([&nothing](std::string_view block) { nothing.append(block); });
+        CPPUNIT_ASSERT(verified(nothing, 1) && decode(nothing, 1).empty());
+    }
+
     void verifier_accepts_only_whole_gzip() {
         const std::string text = sample_text(300000);
         const std::string good = gzip(text);

@@ -108,7 +108,7 @@ public:
         CPPUNIT_ASSERT(contains(whole.out, " lines shown of " + std::to_string(lines) + "."));
         CPPUNIT_ASSERT(contains(whole.out, "&lt;Instance&gt; failed &amp; rescheduled"));
         // The CR of a CRLF line is not shown; invalid UTF-8 is replaced.
-        CPPUNIT_ASSERT(contains(whole.out, "caf\xC3\xA9 \xEF\xBF\xBD output\n</span>"));
+        CPPUNIT_ASSERT(contains(whole.out, "caf\xC3\xA9 \xEF\xBF\xBD output\n<li"));
     }
 
     void gzip_input_renders_like_plain() {
@@ -154,7 +154,7 @@ public:
                                             std::string_view("<p>html</p>"), std::string_view("\n\n")}) {
             const Run run = htmlify(text, 1);
             CPPUNIT_ASSERT(run.result == HtmlifyResult::Page);
-            CPPUNIT_ASSERT(!contains(run.out.substr(run.out.find("<pre>")), "<p>"));
+            CPPUNIT_ASSERT(!contains(run.out.substr(run.out.find("<ol>")), "<p>"));
         }
         // White space alone, beyond what a document would start with, is a log.
         const Run spaces = htmlify(std::string(4096, ' ') + "<html>", 100);
@@ -163,9 +163,9 @@ public:
 
     void crlf_and_missing_last_newline() {
         const Run run = htmlify("one\r\ntwo\r\nthree", 1);
-        CPPUNIT_ASSERT(contains(run.out, "1</a>one\n</span>"));
-        CPPUNIT_ASSERT(contains(run.out, "2</a>two\n</span>"));
-        CPPUNIT_ASSERT(contains(run.out, "3</a>three\n</span>"));
+        CPPUNIT_ASSERT(contains(run.out, "#L1></a>one\n<li"));
+        CPPUNIT_ASSERT(contains(run.out, "#L2></a>two\n<li"));
+        CPPUNIT_ASSERT(contains(run.out, "#L3></a>three\n</ol>"));
         CPPUNIT_ASSERT(contains(run.out, "3 lines shown of 3"));
         CPPUNIT_ASSERT(!contains(run.out, "\r"));
     }
@@ -175,7 +175,7 @@ public:
         CPPUNIT_ASSERT(empty.result == HtmlifyResult::Page && empty.decisions == 1);
         CPPUNIT_ASSERT(contains(empty.out, "0 lines shown of 0"));
         const Run tiny = htmlify("x", 1);
-        CPPUNIT_ASSERT(contains(tiny.out, "1</a>x\n</span>"));
+        CPPUNIT_ASSERT(contains(tiny.out, "#L1></a>x\n</ol>"));
         const Run two = htmlify("\x1f\x8b", 1);  // gzip magic cut short: shown as text
         CPPUNIT_ASSERT(!two.decoded_gzip && contains(two.out, "1 line shown of 1"));
     }
@@ -188,8 +188,8 @@ public:
         }
         const std::string log = line + "\nafter\n";
         const Run run = htmlify(log, 1 << 20);
-        CPPUNIT_ASSERT(contains(run.out, "<span class=\"ERROR\" id=\"L1\">"));
-        CPPUNIT_ASSERT(contains(run.out, "2</a>after\n</span>"));
+        CPPUNIT_ASSERT(contains(run.out, "<li class=E id=L1>"));
+        CPPUNIT_ASSERT(contains(run.out, "#L2></a>after\n</ol>"));
         CPPUNIT_ASSERT(!contains(run.out, "\xEF\xBF\xBD"));  // no character was cut
         CPPUNIT_ASSERT(run.largest_write <= Htmlifier::kOutputBlock + 8 * Htmlifier::kMaxPiece);
         // Filtered out: none of its pieces is shown.
@@ -248,9 +248,9 @@ public:
         data.resize(data.size() / 2);
         const Run run = htmlify(data, 4096);
         CPPUNIT_ASSERT(contains(run.damage, "gzip data ends early"));
-        CPPUNIT_ASSERT(contains(run.out, "<span class=\"m\">mod_artifacts: the gzip data ends early"));
+        CPPUNIT_ASSERT(contains(run.out, "</ol><p class=m>mod_artifacts: the gzip data ends early"));
         CPPUNIT_ASSERT(contains(run.out, "</html>"));
-        CPPUNIT_ASSERT(contains(run.out, "id=\"L100\""));
+        CPPUNIT_ASSERT(contains(run.out, " id=L100>"));
     }
 };
 
