@@ -115,8 +115,17 @@ bool Catalogue::list(std::string_view directory, std::int64_t now, IndexEntries&
         out.push_back(IndexEntry{std::pmr::string(name, out.get_allocator()), to_int(row[1]) != 0,
                                  static_cast<std::uint64_t>(row[2] ? std::stoull(*row[2]) : 0), to_int(row[3])});
     }
-    // The top has no row of its own: it exists when something is below it.
-    return !result.rows.empty();
+    if (!result.rows.empty()) {
+        return true;
+    }
+    // An empty directory has its own row; the top has none (it exists when something is below it).
+    return !directory.empty() &&
+           !lookups_
+                .with_connection([&](MySqlConnection& connection) {
+                    return connection.execute("SELECT 1 FROM artifacts WHERE path = ? AND is_directory = 1",
+                                              {directory});
+                })
+                .rows.empty();
 }
 
 void Catalogue::record(MySqlConnection& connection, const ArtifactRecord& record) {
@@ -137,18 +146,25 @@ void Catalogue::record(MySqlConnection& connection, const ArtifactRecord& record
          std::string_view(record.sha256), std::string_view(record.etag), std::string_view(record.store),
          std::string_view(record.container), std::string_view(record.object), std::string_view(record.jti),
          std::string_view(record.build), std::string_view(record.job), expires});
+    record_directory(connection, parent, record.mtime);
+}
+
+bool Catalogue::record_directory(MySqlConnection& connection, const std::string& path, std::int64_t mtime) {
+    check_schema();
+    bool made = false;
     // Directories deepest first: once one exists, its ancestors do too.
-    for (std::string directory = parent; !directory.empty(); directory = parent_of(directory)) {
+    for (std::string directory = path; !directory.empty(); directory = parent_of(directory)) {
         const std::string directory_parent = parent_of(directory);
         const std::string directory_name = name_of(directory);
         const SqlResult inserted = connection.execute(
             "INSERT IGNORE INTO artifacts (path, parent, name, is_directory, mtime) VALUES (?, ?, ?, 1, ?)",
-            {std::string_view(directory), std::string_view(directory_parent), std::string_view(directory_name),
-             record.mtime});
+            {std::string_view(directory), std::string_view(directory_parent), std::string_view(directory_name), mtime});
         if (inserted.affected_rows == 0) {
             break;
         }
+        made = true;
     }
+    return made;
 }
 
 void Catalogue::close_idle() {

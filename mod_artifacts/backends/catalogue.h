@@ -65,8 +65,12 @@ public:
 
     // Records (or replaces) a file's row and the rows of the directories above it.
     void record(MySqlConnection& connection, const ArtifactRecord& record);
+    // In the caller's transaction: the row of directory `path` ("a/b/") and of its ancestors,
+    // where missing. True when the directory's own row was made.
+    bool record_directory(MySqlConnection& connection, const std::string& path, std::int64_t mtime);
 
-    // The rows at or below `prefix` (a directory path ending with '/'), path order.
+    // The rows at or below `prefix` (a directory path ending with '/'), directories' rows
+    // included (is_directory), path order.
     template <typename Visit>
     void for_each_below(std::string_view prefix, std::int64_t now, Visit&& visit);
 
@@ -107,7 +111,7 @@ void Catalogue::for_each_below(std::string_view prefix, std::int64_t now, Visit&
     end.push_back('\xff');
     const SqlResult result = pool_.with_connection([&](MySqlConnection& connection) {
         return connection.execute("SELECT " ARTIFACTS_RECORD_COLUMNS
-                                  " FROM artifacts WHERE path >= ? AND path < ? AND is_directory = 0 "
+                                  " FROM artifacts WHERE path >= ? AND path < ? "
                                   "AND (expires_at IS NULL OR expires_at > ?) ORDER BY path",
                                   {prefix, std::string_view(end), now});
     });

@@ -139,6 +139,21 @@ UniqueFd FsStore::open_existing_directory(std::string_view relative) const {
     }
 }
 
+void FsStore::sync_created(const std::vector<std::string>& created) const {
+    if (!sync_) {
+        return;
+    }
+    for (const std::string& path : created) {
+        const std::size_t slash = path.rfind('/');
+        const UniqueFd parent = open_directory(slash == std::string::npos ? "" : path.substr(0, slash), nullptr);
+        sync_directory(*this, parent.get());
+    }
+    if (!created.empty()) {
+        const UniqueFd last = open_directory(created.back(), nullptr);
+        sync_directory(*this, last.get());
+    }
+}
+
 void FsStore::remove_empty_directories(const std::vector<std::string>& created) const {
     for (auto path = created.rbegin(); path != created.rend(); ++path) {
         const std::size_t slash = path->rfind('/');

@@ -80,6 +80,10 @@ public:
     // The same without creating anything: an empty UniqueFd when a component is missing.
     UniqueFd open_existing_directory(std::string_view relative) const;
 
+    // Makes the directories open_directory() created durable (each one's entry in its
+    // parent), when the store syncs: for a directory that is itself what was asked for.
+    void sync_created(const std::vector<std::string>& created) const;
+
     // Removes the directories listed (deepest first) if they are empty.
     void remove_empty_directories(const std::vector<std::string>& created) const;
 

@@ -216,7 +216,7 @@ void write_level(const std::vector<ManifestFile>& files, std::size_t begin, std:
     }
     for (std::size_t i = begin; i < end; ++i) {
         const std::string_view rest = std::string_view(files[i].path).substr(prefix);
-        if (rest.find('/') == std::string_view::npos) {
+        if (!rest.empty() && rest.find('/') == std::string_view::npos) {  // "": the directory's own entry
             manifest.file(rest, files[i].size, files[i].mtime);
         }
     }

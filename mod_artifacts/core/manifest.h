@@ -42,7 +42,7 @@ ManifestType manifest_type_for(std::string_view name);
 
 // A file of a flat listing (the catalogue's rows below a scope).
 struct ManifestFile {
-    std::string path;  // relative to the manifest's directory, "a/b.txt"
+    std::string path;  // relative to the manifest's directory, "a/b.txt"; "a/b/" is a directory
     std::uint64_t size = 0;
     std::int64_t mtime = 0;
 };

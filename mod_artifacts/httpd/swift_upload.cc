@@ -180,6 +180,47 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     return reply_stored(upload, created, size, sha256);
 }
 
+int make_directory_in_swift(UploadRequest& upload, const StorageConfig& storage) {
+    const std::string directory = check_directory_put(upload);
+    const std::string path = directory.substr(0, directory.size() - 1);  // the name a file there would have
+    Catalogue& catalogue = *storage.catalogue;
+    const std::int64_t now = apr_time_sec(upload.r->request_time);
+    MySqlLedger ledger(catalogue.pool());
+    UploadClaims claims(catalogue, upload, ledger);
+    claims.claim(path);
+    const std::optional<ArtifactRecord> existing = stored_row(catalogue, path, now);
+    if (existing && !existing->is_directory) {
+        refuse(HTTP_CONFLICT, "not_a_directory", "'" + path + "' is a file, not a directory");
+    }
+    check_ledger_early(upload, 0);
+    if (existing) {
+        return reply_directory(upload, false);
+    }
+    // A new directory is a file of max_files, as on the filesystem store.
+    claims.reserve(0, 1, true);
+    const auto directory_row = [&](MySqlConnection& connection) {
+        return !connection
+                    .execute("SELECT 1 FROM artifacts WHERE path = ? AND is_directory = 1",
+                             {std::string_view(directory)})
+                    .rows.empty();
+    };
+    bool made = false;
+    publish(
+        ledger, claims, upload.claims.jti,
+        [&](MySqlLedgerEntry& entry) {
+            if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
+                throw Refused{*refusal};  // sealed meanwhile
+            }
+            made = catalogue.record_directory(entry.connection(), directory, now);
+            claims.settle(entry, 0, made ? 1 : 0);
+        },
+        directory_row);
+    if (made) {
+        audit(upload, "made directory", directory, 0, "-");
+    }
+    return reply_directory(upload, made);
+}
+
 int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
     request_rec* r = upload.r;
     check_seal_request(upload);
@@ -205,7 +246,9 @@ int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
                 return;
             }
             std::string name = record.path.substr(upload.relative.size());
-            if (record.content_encoding == "gzip") {
+            if (record.is_directory) {
+                // "a/": listed even when nothing is in it, as Zuul's generator does
+            } else if (record.content_encoding == "gzip") {
                 name += ".gz";  // as the filesystem store names a compressed upload
             }
             files.push_back(ManifestFile{std::move(name), record.size, record.mtime});

@@ -217,6 +217,28 @@ int put_file(Upload& upload) {
     return send_json(r, identical ? HTTP_OK : HTTP_CREATED, reply);
 }
 
+// PUT dir/ (no body): the directory, empty if nothing is stored in it later. A new one is
+// counted as a file of max_files (a token that bounds its files bounds its directories).
+int make_directory(Upload& upload) {
+    const std::string directory = check_directory_put(upload);
+    const auto entry = upload.ledger.open(upload.claims.jti);
+    const bool exists = static_cast<bool>(upload.store.open_existing_directory(directory));
+    if (auto refusal = check_quota(upload.claims, entry->usage(), 0, exists ? 0 : 1)) {
+        throw Refused{*refusal};
+    }
+    if (exists) {
+        return reply_directory(upload, false);
+    }
+    CreatedDirectories created(upload.store);
+    upload.store.open_directory(directory, &created.paths);
+    upload.store.sync_created(created.paths);
+    entry->charge(0, 1);
+    entry->commit();
+    created.keep();
+    audit(upload, "made directory", directory, 0, "-");
+    return reply_directory(upload, true);
+}
+
 int extract_archive(Upload& upload) {
     request_rec* r = upload.r;
     const std::string& directory = upload.relative;
@@ -348,6 +370,9 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
                   FsStore(artifact_root(r, conf), &journal, conf->sync != 0)};
     const std::string_view query = r->args != nullptr ? r->args : "";
     if (storage.store == StoreKind::Swift) {
+        if (is_directory_put(upload)) {
+            return make_directory_in_swift(upload, storage);
+        }
         if (r->method_number == M_PUT) {
             return put_to_swift(upload, storage);
         }
@@ -357,6 +382,9 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
         if (query_parameter(query, "extract")) {
             return extract_to_swift(upload, storage, server->state_dir);
         }
+    }
+    if (is_directory_put(upload)) {
+        return make_directory(upload);
     }
     if (r->method_number == M_PUT) {
         return put_file(upload);

@@ -7,7 +7,9 @@
 #include <cstring>
 
 #include "../core/digest.h"
+#include "../core/escape.h"
 #include "../core/upload_policy.h"
+#include "body_reader.h"
 #include "upload_reply.h"
 
 APLOG_USE_MODULE(artifacts);
@@ -164,6 +166,42 @@ SplitPath check_put_target(const UploadRequest& upload) {
         throw Refused{*refusal};
     }
     return target;
+}
+
+bool is_directory_put(const UploadRequest& upload) {
+    return upload.r->method_number == M_PUT && (upload.relative.empty() || upload.relative.back() == '/');
+}
+
+std::string check_directory_put(UploadRequest& upload) {
+    const std::string& directory = upload.relative;
+    if (auto refusal = check_directory_target(upload.claims, directory)) {
+        throw Refused{*refusal};
+    }
+    const auto length = declared_length(upload);
+    if (length && *length > 0) {
+        refuse(HTTP_BAD_REQUEST, "bad_request",
+               "a PUT of a path ending with '/' makes that directory and takes no body; to store a file, name it");
+    }
+    BodyReader body(upload.r);
+    if (!body.next().empty()) {
+        refuse(HTTP_BAD_REQUEST, "bad_request",
+               "a PUT of a path ending with '/' makes that directory and takes no body; to store a file, name it");
+    }
+    mark_body_read(upload.r);
+    return directory;
+}
+
+int reply_directory(UploadRequest& upload, bool created) {
+    const std::string url = url_for(upload, upload.relative);
+    std::string reply = "{\"path\":";
+    append_json_string(reply, upload.relative);
+    reply += ",\"type\":\"directory\",\"url\":";
+    append_json_string(reply, url);
+    reply += "}\n";
+    if (created) {
+        apr_table_setn(upload.r->headers_out, "Location", apr_pstrdup(upload.r->pool, url.c_str()));
+    }
+    return send_json(upload.r, created ? HTTP_CREATED : HTTP_OK, reply);
 }
 
 LedgerUsage check_archive_request(UploadRequest& upload) {

@@ -63,6 +63,15 @@ SplitPath split_path(std::string_view relative);
 // The target of a PUT: a file name (400), in the token's scope and kinds (403).
 SplitPath check_put_target(const UploadRequest& upload);
 
+// A PUT of a path ending with '/' makes that directory (an empty one is part of a build's
+// tree: Zuul's manifest lists it). It must lie in the scope (403) and have no body (400; an
+// empty body is read). Returns the directory's path, with its '/'.
+bool is_directory_put(const UploadRequest& upload);
+std::string check_directory_put(UploadRequest& upload);
+// {"path":"a/b/","type":"directory","url":...}; 201 with Location when it was made, 200 when
+// it was there already.
+int reply_directory(UploadRequest& upload, bool created);
+
 // The checks of a POST ?extract before its body: a directory path in the scope (400, 403),
 // a tar or tar.gz body (415), its declared length and the token's ledger (413, 410).
 // Returns the usage seen.
@@ -115,6 +124,7 @@ const char* expected_sha256(request_rec* r);
 
 // Uploads to Swift with the catalogue (swift_upload.cc): PUT and ?seal.
 int put_to_swift(UploadRequest& upload, const StorageConfig& storage);
+int make_directory_in_swift(UploadRequest& upload, const StorageConfig& storage);
 int seal_in_swift(UploadRequest& upload, const StorageConfig& storage);
 // POST ?extract into Swift, staging the archive below ArtifactsStateDir (swift_extract.cc).
 int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir);

@@ -30,7 +30,8 @@ namespace {
 
 std::size_t read_body(char* out, std::size_t size, std::size_t count, void* data) {
     try {
-        return static_cast<Job*>(data)->body->read(out, size * count);
+        Job* job = static_cast<Job*>(data);
+        return job->body ? job->body->read(out, size * count) : 0;  // a directory has no body
     } catch (const std::exception&) {
         return CURL_READFUNC_ABORT;
     }
@@ -40,7 +41,9 @@ int seek_body(void* data, curl_off_t offset, int origin) {
     if (offset != 0 || origin != SEEK_SET) {
         return CURL_SEEKFUNC_CANTSEEK;
     }
-    static_cast<Job*>(data)->body->rewind();
+    if (Job* job = static_cast<Job*>(data); job->body) {
+        job->body->rewind();
+    }
     return CURL_SEEKFUNC_OK;
 }
 
@@ -108,7 +111,7 @@ std::size_t Uploader::run(const Tree& tree) {
     jobs_.resize(tree.files.size());
     for (std::size_t i = 0; i < tree.files.size(); ++i) {
         jobs_[i].file = &tree.files[i];
-        jobs_[i].gzip = options_.gzip && worth_compressing(tree.files[i].relative);
+        jobs_[i].gzip = options_.gzip && !tree.files[i].directory && worth_compressing(tree.files[i].relative);
         ready_.push_back(&jobs_[i]);
     }
     total_bytes_ = tree.total_bytes;
@@ -159,7 +162,9 @@ void Uploader::start_due() {
 }
 
 void Uploader::start(Job& job) {
-    if (!job.body) {
+    if (job.file->directory) {
+        // PUT dir/ with an empty body makes the directory.
+    } else if (!job.body) {
         job.body = std::make_unique<UploadBody>(job.file->path, job.gzip);
         if (!job.gzip) {
             job.sha_ahead = file_sha256(job.file->path);
@@ -173,7 +178,7 @@ void Uploader::start(Job& job) {
     job.headers = curl_slist_append(nullptr, authorization_.c_str());
     if (job.gzip) {
         job.headers = curl_slist_append(job.headers, "Content-Encoding: gzip");
-    } else {
+    } else if (!job.file->directory) {
         job.headers = curl_slist_append(job.headers, ("X-Artifact-Sha256: " + job.sha_ahead).c_str());
     }
     CURL* easy = curl_easy_init();
@@ -231,6 +236,14 @@ void Uploader::collect_finished() {
 void Uploader::settle(Job& job, long status, CURLcode result, curl_off_t retry_after) {
     if (result == CURLE_OK && (status == 200 || status == 201)) {
         const auto reply = nlohmann::json::parse(job.response, nullptr, false);
+        if (job.file->directory) {
+            if (!reply.is_object() || reply.value("type", "") != "directory") {
+                fail(job, "the server did not make the directory (does it take a PUT of a path ending with '/'?)");
+                return;
+            }
+            ++(status == 201 ? stored_ : identical_);
+            return;
+        }
         const std::string sent = job.body->sha256_hex();
         if (!reply.is_object() || !reply.contains("sha256") || reply["sha256"] != sent) {
             fail(job, "the server stored other bytes than were sent (sha256 " + sent + ")");

@@ -52,7 +52,11 @@ void walk(const std::string& directory, const std::string& relative, const std::
             tree.files.push_back({path, relative + name, static_cast<std::uint64_t>(target.st_size)});
             tree.total_bytes += static_cast<std::uint64_t>(target.st_size);
         } else if (S_ISDIR(info.st_mode)) {
+            const std::size_t before = tree.files.size();
             walk(path, relative + name + "/", root_real, tree);
+            if (tree.files.size() == before) {
+                tree.files.push_back({path, relative + name + "/", 0, true});  // nothing below it: made empty
+            }
         } else if (S_ISREG(info.st_mode)) {
             tree.files.push_back({path, relative + name, static_cast<std::uint64_t>(info.st_size)});
             tree.total_bytes += static_cast<std::uint64_t>(info.st_size);

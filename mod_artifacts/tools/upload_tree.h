@@ -2,7 +2,8 @@
 // its path relative to the directory it was found in. A symbolic link to a regular file
 // inside the same tree is sent as that file's bytes under the link's name (as zuul-jobs'
 // uploaders do); links that leave the tree, dangle or name a directory are skipped (the
-// server stores no links), so are other special files.
+// server stores no links), so are other special files. A directory with nothing to send
+// below it is sent as itself (a PUT of "dir/"), so the tree keeps it, as Zuul's manifest does.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,9 @@ namespace artifacts::tools {
 
 struct LocalFile {
     std::string path;      // on this machine
-    std::string relative;  // below the upload URL, "/"-separated
+    std::string relative;  // below the upload URL, "/"-separated; ends with '/' for a directory
     std::uint64_t size = 0;
+    bool directory = false;  // an empty directory: made, not sent
 };
 
 struct Tree {

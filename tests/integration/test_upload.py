@@ -181,10 +181,13 @@ def test_encoded_slash_is_a_separator(httpd, artifact_root):
     assert os.path.isfile(os.path.join(artifact_root, scope, "sub", "x.txt"))
 
 
-def test_put_to_a_directory_path_is_400(httpd, artifact_root):
+def test_put_with_a_body_to_a_directory_path_is_400(httpd, artifact_root):
+    """A PUT of a path ending with '/' makes that directory; with a body it is a mistake
+    (a file name left out), refused, and nothing is made."""
     scope = unique_scope()
     before = stored_files(artifact_root)
-    assert_refused(put(httpd, scope + "dir/", b"x", mint(scope)), 400, "bad_path", artifact_root, before)
+    assert_refused(put(httpd, scope + "dir/", b"x", mint(scope)), 400, "bad_request", artifact_root, before)
+    assert not os.path.exists(os.path.join(artifact_root, scope, "dir"))
 
 
 # --- 403: scope, kind, address, symlinks -------------------------------------------------

@@ -9,9 +9,11 @@ last_modified, a time, is compared by kind."""
 import json
 import os
 
+import pytest
 import requests
 
-from conftest import mint
+from conftest import main_config, mint
+from storage_helpers import start_httpd, storage_config
 from upload_helpers import bearer, unique_scope
 
 EXPECTED = os.path.join(os.path.dirname(__file__), "..", "data", "zuul-manifest-expected.json")
@@ -37,12 +39,29 @@ def ordered(text):
     return json.loads(text, object_pairs_hook=pairs)
 
 
-def test_the_seal_writes_what_zuul_jobs_writes(httpd):
+@pytest.fixture(scope="module", params=["filesystem", "swift"])
+def server(request, httpd, workdir, artifact_root):
+    """The filesystem store (the main httpd), and Swift with the catalogue."""
+    if request.param == "filesystem":
+        yield httpd
+        return
+    mariadb, swift = request.getfixturevalue("mariadb"), request.getfixturevalue("swift")
+    server = start_httpd(workdir, "httpd-manifest-swift", main_config(
+        workdir, artifact_root, storage_config(workdir, mariadb, swift, "ArtifactsStore swift\n")))
+    yield server
+    server.stop()
+
+
+def test_the_seal_writes_what_zuul_jobs_writes(server):
+    httpd = server
     scope = unique_scope("manifest")
     token = mint(scope, kinds=("logs", "tarballs"))
     for path, data in TREE.items():
         response = requests.put(f"{httpd.url}/{scope}{path}", data=data, headers=bearer(token))
         assert response.status_code == 201, (path, response.text)
+    # An empty directory is part of the tree (PUT of its path with '/'): listed with no children.
+    made = requests.put(f"{httpd.url}/{scope}logs/empty/", headers=bearer(token))
+    assert made.status_code == 201, made.text
     sealed = requests.post(f"{httpd.url}/{scope}?seal", headers=bearer(token))
     assert sealed.status_code == 200, sealed.text
     manifest = requests.get(f"{httpd.url}/{scope}zuul-manifest.json").text
