@@ -18,6 +18,10 @@ struct IndexEntry {
     bool is_directory = false;
     std::uint64_t size = 0;  // bytes; 0 for directories
     std::int64_t mtime = 0;  // Unix seconds
+    // A Swift container listing's bytes: what Swift holds, which for a text zuul-jobs
+    // stored with Content-Encoding: gzip is its compressed size (the listing does not say
+    // which objects are so; asking each would cost a request per entry).
+    bool size_as_stored = false;
 };
 
 using IndexEntries = std::pmr::vector<IndexEntry>;

@@ -166,7 +166,8 @@ void render_html_index(const IndexPage& page, Sink& sink) {
             total_bytes += entry.size;
             out.append("</td><td class=\"size\" title=\"")
                 .append(std::to_string(entry.size))
-                .append(" bytes\">")
+                .append(entry.size_as_stored ? " bytes as stored in Swift (compressed, if it was stored so)\">"
+                                             : " bytes\">")
                 .append(human_size(entry.size))
                 .append("</td></tr>\n");
         }
@@ -199,6 +200,9 @@ void render_json_index(const IndexPage& page, Sink& sink) {
             out.append("/\",\"type\":\"directory\",\"size\":0");
         } else {
             out.append("\",\"type\":\"file\",\"size\":").append(std::to_string(entry.size));
+            if (entry.size_as_stored) {
+                out.append(",\"size_as_stored\":true");
+            }
         }
         if (entry.mtime != 0) {
             out.append(",\"mtime\":\"").append(format_iso8601(entry.mtime)).append("\"");

@@ -66,6 +66,7 @@ ListingPage append_listing_page(std::string_view json_text, std::string_view pre
         if (!subdir) {
             const json& bytes = item.value("bytes", json());
             entry.size = !marker && bytes.is_number_unsigned() ? bytes.get<std::uint64_t>() : 0;
+            entry.size_as_stored = !folder;
             const json& modified = item.value("last_modified", json());
             entry.mtime = modified.is_string() ? parse_swift_time(modified.get_ref<const std::string&>()) : 0;
         }

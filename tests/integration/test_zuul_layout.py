@@ -157,6 +157,10 @@ def test_index_details_of_a_swift_listing(server, swift):
     assert entries["unmarked"]["mtime"] is None
     html = requests.get(f"{server.url}/{prefix}?format=html").text
     assert "1970" not in html
+    # Sizes are what Swift holds (a zuul-jobs text is stored compressed), and say so.
+    files = requests.get(f"{server.url}/{prefix}unmarked/?format=json").json()["entries"]
+    assert files[0]["size"] == 2 and files[0]["size_as_stored"] is True
+    assert "bytes as stored in Swift" in requests.get(f"{server.url}/{prefix}unmarked/?format=html").text
     # ETags are quoted entity-tags, and If-None-Match with one is a 304.
     response = requests.get(f"{server.url}/{prefix}unmarked/x.txt", headers={"Accept": "*/*"})
     etag = response.headers["ETag"]
