@@ -95,6 +95,11 @@ const char* set_index(cmd_parms*, void* config, int on) {
     return nullptr;
 }
 
+const char* set_index_html(cmd_parms*, void* config, int on) {
+    static_cast<DirConfig*>(config)->index_html = on ? 1 : 0;
+    return nullptr;
+}
+
 // Patterns of ArtifactsIndexIgnore, ArtifactsKind and ArtifactsHtmlify are matched against
 // one path segment, so a '/' in one could never match.
 const char* file_name_pattern_problem(cmd_parms* cmd, const char* pattern) {
@@ -383,6 +388,7 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     merged->root = add->root != nullptr ? add->root : base->root;
     merged->cors_origin = add->cors_origin != nullptr ? add->cors_origin : base->cors_origin;
     merged->index = add->index != -1 ? add->index : base->index;
+    merged->index_html = add->index_html != -1 ? add->index_html : base->index_html;
     merged->index_ignore = concatenated(pool, base->index_ignore, add->index_ignore);
     merged->keys = add->keys != nullptr ? add->keys : base->keys;
     merged->kinds = add->kinds != nullptr ? add->kinds : base->kinds;
@@ -407,6 +413,8 @@ const command_rec directives[] = {
                   "Access-Control-Allow-Origin for GET/HEAD replies: *, an origin, or Off"),
     AP_INIT_FLAG("ArtifactsIndex", as_cmd_func(set_index), nullptr, RSRC_CONF | ACCESS_CONF,
                  "On (default) to list directories without index.html, Off to refuse (403)"),
+    AP_INIT_FLAG("ArtifactsIndexHtml", as_cmd_func(set_index_html), nullptr, RSRC_CONF | ACCESS_CONF,
+                 "On (default) to answer a directory holding index.html with it, Off for the module's index"),
     AP_INIT_ITERATE("ArtifactsIndexIgnore", as_cmd_func(add_index_ignore), nullptr, RSRC_CONF | ACCESS_CONF,
                     "File name patterns (shell globs) left out of directory indexes"),
     AP_INIT_TAKE1("ArtifactsStateDir", as_cmd_func(set_state_dir), nullptr, RSRC_CONF,

@@ -28,6 +28,7 @@ struct DirConfig {
     const char* root = nullptr;                  // ArtifactsRoot, without a trailing "/"
     const char* cors_origin = nullptr;           // ArtifactsCORS value; "" when switched off
     int index = -1;                              // ArtifactsIndex: -1 unset (On), 0 Off, 1 On
+    int index_html = -1;                         // ArtifactsIndexHtml: -1 unset (On), 0 Off, 1 On
     apr_array_header_t* index_ignore = nullptr;  // const char* glob patterns
     // Uploads. A nested section that sets keys or kinds replaces the
     // enclosing list, so merging a request's configuration copies no table.
@@ -117,9 +118,10 @@ bool sibling_is_allowed(request_rec* r, const char* name, SiblingFile* file = nu
 
 // 301 to the same URL with a trailing slash (request_mapping.cc).
 int redirect_to_directory(request_rec* r);
-// "?format=json" or "?format=html": the module's own index of a directory in Swift, even one
-// holding index.html (request_mapping.cc). On disk mod_dir's DirectoryIndex runs first.
-bool asks_for_module_index(const request_rec* r);
+// "?format=json" or "?format=html", or ArtifactsIndexHtml Off: the module's own index of a
+// directory in Swift, even one holding index.html (request_mapping.cc). On disk mod_dir's
+// DirectoryIndex runs first.
+bool asks_for_module_index(request_rec* r);
 
 // The request's state, created on first use.
 RequestState* ensure_request_state(request_rec* r);

@@ -141,8 +141,10 @@ bool negotiate_gzip(request_rec* r, bool log_page) {
     return true;
 }
 
-bool asks_for_module_index(const request_rec* r) {
-    return r->args != nullptr && query_parameter(r->args, "format").has_value();
+bool asks_for_module_index(request_rec* r) {
+    const DirConfig* conf = dir_config(r);
+    return (r->args != nullptr && query_parameter(r->args, "format").has_value()) ||
+           (conf != nullptr && conf->index_html == 0);
 }
 
 int redirect_to_directory(request_rec* r) {
@@ -234,7 +236,7 @@ int fixup_artifact_request(request_rec* r) {
         if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
             return redirect_to_directory(r);
         }
-        if (r->main == nullptr && serve_index_html(r)) {
+        if (r->main == nullptr && dir_config(r)->index_html != 0 && serve_index_html(r)) {
             return OK;
         }
         r->handler = kIndexHandler;

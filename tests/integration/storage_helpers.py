@@ -15,9 +15,9 @@ def start_httpd(workdir, name, body):
     return server
 
 
-def start_listing_httpd(workdir, artifact_root, swift, name, container, swift_options=""):
-    """A server in listing mode (no catalogue) over `container`."""
+def start_listing_httpd(workdir, artifact_root, swift, name, container, swift_options="", extra=""):
+    """A server in listing mode (no catalogue) over `container`; `extra` directives follow."""
     key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
     config = (f"ArtifactsSwift {swift.swift_directive(key_file)}{swift_options}\n"
-              f"ArtifactsSwiftContainer {container}\nArtifactsSwiftListing On\n")
+              f"ArtifactsSwiftContainer {container}\nArtifactsSwiftListing On\n{extra}")
     return start_httpd(workdir, name, main_config(workdir, artifact_root, config))

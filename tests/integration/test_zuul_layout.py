@@ -147,6 +147,24 @@ def test_a_directory_holding_index_html_is_answered_by_it(server, swift):
     assert bare.status_code == 200 and "b.txt" in bare.text and "<footer>" in bare.text
 
 
+def test_the_operator_may_prefer_the_modules_index(workdir, artifact_root, swift):
+    """ArtifactsIndexHtml Off: the module's index at every directory, index.html a file in
+    it (on disk, with mod_dir's DirectoryIndex disabled as the README says)."""
+    other = start_listing_httpd(workdir, artifact_root, swift, "httpd-zuul-no-index-html", CONTAINER,
+                                extra="ArtifactsIndexHtml Off\nDirectoryIndex disabled\n")
+    try:
+        prefix = build_prefix()
+        upload_like_zuul_jobs(swift, prefix, {"logs/a.txt": b"a\n"})
+        write(artifact_root, "disk-index/index.html", "<p>hand-made</p>")
+        for path in (f"{prefix}logs/", "disk-index/"):
+            page = requests.get(f"{other.url}/{path}", headers={"Accept": "text/html"})
+            assert page.status_code == 200 and "<footer>" in page.text, path
+            assert 'href="./index.html"' in page.text, path
+            assert requests.get(f"{other.url}/{path}index.html").status_code == 200
+    finally:
+        other.stop()
+
+
 def test_index_details_of_a_swift_listing(server, swift):
     prefix = build_prefix()
     connection = swift.connection()
