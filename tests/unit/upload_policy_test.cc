@@ -108,6 +108,17 @@ public:
         CPPUNIT_ASSERT(text.find("\"size\":5") != std::string::npos);
         const std::string end = "],\"index_links\":false}\n";
         CPPUNIT_ASSERT(text.size() > end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0);
+        // An empty directory ("name/") is a directory with no children, never a file named "".
+        StringSink with_empty;
+        ManifestWriter second(with_empty);
+        write_manifest_from_files({{"logs/empty/", 0, 7}, {"logs/a.log", 1, 1}, {"top/", 0, 7}}, second);
+        const std::string& listed = with_empty.str();
+        CPPUNIT_ASSERT(listed.find("\"name\":\"\"") == std::string::npos);
+        CPPUNIT_ASSERT(listed.find("{\"name\":\"empty\",\"mimetype\":\"application/directory\",\"encoding\":null,"
+                                   "\"children\":[]}") != std::string::npos);
+        CPPUNIT_ASSERT(listed.find("{\"name\":\"top\",\"mimetype\":\"application/directory\",\"encoding\":null,"
+                                   "\"children\":[]}") != std::string::npos);
+        CPPUNIT_ASSERT(listed.find("\"logs\"") < listed.find("\"top\""));
     }
 
     void manifest_is_zuuls_format() {
