@@ -111,6 +111,22 @@ def httpd(workdir, artifact_root):
     server.stop()
 
 
+@pytest.fixture(scope="module", params=["filesystem", "swift"])
+def each_store(request, httpd, workdir, artifact_root):
+    """The upload API's two stores in turn: the filesystem (the main httpd), then Swift with
+    the catalogue (a server of the test module's own)."""
+    if request.param == "filesystem":
+        yield httpd
+        return
+    from storage_helpers import start_httpd, storage_config
+    mariadb, swift = request.getfixturevalue("mariadb"), request.getfixturevalue("swift")
+    name = "httpd-" + request.module.__name__.replace("_", "-") + "-swift"
+    server = start_httpd(workdir, name, main_config(
+        workdir, artifact_root, storage_config(workdir, mariadb, swift, "ArtifactsStore swift\n")))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True, scope="module")
 def error_log_is_clean(request, httpd):
     """Fails the module when httpd logged an error that no test declared."""

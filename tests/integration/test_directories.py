@@ -7,22 +7,14 @@ import os
 import pytest
 import requests
 
-from conftest import main_config, mint
-from storage_helpers import start_httpd, storage_config
+from conftest import mint
 from test_upload_tool import make_tree, upload
 from upload_helpers import bearer, unique_scope
 
 
-@pytest.fixture(scope="module", params=["filesystem", "swift"])
-def server(request, httpd, workdir, artifact_root):
-    if request.param == "filesystem":
-        yield httpd
-        return
-    mariadb, swift = request.getfixturevalue("mariadb"), request.getfixturevalue("swift")
-    server = start_httpd(workdir, "httpd-directories-swift", main_config(
-        workdir, artifact_root, storage_config(workdir, mariadb, swift, "ArtifactsStore swift\n")))
-    yield server
-    server.stop()
+@pytest.fixture(scope="module")
+def server(each_store):
+    return each_store
 
 
 def entries(server, directory):

@@ -12,8 +12,7 @@ import os
 import pytest
 import requests
 
-from conftest import main_config, mint
-from storage_helpers import start_httpd, storage_config
+from conftest import mint
 from upload_helpers import bearer, unique_scope
 
 EXPECTED = os.path.join(os.path.dirname(__file__), "..", "data", "zuul-manifest-expected.json")
@@ -39,17 +38,9 @@ def ordered(text):
     return json.loads(text, object_pairs_hook=pairs)
 
 
-@pytest.fixture(scope="module", params=["filesystem", "swift"])
-def server(request, httpd, workdir, artifact_root):
-    """The filesystem store (the main httpd), and Swift with the catalogue."""
-    if request.param == "filesystem":
-        yield httpd
-        return
-    mariadb, swift = request.getfixturevalue("mariadb"), request.getfixturevalue("swift")
-    server = start_httpd(workdir, "httpd-manifest-swift", main_config(
-        workdir, artifact_root, storage_config(workdir, mariadb, swift, "ArtifactsStore swift\n")))
-    yield server
-    server.stop()
+@pytest.fixture(scope="module")
+def server(each_store):
+    return each_store
 
 
 def test_the_seal_writes_what_zuul_jobs_writes(server):
