@@ -41,7 +41,7 @@ struct DirConfig {
     // ArtifactsHtmlify: const char* file name patterns; an empty list is Off. A nested
     // section that sets it replaces the enclosing list.
     apr_array_header_t* htmlify = nullptr;
-    bool htmlify_off = false;            // this section said ArtifactsHtmlify Off
+    bool htmlify_off = false;            // not merged: this section said ArtifactsHtmlify Off (a parse check)
     apr_int64_t htmlify_max_bytes = -1;  // ArtifactsHtmlifyMaxBytes (-1 unset: 8 GiB)
     // ArtifactsContentPolicy and ArtifactsFrameAncestors: nullptr unset (the defaults), "" Off.
     const char* content_policy = nullptr;

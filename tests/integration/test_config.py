@@ -26,6 +26,7 @@ def checker(workdir, request):
     ("<Directory /tmp>\nArtifactsEngine On\n</Directory>\n", "ArtifactsEngine cannot occur within <Directory"),
     ("ArtifactsIndexIgnore \"a/b\"\n", "ArtifactsIndexIgnore takes file name patterns without '/'"),
     ("ArtifactsIndex sometimes\n", "ArtifactsIndex must be On or Off"),
+    ("ArtifactsIndexHtml sometimes\n", "ArtifactsIndexHtml must be On or Off"),
     ("ArtifactsTokenKey k1 /does/not/exist\n", "ArtifactsTokenKey: cannot read the secret of key 'k1'"),
     ("ArtifactsTokenKey k.1 /etc/hostname\n", "ArtifactsTokenKey: key id 'k.1' must be"),
     ("ArtifactsTokenKey k1 {short_key}\n", "is shorter than 16 bytes"),
@@ -95,6 +96,7 @@ ArtifactsCORS https://viewer.example.org
 </Location>
 <Location "/logs/quiet">
     ArtifactsIndex Off
+    ArtifactsIndexHtml Off
     ArtifactsCORS Off
 </Location>
 """)
