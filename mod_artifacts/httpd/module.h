@@ -17,7 +17,7 @@
 extern "C" module AP_MODULE_DECLARE_DATA artifacts_module;
 
 // Every error-log line starts with a stable id ("ARTF0104: ...") that operators grep for;
-// the README lists them.
+// docs/operations.md lists them.
 #define ARTF_LOGNO(n) "ARTF" #n ": "
 
 namespace artifacts::httpd {

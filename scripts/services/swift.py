@@ -3,7 +3,7 @@ swift-container and swift-object) on 127.0.0.1: one device in a temporary direct
 rings with one replica, tempauth with its tokens in a private memcached, tempurl in the
 pipeline. Every server runs with workers = 0 (one PID each) and is stopped by PID.
 
-Pitfalls this file works around (see README, development): the servers read Debian's
+Pitfalls this file works around (see docs/design.md, development): the servers read Debian's
 /etc/swift/swift.conf whatever swift_dir says, so ours only moves the rings and configs;
 they chdir to /, so every path is absolute; they bind with SO_REUSEPORT, so each port is
 checked free first; the proxy needs error_suppression_interval = 0, or one failed request

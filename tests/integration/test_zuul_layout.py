@@ -149,7 +149,7 @@ def test_a_directory_holding_index_html_is_answered_by_it(server, swift):
 
 def test_the_operator_may_prefer_the_modules_index(workdir, artifact_root, swift):
     """ArtifactsIndexHtml Off: the module's index at every directory, index.html a file in
-    it (on disk, with mod_dir's DirectoryIndex disabled as the README says)."""
+    it (on disk, with mod_dir's DirectoryIndex disabled as docs/configuration.md says)."""
     other = start_listing_httpd(workdir, artifact_root, swift, "httpd-zuul-no-index-html", CONTAINER,
                                 extra="ArtifactsIndexHtml Off\nDirectoryIndex disabled\n")
     try:
