@@ -13,6 +13,4 @@ namespace artifacts {
 // Throws StoreError.
 void write_manifest(const FsStore& store, std::string_view relative_directory, ManifestWriter& manifest);
 
-constexpr std::string_view kManifestName = "zuul-manifest.json";
-
 }  // namespace artifacts

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "../core/index_model.h"
+#include "pending_journal.h"
 
 namespace artifacts {
 

@@ -15,10 +15,11 @@
 #include <vector>
 
 #include "../core/digest.h"
-#include "pending_journal.h"
 #include "unique_fd.h"
 
 namespace artifacts {
+
+class PendingJournal;  // pending_journal.h: records of temporary files, swept after a crash
 
 class StoreError : public std::runtime_error {
 public:

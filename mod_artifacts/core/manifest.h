@@ -14,6 +14,9 @@
 
 namespace artifacts {
 
+// The manifest's name in the sealed directory, as Zuul reads it.
+constexpr std::string_view kManifestName = "zuul-manifest.json";
+
 class ManifestWriter {
 public:
     explicit ManifestWriter(Sink& out);

@@ -2,6 +2,7 @@
 // from where (its ip ranges) and how much (its quotas). Pure decisions, no I/O.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -12,6 +13,9 @@
 #include "token.h"
 
 namespace artifacts {
+
+// Most members one archive (?extract) may hold: each is a file and a row to publish.
+constexpr std::size_t kMaxArchiveMembers = 100000;
 
 // Whether `client_address` may use the token at all (403 ip_not_allowed).
 std::optional<Refusal> check_client_address(const TokenClaims& claims, std::string_view client_address);

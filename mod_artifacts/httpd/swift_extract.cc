@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../backends/fs_store.h"
+#include "../backends/pending_journal.h"
 #include "../backends/tar_stager.h"
 #include "../backends/unique_fd.h"
 #include "../core/content_type.h"
@@ -31,8 +32,6 @@ APLOG_USE_MODULE(artifacts);
 namespace artifacts::httpd {
 
 namespace {
-
-constexpr std::size_t kMaxArchiveMembers = 100000;
 
 // Staged files and the directories made for them go when the request ends.
 class Staging {

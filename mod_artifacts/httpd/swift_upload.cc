@@ -14,7 +14,7 @@
 #include <string>
 
 #include "../backends/catalogue.h"
-#include "../backends/fs_manifest.h"
+#include "../core/manifest.h"
 #include "../backends/mysql_ledger.h"
 #include "../backends/swift_client.h"
 #include "../core/content_type.h"

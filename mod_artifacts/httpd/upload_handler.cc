@@ -18,6 +18,7 @@
 #include "../backends/fs_ledger.h"
 #include "../backends/fs_manifest.h"
 #include "../backends/fs_store.h"
+#include "../backends/pending_journal.h"
 #include "../backends/tar_stager.h"
 #include "../core/escape.h"
 #include "../core/gunzip.h"
@@ -36,8 +37,6 @@ APLOG_USE_MODULE(artifacts);
 namespace artifacts::httpd {
 
 namespace {
-
-constexpr std::size_t kMaxArchiveMembers = 100000;
 
 // An upload to the filesystem store.
 struct Upload : UploadRequest {
