@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 
+#include "../backends/secret_file.h"
 #include "../core/content_policy.h"
 #include "../core/units.h"
 #include "module.h"
@@ -206,20 +207,12 @@ const char* add_token_key(cmd_parms* cmd, void* config, const char* kid, const c
                            "' must be 1 to 64 letters, digits, '-' or '_'", nullptr);
     }
     const char* path = ap_server_root_relative(cmd->temp_pool, file);
-    char* secret = nullptr;
-    apr_size_t length = 0;
-    apr_file_t* handle = nullptr;
-    apr_finfo_t info;
-    if (path == nullptr ||
-        apr_file_open(&handle, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS ||
-        apr_file_info_get(&info, APR_FINFO_SIZE, handle) != APR_SUCCESS || info.size > 4096) {
+    std::optional<std::string> secret = path != nullptr ? read_secret_file(path) : std::nullopt;
+    if (!secret) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": cannot read the secret of key '", kid, "' from '", file,
                            "' (a readable file of at most 4096 bytes)", nullptr);
     }
-    secret = static_cast<char*>(apr_palloc(cmd->temp_pool, static_cast<apr_size_t>(info.size) + 1));
-    apr_file_read_full(handle, secret, static_cast<apr_size_t>(info.size), &length);
-    apr_file_close(handle);
-    std::string key(key_file_secret(std::string_view(secret, length)));
+    std::string key = std::move(*secret);
     if (key.size() < kMinSecretLength) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": the secret of key '", kid, "' in '", file,
                            "' is shorter than 16 bytes; use e.g. 32 random bytes, base64-encoded", nullptr);
