@@ -181,19 +181,12 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
         }
     }
 
-    bool any_new = false;
-    std::string reply = "{\"path\":";
-    append_json_string(reply, directory);
-    reply += ",\"files\":[";
-    for (std::size_t i = 0; i < members.size(); ++i) {
-        const StagedFile& file = *members[i].file;
-        any_new = any_new || !members[i].identical;
-        audit(upload, members[i].identical ? "already stored" : "stored", members[i].path, file.size, file.sha256);
-        reply += i == 0 ? "\n" : ",\n";
-        append_stored_file_json(reply, members[i].path, file.size, file.sha256, url_for(upload, members[i].path));
+    std::vector<StoredMember> stored;
+    stored.reserve(members.size());
+    for (const Member& member : members) {
+        stored.push_back({member.path, member.file->size, member.file->sha256, member.identical});
     }
-    reply += "]}\n";
-    return send_json(r, any_new || members.empty() ? HTTP_CREATED : HTTP_OK, reply);
+    return reply_archive(upload, directory, stored);
 }
 
 }  // namespace artifacts::httpd

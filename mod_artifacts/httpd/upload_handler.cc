@@ -273,20 +273,13 @@ int extract_archive(Upload& upload) {
         throw;
     }
     created.keep();
-    bool any_new = false;
-    std::string reply = "{\"path\":";
-    append_json_string(reply, directory);
-    reply += ",\"files\":[";
+    std::vector<StoredMember> stored;
+    stored.reserve(archive.files.size());
     for (std::size_t i = 0; i < archive.files.size(); ++i) {
         const StagedFile& file = archive.files[i];
-        const bool identical = published.before[i] == Existing::Identical;
-        any_new = any_new || !identical;
-        audit(upload, identical ? "already stored" : "stored", file.directory + file.name, file.size, file.sha256);
-        reply += i == 0 ? "\n" : ",\n";
-        append_file_json(reply, upload, file.directory + file.name, file);
+        stored.push_back({file.directory + file.name, file.size, file.sha256, published.before[i] == Existing::Identical});
     }
-    reply += "]}\n";
-    return send_json(r, any_new || archive.files.empty() ? HTTP_CREATED : HTTP_OK, reply);
+    return reply_archive(upload, directory, stored);
 }
 
 // Buffers the manifest's small writes into 64 KiB blocks for the file.

@@ -191,6 +191,22 @@ std::string check_directory_put(UploadRequest& upload) {
     return directory;
 }
 
+int reply_archive(UploadRequest& upload, const std::string& directory, const std::vector<StoredMember>& members) {
+    bool any_new = false;
+    std::string reply = "{\"path\":";
+    append_json_string(reply, directory);
+    reply += ",\"files\":[";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        const StoredMember& member = members[i];
+        any_new = any_new || !member.identical;
+        audit(upload, member.identical ? "already stored" : "stored", member.path, member.size, member.sha256);
+        reply += i == 0 ? "\n" : ",\n";
+        append_stored_file_json(reply, member.path, member.size, member.sha256, url_for(upload, member.path));
+    }
+    reply += "]}\n";
+    return send_json(upload.r, any_new || members.empty() ? HTTP_CREATED : HTTP_OK, reply);
+}
+
 int reply_directory(UploadRequest& upload, bool created) {
     const std::string url = url_for(upload, upload.relative);
     std::string reply = "{\"path\":";

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "../core/gunzip.h"
@@ -68,6 +69,18 @@ SplitPath check_put_target(const UploadRequest& upload);
 // empty body is read). Returns the directory's path, with its '/'.
 bool is_directory_put(const UploadRequest& upload);
 std::string check_directory_put(UploadRequest& upload);
+// One member of an archive, stored (`identical`: it was there already, byte for byte).
+struct StoredMember {
+    std::string path;
+    std::uint64_t size = 0;
+    std::string sha256;
+    bool identical = false;
+};
+// The answer to ?extract, whichever store took it: each member audited (ARTF0201) and
+// listed, {"path":"dir/","files":[{"path","size","sha256","url"},...]}; 201 when anything
+// is new (or the archive was empty), 200 when every member was there already.
+int reply_archive(UploadRequest& upload, const std::string& directory, const std::vector<StoredMember>& members);
+
 // {"path":"a/b/","type":"directory","url":...}; 201 with Location when it was made, 200 when
 // it was there already.
 int reply_directory(UploadRequest& upload, bool created);
