@@ -36,20 +36,19 @@ namespace artifacts::httpd {
 
 namespace {
 
-// The body of a refused PUT is read (so the connection survives) and hashed.
-std::string hash_body(UploadRequest& upload) {
+// The body of a PUT the catalogue already holds is read (so the connection survives),
+// checked as any body is, and hashed: the same bytes are an idempotent retry.
+std::string hash_body(UploadRequest& upload, BodyChecks& checks) {
     BodyReader body(upload.r);
     Sha256 sha;
-    std::uint64_t size = 0;
     for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
-        size += piece.size();
-        if (size > max_file_size(upload)) {
-            throw Refused{file_too_large(max_file_size(upload))};
-        }
+        checks.take(piece);
         sha.update(piece);
     }
     mark_body_read(upload.r);
-    return sha.hex_digest();
+    std::string sha256 = sha.hex_digest();
+    checks.finish(sha256);
+    return sha256;
 }
 
 int reply_stored(UploadRequest& upload, bool created, std::uint64_t size, const std::string& sha256) {
@@ -69,7 +68,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     request_rec* r = upload.r;
     const SplitPath target = check_put_target(upload);
     const bool gzip = gzip_body(r);
-    const char* expected_sha = expected_sha256(r);
+    BodyChecks checks(upload, gzip);
     const auto length = declared_length(upload);
     Catalogue& catalogue = *storage.catalogue;
     SwiftClient& swift = *storage.swift;
@@ -89,7 +88,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     }
     check_ledger_early(upload, existing ? 0 : length.value_or(0));
     if (readable && !upload.claims.overwrite) {
-        const std::string sha256 = hash_body(upload);
+        const std::string sha256 = hash_body(upload, checks);
         if (sha256 != existing->sha256 || existing->content_encoding != (gzip ? "gzip" : "")) {
             refuse_other_content(upload.relative);
         }
@@ -108,17 +107,11 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     const ContentType type = content_type_for(target.name);
     // A name.gz sent as it is (no Content-Encoding) is served as the compressed file it is.
     const std::string_view content_type = type.encoding.empty() || gzip ? type.media_type : "application/gzip";
-    const std::uint64_t limit = max_file_size(upload);
     BodyReader body(r);
     Sha256 sha;
-    std::uint64_t size = 0;
     std::string_view pending;
     bool ended = false;
     std::string sha256;
-    std::optional<GzipBodyCheck> gzip_check;
-    if (gzip) {
-        gzip_check.emplace();
-    }
     const auto read_body = [&](char* buffer, std::size_t capacity) -> std::size_t {
         if (pending.empty() && !ended) {
             pending = body.next();
@@ -126,24 +119,12 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
             if (pending.empty()) {
                 ended = true;
                 mark_body_read(r);
-                if (gzip_check) {
-                    gzip_check->finish();
-                }
                 sha256 = sha.hex_digest();
-                if (expected_sha != nullptr && strcasecmp(expected_sha, sha256.c_str()) != 0) {
-                    refuse(HTTP_BAD_REQUEST, "checksum_mismatch",
-                           "the body's SHA-256 is not the X-Artifact-Sha256 sent");
-                }
+                checks.finish(sha256);
                 return 0;  // the last chunk: Swift creates the object
             }
-            if (gzip_check) {
-                gzip_check->feed(pending);
-            }
-            if (size + pending.size() > limit) {
-                throw Refused{file_too_large(limit)};
-            }
-            claims.reserve(size + pending.size(), new_files, false);
-            size += pending.size();
+            checks.take(pending);
+            claims.reserve(checks.size(), new_files, false);
             sha.update(pending);
         }
         const std::size_t n = std::min(capacity, pending.size());
@@ -155,6 +136,7 @@ int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
     const std::string etag =
         swift.put(place.container, place.object, object_headers(storage, content_type, gzip), read_body, -1);
     unpublished.stored(place.container, place.object);
+    const std::uint64_t size = checks.size();
     const bool identical = existing && existing->sha256 == sha256 && existing->content_encoding == (gzip ? "gzip" : "");
     if (existing && !identical && !upload.claims.overwrite) {
         refuse_other_content(upload.relative);

@@ -144,7 +144,7 @@ int put_file(Upload& upload) {
         refuse(HTTP_BAD_REQUEST, "bad_path",
                "the name is too long to be stored compressed as '" + target.name + ".gz' (255 bytes at most)");
     }
-    const char* expected_sha = expected_sha256(r);
+    BodyChecks checks(upload, gzip);
     const auto length = declared_length(upload);
     // The directory when it exists already: the name checks look there, the body goes there.
     UniqueFd existing_directory = upload.store.open_existing_directory(target.directory);
@@ -163,19 +163,9 @@ int put_file(Upload& upload) {
         existing_directory ? std::move(existing_directory)
                            : upload.store.open_directory(target.directory, &created.paths));
     FileWriter writer(upload.store, std::move(directory), target.directory, stored_name);
-    const std::uint64_t limit = max_file_size(upload);
     BodyReader body(r);
-    std::optional<GzipBodyCheck> gzip_check;
-    if (gzip) {
-        gzip_check.emplace();
-    }
     for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
-        if (gzip_check) {
-            gzip_check->feed(piece);
-        }
-        if (writer.size() + piece.size() > limit) {
-            throw Refused{file_too_large(limit)};
-        }
+        checks.take(piece);
         // A retry of a stored file may be charged nothing: the check under the ledger lock decides.
         if (!replacing && upload.claims.max_bytes &&
             usage.bytes + writer.size() + piece.size() > *upload.claims.max_bytes) {
@@ -184,14 +174,12 @@ int put_file(Upload& upload) {
         writer.write(piece);
     }
     mark_body_read(r);
-    if (gzip_check) {
-        gzip_check->finish();
-    }
     StagedFile staged = writer.finish();
-    if (expected_sha != nullptr && strcasecmp(expected_sha, staged.sha256.c_str()) != 0) {
+    try {
+        checks.finish(staged.sha256);
+    } catch (...) {
         discard(upload.store, staged);
-        refuse(HTTP_BAD_REQUEST, "checksum_mismatch",
-               "the body's SHA-256 is " + staged.sha256 + ", not the X-Artifact-Sha256 sent");
+        throw;
     }
     staged.other_encoding = other_name;
     std::vector<StagedFile> files{std::move(staged)};
@@ -277,7 +265,8 @@ int extract_archive(Upload& upload) {
     stored.reserve(archive.files.size());
     for (std::size_t i = 0; i < archive.files.size(); ++i) {
         const StagedFile& file = archive.files[i];
-        stored.push_back({file.directory + file.name, file.size, file.sha256, published.before[i] == Existing::Identical});
+        stored.push_back(
+            {file.directory + file.name, file.size, file.sha256, published.before[i] == Existing::Identical});
     }
     return reply_archive(upload, directory, stored);
 }

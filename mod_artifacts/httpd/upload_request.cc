@@ -149,6 +149,33 @@ void GzipBodyCheck::finish() const {
     }
 }
 
+BodyChecks::BodyChecks(const UploadRequest& upload, bool gzip)
+    : limit_(max_file_size(upload)), expected_sha256_(expected_sha256(upload.r)) {
+    if (gzip) {
+        gzip_.emplace();
+    }
+}
+
+void BodyChecks::take(std::string_view piece) {
+    if (gzip_) {
+        gzip_->feed(piece);
+    }
+    if (size_ + piece.size() > limit_) {
+        throw Refused{file_too_large(limit_)};
+    }
+    size_ += piece.size();
+}
+
+void BodyChecks::finish(const std::string& sha256) const {
+    if (gzip_) {
+        gzip_->finish();
+    }
+    if (expected_sha256_ != nullptr && strcasecmp(expected_sha256_, sha256.c_str()) != 0) {
+        refuse(HTTP_BAD_REQUEST, "checksum_mismatch",
+               "the body's SHA-256 is " + sha256 + ", not the X-Artifact-Sha256 sent");
+    }
+}
+
 const char* expected_sha256(request_rec* r) {
     const char* expected = apr_table_get(r->headers_in, "X-Artifact-Sha256");
     if (expected != nullptr && !is_sha256_hex(expected)) {

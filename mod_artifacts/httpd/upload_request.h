@@ -135,6 +135,27 @@ private:
 // X-Artifact-Sha256 when sent (400 when it is not 64 hex digits).
 const char* expected_sha256(request_rec* r);
 
+// The checks every PUT body goes through piece by piece, whichever store receives it: the
+// file size limit (413) and, for a Content-Encoding: gzip body, the gzip verification (400);
+// at its end, the gzip stream's completeness and the X-Artifact-Sha256 the client sent
+// (400). Quotas are the store's to keep (a snapshot on disk, a reservation in the catalogue).
+class BodyChecks {
+public:
+    // Reads X-Artifact-Sha256 at once (400 bad_checksum when malformed).
+    BodyChecks(const UploadRequest& upload, bool gzip);
+    // Before `piece` is stored. Throws Refused.
+    void take(std::string_view piece);
+    // After the last piece, with the SHA-256 of what was stored. Throws Refused.
+    void finish(const std::string& sha256) const;
+    std::uint64_t size() const { return size_; }
+
+private:
+    std::uint64_t limit_;
+    std::uint64_t size_ = 0;
+    std::optional<GzipBodyCheck> gzip_;
+    const char* expected_sha256_;
+};
+
 // Uploads to Swift with the catalogue (swift_upload.cc): PUT and ?seal.
 int put_to_swift(UploadRequest& upload, const StorageConfig& storage);
 int make_directory_in_swift(UploadRequest& upload, const StorageConfig& storage);
