@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "../mod_artifacts/core/htmlify.h"
+#include "../mod_artifacts/core/htmlify/htmlify.h"
 
 using namespace artifacts;
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "../core/index_model.h"
-#include "../core/path_policy.h"
+#include "../core/index/index_model.h"
+#include "../core/policy/path_policy.h"
 #include "mysql_connection.h"
 
 namespace artifacts {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../core/index_model.h"
+#include "../core/index/index_model.h"
 
 namespace artifacts {
 

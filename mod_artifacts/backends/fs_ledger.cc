@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "../core/digest.h"
+#include "../core/codec/digest.h"
 #include "unique_fd.h"
 
 namespace artifacts {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "../core/ledger.h"
+#include "../core/store/ledger.h"
 
 namespace artifacts {
 

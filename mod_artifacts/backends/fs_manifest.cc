@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/index_model.h"
+#include "../core/index/index_model.h"
 
 namespace artifacts {
 

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "../core/manifest.h"
+#include "../core/manifest/manifest.h"
 #include "fs_store.h"
 
 namespace artifacts {

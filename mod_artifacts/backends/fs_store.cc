@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "../core/index_model.h"
+#include "../core/index/index_model.h"
 #include "pending_journal.h"
 
 namespace artifacts {

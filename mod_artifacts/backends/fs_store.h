@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../core/digest.h"
+#include "../core/codec/digest.h"
 #include "unique_fd.h"
 
 namespace artifacts {

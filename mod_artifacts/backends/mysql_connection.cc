@@ -6,7 +6,7 @@
 #include <cstring>
 #include <thread>
 
-#include "../core/key_values.h"
+#include "../core/codec/key_values.h"
 #include "idle_socket.h"
 #include "secret_file.h"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "../core/ledger.h"
+#include "../core/store/ledger.h"
 #include "mysql_connection.h"
 
 namespace artifacts {

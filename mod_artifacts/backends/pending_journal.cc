@@ -15,8 +15,8 @@
 #include <sstream>
 #include <sys/stat.h>
 
-#include "../core/index_model.h"
-#include "../core/path_policy.h"
+#include "../core/index/index_model.h"
+#include "../core/policy/path_policy.h"
 #include "fs_store.h"
 
 namespace artifacts {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "../core/token.h"
+#include "../core/token/token.h"
 
 namespace artifacts {
 

@@ -7,11 +7,11 @@
 #include <ctime>
 #include <thread>
 
-#include "../core/digest.h"
-#include "../core/escape.h"
-#include "../core/key_values.h"
-#include "../core/swift_listing.h"
-#include "../core/swift_naming.h"
+#include "../core/codec/digest.h"
+#include "../core/codec/escape.h"
+#include "../core/codec/key_values.h"
+#include "../core/index/swift_listing.h"
+#include "../core/store/swift_naming.h"
 #include "secret_file.h"
 
 namespace artifacts {

@@ -9,9 +9,9 @@
 #include <memory>
 #include <set>
 
-#include "../core/index_model.h"
-#include "../core/path_policy.h"
-#include "../core/upload_policy.h"
+#include "../core/index/index_model.h"
+#include "../core/policy/path_policy.h"
+#include "../core/policy/upload_policy.h"
 
 namespace artifacts {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../core/refusal.h"
+#include "../core/policy/refusal.h"
 #include "fs_store.h"
 
 namespace artifacts {

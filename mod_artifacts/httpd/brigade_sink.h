@@ -8,8 +8,8 @@
 
 #include <memory>
 
-#include "../core/gunzip.h"
-#include "../core/sink.h"
+#include "../core/codec/gunzip.h"
+#include "../core/http/sink.h"
 
 namespace artifacts::httpd {
 

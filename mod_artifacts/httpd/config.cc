@@ -9,8 +9,8 @@
 #include <string>
 
 #include "../backends/secret_file.h"
-#include "../core/content_policy.h"
-#include "../core/units.h"
+#include "../core/policy/content_policy.h"
+#include "../core/codec/units.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);

@@ -13,7 +13,7 @@
 #include <new>
 #include <string>
 
-#include "../core/gunzip.h"
+#include "../core/codec/gunzip.h"
 #include "brigade_sink.h"
 #include "module.h"
 

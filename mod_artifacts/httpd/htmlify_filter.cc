@@ -16,8 +16,8 @@
 #include <memory>
 #include <new>
 
-#include "../core/htmlify.h"
-#include "../core/negotiation.h"
+#include "../core/htmlify/htmlify.h"
+#include "../core/http/negotiation.h"
 #include "brigade_sink.h"
 #include "module.h"
 

@@ -9,9 +9,9 @@
 
 #include <cstdint>
 
-#include "../core/kinds.h"
-#include "../core/path_policy.h"
-#include "../core/token.h"
+#include "../core/token/kinds.h"
+#include "../core/policy/path_policy.h"
+#include "../core/token/token.h"
 #include "storage.h"
 
 extern "C" module AP_MODULE_DECLARE_DATA artifacts_module;

@@ -12,10 +12,10 @@
 #include <new>
 #include <string_view>
 
-#include "../core/index_model.h"
-#include "../core/content_type.h"
-#include "../core/negotiation.h"
-#include "../core/path_policy.h"
+#include "../core/index/index_model.h"
+#include "../core/http/content_type.h"
+#include "../core/http/negotiation.h"
+#include "../core/policy/path_policy.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);

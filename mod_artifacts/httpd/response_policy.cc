@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "../core/content_policy.h"
-#include "../core/content_type.h"
+#include "../core/policy/content_policy.h"
+#include "../core/http/content_type.h"
 #include "module.h"
 
 namespace artifacts::httpd {

@@ -13,8 +13,8 @@
 
 #include "../backends/catalogue.h"
 #include "../backends/swift_client.h"
-#include "../core/swift_naming.h"
-#include "../core/units.h"
+#include "../core/store/swift_naming.h"
+#include "../core/codec/units.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);

@@ -15,8 +15,8 @@
 #include <string_view>
 
 #include "../backends/catalogue.h"
-#include "../core/content_type.h"
-#include "../core/negotiation.h"
+#include "../core/http/content_type.h"
+#include "../core/http/negotiation.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);

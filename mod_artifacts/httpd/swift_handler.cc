@@ -14,7 +14,7 @@
 #include <string>
 
 #include "../backends/swift_client.h"
-#include "../core/swift_listing.h"
+#include "../core/index/swift_listing.h"
 #include "brigade_sink.h"
 #include "module.h"
 

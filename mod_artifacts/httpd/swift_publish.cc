@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "../core/digest.h"
-#include "../core/swift_naming.h"
-#include "../core/upload_policy.h"
+#include "../core/codec/digest.h"
+#include "../core/store/swift_naming.h"
+#include "../core/policy/upload_policy.h"
 
 APLOG_USE_MODULE(artifacts);
 

@@ -12,10 +12,10 @@
 
 #include <string>
 
-#include "../core/escape.h"
-#include "../core/index_model.h"
-#include "../core/negotiation.h"
-#include "../core/token.h"
+#include "../core/codec/escape.h"
+#include "../core/index/index_model.h"
+#include "../core/http/negotiation.h"
+#include "../core/token/token.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);

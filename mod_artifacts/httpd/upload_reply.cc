@@ -4,7 +4,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 
-#include "../core/escape.h"
+#include "../core/codec/escape.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);

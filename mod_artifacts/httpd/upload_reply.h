@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "../backends/fs_store.h"
-#include "../core/refusal.h"
+#include "../core/policy/refusal.h"
 
 namespace artifacts::httpd {
 

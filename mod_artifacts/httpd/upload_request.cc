@@ -6,9 +6,9 @@
 
 #include <cstring>
 
-#include "../core/digest.h"
-#include "../core/escape.h"
-#include "../core/upload_policy.h"
+#include "../core/codec/digest.h"
+#include "../core/codec/escape.h"
+#include "../core/policy/upload_policy.h"
 #include "body_reader.h"
 #include "upload_reply.h"
 

@@ -10,11 +10,11 @@
 #include <vector>
 #include <string_view>
 
-#include "../core/gunzip.h"
-#include "../core/ledger.h"
-#include "../core/refusal.h"
-#include "../core/token.h"
-#include "../core/upload_policy.h"
+#include "../core/codec/gunzip.h"
+#include "../core/store/ledger.h"
+#include "../core/policy/refusal.h"
+#include "../core/token/token.h"
+#include "../core/policy/upload_policy.h"
 #include "module.h"
 
 namespace artifacts::httpd {

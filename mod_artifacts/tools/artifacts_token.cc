@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "../core/cidr.h"
-#include "../core/digest.h"
-#include "../core/token.h"
-#include "../core/units.h"
+#include "../core/token/cidr.h"
+#include "../core/codec/digest.h"
+#include "../core/token/token.h"
+#include "../core/codec/units.h"
 #include "../backends/secret_file.h"
 #include "command_line.h"
 

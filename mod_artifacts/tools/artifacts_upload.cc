@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/token.h"
+#include "../core/token/token.h"
 #include "../backends/secret_file.h"
 #include "command_line.h"
 #include "parallel_upload.h"

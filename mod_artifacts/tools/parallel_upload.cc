@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "../core/escape.h"
+#include "../core/codec/escape.h"
 
 namespace artifacts::tools {
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "../core/content_type.h"
+#include "../core/http/content_type.h"
 
 namespace artifacts::tools {
 

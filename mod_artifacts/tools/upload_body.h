@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "../core/digest.h"
+#include "../core/codec/digest.h"
 
 namespace artifacts::tools {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "../../mod_artifacts/core/escape.h"
-#include "../../mod_artifacts/core/utf8.h"
+#include "../../mod_artifacts/core/codec/escape.h"
+#include "../../mod_artifacts/core/codec/utf8.h"
 
 using namespace artifacts;
 

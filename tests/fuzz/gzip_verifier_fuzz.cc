@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "../../mod_artifacts/core/gunzip.h"
+#include "../../mod_artifacts/core/codec/gunzip.h"
 #include "../unit/gzip_helpers.h"
 
 using namespace artifacts;

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "../../mod_artifacts/core/htmlify.h"
-#include "../../mod_artifacts/core/utf8.h"
+#include "../../mod_artifacts/core/htmlify/htmlify.h"
+#include "../../mod_artifacts/core/codec/utf8.h"
 
 using namespace artifacts;
 

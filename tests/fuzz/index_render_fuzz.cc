@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "../../mod_artifacts/core/index_render.h"
-#include "../../mod_artifacts/core/utf8.h"
+#include "../../mod_artifacts/core/index/index_render.h"
+#include "../../mod_artifacts/core/codec/utf8.h"
 
 using namespace artifacts;
 

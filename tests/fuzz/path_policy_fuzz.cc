@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "../../mod_artifacts/core/path_policy.h"
-#include "../../mod_artifacts/core/utf8.h"
+#include "../../mod_artifacts/core/policy/path_policy.h"
+#include "../../mod_artifacts/core/codec/utf8.h"
 
 using namespace artifacts;
 

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "../../mod_artifacts/backends/pending_journal.h"
-#include "../../mod_artifacts/core/index_model.h"
-#include "../../mod_artifacts/core/path_policy.h"
+#include "../../mod_artifacts/core/index/index_model.h"
+#include "../../mod_artifacts/core/policy/path_policy.h"
 
 using namespace artifacts;
 

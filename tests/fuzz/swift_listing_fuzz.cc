@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../../mod_artifacts/core/swift_listing.h"
+#include "../../mod_artifacts/core/index/swift_listing.h"
 
 using namespace artifacts;
 

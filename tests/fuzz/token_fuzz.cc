@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "../../mod_artifacts/core/path_policy.h"
-#include "../../mod_artifacts/core/token.h"
+#include "../../mod_artifacts/core/policy/path_policy.h"
+#include "../../mod_artifacts/core/token/token.h"
 
 using namespace artifacts;
 

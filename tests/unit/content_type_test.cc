@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/content_type.h"
+#include "../../mod_artifacts/core/http/content_type.h"
 
 using namespace artifacts;
 

@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/escape.h"
+#include "../../mod_artifacts/core/codec/escape.h"
 
 using namespace artifacts;
 

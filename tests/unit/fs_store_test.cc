@@ -16,6 +16,7 @@
 #include "../../mod_artifacts/backends/fs_ledger.h"
 #include "../../mod_artifacts/backends/fs_manifest.h"
 #include "../../mod_artifacts/backends/fs_store.h"
+#include "../../mod_artifacts/backends/pending_journal.h"
 #include "../../mod_artifacts/backends/tar_stager.h"
 
 using namespace artifacts;

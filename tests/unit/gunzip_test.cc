@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "../../mod_artifacts/core/gunzip.h"
+#include "../../mod_artifacts/core/codec/gunzip.h"
 #include "gzip_helpers.h"
 
 using namespace artifacts;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "../../mod_artifacts/core/gunzip.h"
+#include "../../mod_artifacts/core/codec/gunzip.h"
 
 namespace artifacts::testing {
 

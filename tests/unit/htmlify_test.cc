@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <random>
 
-#include "../../mod_artifacts/core/htmlify.h"
+#include "../../mod_artifacts/core/htmlify/htmlify.h"
 #include "gzip_helpers.h"
 
 using namespace artifacts;

@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/index_model.h"
+#include "../../mod_artifacts/core/index/index_model.h"
 
 using namespace artifacts;
 

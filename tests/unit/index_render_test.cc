@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/index_render.h"
+#include "../../mod_artifacts/core/index/index_render.h"
 
 using namespace artifacts;
 

@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/log_line.h"
+#include "../../mod_artifacts/core/htmlify/log_line.h"
 
 using namespace artifacts;
 

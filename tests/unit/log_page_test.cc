@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "../../mod_artifacts/core/log_page.h"
+#include "../../mod_artifacts/core/htmlify/log_page.h"
 
 using namespace artifacts;
 

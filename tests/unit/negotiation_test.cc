@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/negotiation.h"
+#include "../../mod_artifacts/core/http/negotiation.h"
 
 using namespace artifacts;
 

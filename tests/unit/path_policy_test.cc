@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/path_policy.h"
+#include "../../mod_artifacts/core/policy/path_policy.h"
 
 using namespace artifacts;
 

@@ -8,7 +8,7 @@
 
 #include "../../mod_artifacts/backends/mysql_connection.h"
 #include "../../mod_artifacts/backends/swift_client.h"
-#include "../../mod_artifacts/core/key_values.h"
+#include "../../mod_artifacts/core/codec/key_values.h"
 
 using namespace artifacts;
 

@@ -2,8 +2,8 @@
 
 #include <memory_resource>
 
-#include "../../mod_artifacts/core/swift_listing.h"
-#include "../../mod_artifacts/core/swift_naming.h"
+#include "../../mod_artifacts/core/index/swift_listing.h"
+#include "../../mod_artifacts/core/store/swift_naming.h"
 
 using namespace artifacts;
 

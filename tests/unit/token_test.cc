@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "../../mod_artifacts/core/base64url.h"
-#include "../../mod_artifacts/core/cidr.h"
-#include "../../mod_artifacts/core/token.h"
-#include "../../mod_artifacts/core/units.h"
+#include "../../mod_artifacts/core/codec/base64url.h"
+#include "../../mod_artifacts/core/token/cidr.h"
+#include "../../mod_artifacts/core/token/token.h"
+#include "../../mod_artifacts/core/codec/units.h"
 
 using namespace artifacts;
 

@@ -1,7 +1,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/manifest.h"
-#include "../../mod_artifacts/core/upload_policy.h"
+#include "../../mod_artifacts/core/manifest/manifest.h"
+#include "../../mod_artifacts/core/policy/upload_policy.h"
 
 using namespace artifacts;
 

@@ -1,6 +1,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "../../mod_artifacts/core/utf8.h"
+#include "../../mod_artifacts/core/codec/utf8.h"
 
 using namespace artifacts;
 

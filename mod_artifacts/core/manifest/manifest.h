@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sink.h"
+#include "../http/sink.h"
 
 namespace artifacts {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "index_model.h"
-#include "sink.h"
+#include "../http/sink.h"
 
 namespace artifacts {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "negotiation.h"
-#include "path_policy.h"
+#include "../http/negotiation.h"
+#include "../policy/path_policy.h"
 
 namespace artifacts {
 

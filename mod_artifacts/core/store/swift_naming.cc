@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "digest.h"
-#include "escape.h"
+#include "../codec/digest.h"
+#include "../codec/escape.h"
 
 namespace artifacts {
 

@@ -7,10 +7,10 @@
 #include <optional>
 #include <string_view>
 
-#include "kinds.h"
-#include "ledger.h"
+#include "../token/kinds.h"
+#include "../store/ledger.h"
 #include "refusal.h"
-#include "token.h"
+#include "../token/token.h"
 
 namespace artifacts {
 

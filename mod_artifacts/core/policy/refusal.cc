@@ -1,6 +1,6 @@
 #include "refusal.h"
 
-#include "escape.h"
+#include "../codec/escape.h"
 
 namespace artifacts {
 

@@ -5,11 +5,11 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "base64url.h"
+#include "../codec/base64url.h"
 #include "cidr.h"
-#include "digest.h"
-#include "escape.h"
-#include "path_policy.h"
+#include "../codec/digest.h"
+#include "../codec/escape.h"
+#include "../policy/path_policy.h"
 
 namespace artifacts {
 

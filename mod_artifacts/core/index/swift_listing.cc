@@ -6,7 +6,7 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "negotiation.h"
+#include "../http/negotiation.h"
 
 namespace artifacts {
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "escape.h"
+#include "../codec/escape.h"
 
 namespace artifacts {
 

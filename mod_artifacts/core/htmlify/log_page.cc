@@ -4,9 +4,9 @@
 #include <charconv>
 #include <cstring>
 
-#include "escape.h"
-#include "negotiation.h"
-#include "utf8.h"
+#include "../codec/escape.h"
+#include "../http/negotiation.h"
+#include "../codec/utf8.h"
 
 namespace artifacts {
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "gunzip.h"
+#include "../codec/gunzip.h"
 #include "log_page.h"
-#include "sink.h"
+#include "../http/sink.h"
 
 namespace artifacts {
 

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
-#include "content_type.h"
-#include "escape.h"
+#include "../http/content_type.h"
+#include "../codec/escape.h"
 
 namespace artifacts {
 

@@ -7,7 +7,7 @@
 #include <tuple>
 #include <utility>
 
-#include "escape.h"
+#include "../codec/escape.h"
 
 namespace artifacts {
 

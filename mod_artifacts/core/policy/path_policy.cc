@@ -1,7 +1,7 @@
 #include "path_policy.h"
 
-#include "escape.h"
-#include "utf8.h"
+#include "../codec/escape.h"
+#include "../codec/utf8.h"
 
 namespace artifacts {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cidr.h"
+#include "../token/cidr.h"
 
 namespace artifacts {
 
