@@ -169,11 +169,12 @@ void FsStore::remove_empty_directories(const std::vector<std::string>& created) 
 }
 
 FileWriter::FileWriter(const FsStore& store, std::shared_ptr<const UniqueFd> directory, std::string directory_path,
-                       std::string name)
+                       std::string name, bool hash)
     : store_(store),
       directory_(std::move(directory)),
       directory_path_(std::move(directory_path)),
-      name_(std::move(name)) {
+      name_(std::move(name)),
+      hash_(hash) {
     for (int attempt = 0; attempt < 8 && !file_; ++attempt) {
         temporary_name_ = new_temporary_name();
         // Recorded before it exists: a crash in between leaves a record of nothing, never a file unrecorded.
@@ -207,7 +208,9 @@ FileWriter::~FileWriter() {
 }
 
 void FileWriter::write(std::string_view bytes) {
-    sha_.update(bytes);
+    if (hash_) {
+        sha_.update(bytes);
+    }
     size_ += bytes.size();
     // Bodies arrive in socket-sized pieces (8 KiB): gathered into larger writes.
     if (pending_.size() + bytes.size() <= kWriteBuffer) {
@@ -248,9 +251,14 @@ StagedFile FileWriter::finish(bool sync) {
     if (close(file_.release()) != 0) {
         fail(errno, "cannot close '" + directory_path_ + name_ + "'");
     }
-    StagedFile staged{
-        directory_path_, name_, std::exchange(temporary_name_, std::string()), size_, sha_.hex_digest(), directory_, {},
-        std::nullopt};
+    StagedFile staged{directory_path_,
+                      name_,
+                      std::exchange(temporary_name_, std::string()),
+                      size_,
+                      hash_ ? sha_.hex_digest() : std::string(),
+                      directory_,
+                      {},
+                      std::nullopt};
     return staged;
 }
 

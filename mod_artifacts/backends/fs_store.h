@@ -102,8 +102,9 @@ private:
 // finish() removes the temporary file.
 class FileWriter {
 public:
+    // Without `hash`, the caller hashes the bytes itself and sets the staged file's sha256.
     FileWriter(const FsStore& store, std::shared_ptr<const UniqueFd> directory, std::string directory_path,
-               std::string name);
+               std::string name, bool hash = true);
     ~FileWriter();
     FileWriter(const FileWriter&) = delete;
     FileWriter& operator=(const FileWriter&) = delete;
@@ -129,6 +130,7 @@ private:
     UniqueFd file_;
     std::uint64_t size_ = 0;
     std::string pending_;  // written bytes not yet handed to the kernel
+    bool hash_;
     Sha256 sha_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <http_protocol.h>
 
+#include "upload_reply.h"
+
 namespace artifacts::httpd {
 
 namespace {
@@ -31,6 +33,7 @@ std::string_view BodyReader::next() {
         if (APR_BUCKET_IS_EOS(bucket)) {
             finished_ = true;
             apr_brigade_cleanup(brigade_);
+            mark_body_read(r_);
             break;
         }
         if (APR_BUCKET_IS_METADATA(bucket)) {

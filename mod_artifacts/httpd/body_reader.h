@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "../core/store/store.h"
+
 namespace artifacts::httpd {
 
 // The body could not be read: the client went away or timed out, or an input filter
@@ -24,11 +26,13 @@ private:
     int status_;
 };
 
-class BodyReader {
+// The request body as the upload pipeline pulls it. At its end the request is marked as
+// read whole, so a refusal answered afterwards keeps the connection.
+class BodyReader final : public ByteSource {
 public:
     explicit BodyReader(request_rec* r);
     // The next piece of the body, valid until the next call; empty at its end.
-    std::string_view next();
+    std::string_view next() override;
     // Reads and drops what is left (tar padding after the last member).
     void drain();
     bool finished() const { return finished_; }

@@ -11,10 +11,10 @@
 
 #include <cstring>
 #include <optional>
+#include <memory>
 #include <string>
 
 #include "../backends/catalogue.h"
-#include "../core/manifest/manifest.h"
 #include "../backends/mysql_ledger.h"
 #include "../backends/swift_client.h"
 #include "../core/http/content_type.h"
@@ -36,147 +36,145 @@ namespace artifacts::httpd {
 
 namespace {
 
-// The body of a PUT the catalogue already holds is read (so the connection survives),
-// checked as any body is, and hashed: the same bytes are an idempotent retry.
-std::string hash_body(UploadRequest& upload, BodyChecks& checks) {
-    BodyReader body(upload.r);
-    Sha256 sha;
-    for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
-        checks.take(piece);
-        sha.update(piece);
-    }
-    mark_body_read(upload.r);
-    std::string sha256 = sha.hex_digest();
-    checks.finish(sha256);
-    return sha256;
-}
-
-int reply_stored(UploadRequest& upload, bool created, std::uint64_t size, const std::string& sha256) {
-    std::string reply;
-    append_stored_file_json(reply, upload.relative, size, sha256, url_for(upload, upload.relative));
-    reply += "\n";
-    if (created) {
-        apr_table_setn(upload.r->headers_out, "Location",
-                       apr_pstrdup(upload.r->pool, url_for(upload, upload.relative).c_str()));
-    }
-    return send_json(upload.r, created ? HTTP_CREATED : HTTP_OK, reply);
-}
-
-}  // namespace
-
-int put_to_swift(UploadRequest& upload, const StorageConfig& storage) {
-    request_rec* r = upload.r;
-    const SplitPath target = check_put_target(upload);
-    const bool gzip = gzip_body(r);
-    BodyChecks checks(upload, gzip);
-    const auto length = declared_length(upload);
-    Catalogue& catalogue = *storage.catalogue;
-    SwiftClient& swift = *storage.swift;
-    const std::int64_t now = apr_time_sec(r->request_time);
-    MySqlLedger ledger(catalogue.pool());
-    // Claimed before the lookup, so what the lookup finds holds until the commit: no other
-    // upload can store the path in between (and be overwritten without `overwrite`).
-    UploadClaims claims(catalogue, upload, ledger);
-    claims.claim(upload.relative);
-    const std::optional<ArtifactRecord> existing = existing_file(catalogue, upload.relative, now);
-    // A row whose object is gone (lost to an earlier fault) is stored again, never confirmed.
-    const bool readable = existing && object_exists(swift, *existing);
-    if (existing && !readable) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      ARTF_LOGNO(0225) "the row of %s names %s/%s, which Swift does not have: storing it again",
-                      upload.relative.c_str(), existing->container.c_str(), existing->object.c_str());
-    }
-    check_ledger_early(upload, existing ? 0 : length.value_or(0));
-    if (readable && !upload.claims.overwrite) {
-        const std::string sha256 = hash_body(upload, checks);
-        if (sha256 != existing->sha256 || existing->content_encoding != (gzip ? "gzip" : "")) {
-            refuse_other_content(upload.relative);
+// One PUT into Swift: the path claimed before it is looked up, so what the lookup finds
+// holds until the commit (no other upload can store the path in between and be
+// overwritten without `overwrite`); quota reserved before the bytes that use it are sent.
+class SwiftPut final : public PutTransaction {
+public:
+    SwiftPut(UploadRequest& upload, const StorageConfig& storage, const PutTarget& target)
+        : upload_(upload),
+          storage_(storage),
+          catalogue_(*storage.catalogue),
+          swift_(*storage.swift),
+          target_(target),
+          ledger_(catalogue_.pool()),
+          claims_(catalogue_, upload, ledger_) {
+        claims_.claim(target_.path);
+        row_ = existing_file(catalogue_, target_.path, apr_time_sec(upload_.r->request_time));
+        // A row whose object is gone (lost to an earlier fault) is stored again, never confirmed.
+        if (row_ && !object_exists(swift_, *row_)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, upload_.r,
+                          ARTF_LOGNO(0225) "the row of %s names %s/%s, which Swift does not have: storing it again",
+                          target_.path.c_str(), row_->container.c_str(), row_->object.c_str());
+        } else if (row_) {
+            existing_ = StoredFile{row_->size, row_->sha256, row_->content_encoding == "gzip"};
         }
-        audit(upload, "already stored", upload.relative, existing->size, sha256);
-        return reply_stored(upload, false, existing->size, sha256);
     }
 
-    const std::uint64_t new_files = existing ? 0 : 1;
-    if (length) {
-        claims.reserve(*length, new_files, true);
-    }
-    const ObjectPlace place = place_for(storage, upload.relative, existing ? &*existing : nullptr);
-    if (claims.took_over()) {
-        remove_leftover(swift, r, place.container, place.object);
-    }
-    const ContentType type = content_type_for(target.name);
-    // A name.gz sent as it is (no Content-Encoding) is served as the compressed file it is.
-    const std::string_view content_type = type.encoding.empty() || gzip ? type.media_type : "application/gzip";
-    BodyReader body(r);
-    Sha256 sha;
-    std::string_view pending;
-    bool ended = false;
-    std::string sha256;
-    const auto read_body = [&](char* buffer, std::size_t capacity) -> std::size_t {
-        if (pending.empty() && !ended) {
-            pending = body.next();
-            claims.keep_alive();
-            if (pending.empty()) {
-                ended = true;
-                mark_body_read(r);
-                sha256 = sha.hex_digest();
-                checks.finish(sha256);
-                return 0;  // the last chunk: Swift creates the object
-            }
-            checks.take(pending);
-            claims.reserve(checks.size(), new_files, false);
-            sha.update(pending);
+    const std::optional<StoredFile>& existing() const override { return existing_; }
+
+    void write(ByteSource& body, std::optional<std::uint64_t> declared) override {
+        request_rec* r = upload_.r;
+        new_files_ = row_ ? 0 : 1;
+        if (declared) {
+            claims_.reserve(*declared, new_files_, true);
         }
-        const std::size_t n = std::min(capacity, pending.size());
-        std::memcpy(buffer, pending.data(), n);
-        pending.remove_prefix(n);
-        return n;
-    };
-    UnpublishedObject unpublished(swift, r, claims);
-    const std::string etag =
-        swift.put(place.container, place.object, object_headers(storage, content_type, gzip), read_body, -1);
-    unpublished.stored(place.container, place.object);
-    const std::uint64_t size = checks.size();
-    const bool identical = existing && existing->sha256 == sha256 && existing->content_encoding == (gzip ? "gzip" : "");
-    if (existing && !identical && !upload.claims.overwrite) {
-        refuse_other_content(upload.relative);
-    }
-    const ArtifactRecord record =
-        record_for(upload, storage, upload.relative, place.container, size, sha256, etag, content_type, gzip);
-    publish(
-        ledger, claims, upload.claims.jti,
-        [&](MySqlLedgerEntry& entry) {
-            if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
-                throw Refused{*refusal};  // sealed while the body arrived
+        const ObjectPlace place = place_for(storage_, target_.path, row_ ? &*row_ : nullptr);
+        if (claims_.took_over()) {
+            remove_leftover(swift_, r, place.container, place.object);
+        }
+        container_ = place.container;
+        const ContentType type = content_type_for(split_path(target_.path).name);
+        // A name.gz sent as it is (no Content-Encoding) is served as the compressed file it is.
+        content_type_ = type.encoding.empty() || target_.gzip ? type.media_type : "application/gzip";
+        std::string_view pending;
+        bool ended = false;
+        std::uint64_t sent = 0;
+        const auto read_body = [&](char* buffer, std::size_t capacity) -> std::size_t {
+            if (pending.empty() && !ended) {
+                pending = body.next();  // the last (empty) piece only once the body passed its checks
+                claims_.keep_alive();
+                if (pending.empty()) {
+                    ended = true;
+                    return 0;  // the last chunk: Swift creates the object
+                }
+                sent += pending.size();
+                claims_.reserve(sent, new_files_, false);
             }
-            claims.settle(entry, identical ? 0 : size, new_files);
-            catalogue.record(entry.connection(), record);
-        },
-        [&](MySqlConnection& connection) { return row_is(connection, record); });
-    unpublished.published();
-    if (existing) {
-        delete_replaced(swift, r, *existing);
+            const std::size_t n = std::min(capacity, pending.size());
+            std::memcpy(buffer, pending.data(), n);
+            pending.remove_prefix(n);
+            return n;
+        };
+        unpublished_.emplace(swift_, r, claims_);
+        etag_ = swift_.put(place.container, place.object, object_headers(storage_, content_type_, target_.gzip),
+                           read_body, -1);
+        unpublished_->stored(place.container, place.object);
     }
-    const bool created = !identical || !readable;
-    audit(upload, created ? "stored" : "already stored", upload.relative, size, sha256);
-    return reply_stored(upload, created, size, sha256);
-}
 
-int make_directory_in_swift(UploadRequest& upload, const StorageConfig& storage) {
-    const std::string directory = check_directory_put(upload);
+    PutOutcome commit(std::uint64_t size, const std::string& sha256) override {
+        const bool identical = row_ && row_->sha256 == sha256 && (row_->content_encoding == "gzip") == target_.gzip;
+        if (row_ && !identical && !upload_.claims.overwrite) {
+            refuse_other_content(target_.path);
+        }
+        const ArtifactRecord record =
+            record_for(upload_, storage_, target_.path, container_, size, sha256, etag_, content_type_, target_.gzip);
+        publish(
+            ledger_, claims_, upload_.claims.jti,
+            [&](MySqlLedgerEntry& entry) {
+                if (auto refusal = check_quota(upload_.claims, entry.usage(), 0, 0)) {
+                    throw Refused{*refusal};  // sealed while the body arrived
+                }
+                claims_.settle(entry, identical ? 0 : size, new_files_);
+                catalogue_.record(entry.connection(), record);
+            },
+            [&](MySqlConnection& connection) { return row_is(connection, record); });
+        unpublished_->published();
+        if (row_) {
+            delete_replaced(swift_, upload_.r, *row_);
+        }
+        if (identical && existing_) {
+            return PutOutcome::Identical;
+        }
+        return row_ && !identical ? PutOutcome::Replaced : PutOutcome::Created;
+    }
+
+private:
+    UploadRequest& upload_;
+    const StorageConfig& storage_;
+    Catalogue& catalogue_;
+    SwiftClient& swift_;
+    PutTarget target_;
+    MySqlLedger ledger_;
+    UploadClaims claims_;
+    std::optional<ArtifactRecord> row_;
+    std::optional<StoredFile> existing_;
+    std::uint64_t new_files_ = 0;
+    std::string container_;
+    std::string content_type_;
+    std::string etag_;
+    std::optional<UnpublishedObject> unpublished_;  // destroyed first: deletes an object never published
+};
+
+class SwiftStore final : public Store {
+public:
+    SwiftStore(UploadRequest& upload, const StorageConfig& storage) : upload_(upload), storage_(storage) {}
+
+    std::unique_ptr<PutTransaction> begin_put(const PutTarget& target) override {
+        return std::make_unique<SwiftPut>(upload_, storage_, target);
+    }
+
+    bool make_directory(const std::string& directory) override;
+
+private:
+    UploadRequest& upload_;
+    const StorageConfig& storage_;
+};
+
+bool SwiftStore::make_directory(const std::string& directory) {
     const std::string path = directory.substr(0, directory.size() - 1);  // the name a file there would have
-    Catalogue& catalogue = *storage.catalogue;
-    const std::int64_t now = apr_time_sec(upload.r->request_time);
+    Catalogue& catalogue = *storage_.catalogue;
+    const std::int64_t now = apr_time_sec(upload_.r->request_time);
     MySqlLedger ledger(catalogue.pool());
-    UploadClaims claims(catalogue, upload, ledger);
+    UploadClaims claims(catalogue, upload_, ledger);
     claims.claim(path);
     const std::optional<ArtifactRecord> existing = stored_row(catalogue, path, now);
     if (existing && !existing->is_directory) {
         refuse(HTTP_CONFLICT, "not_a_directory", "'" + path + "' is a file, not a directory");
     }
-    check_ledger_early(upload, 0);
+    check_ledger_early(upload_, 0);
     if (existing) {
-        return reply_directory(upload, false);
+        return false;
     }
     // A new directory is a file of max_files, as on the filesystem store.
     claims.reserve(0, 1, true);
@@ -188,19 +186,22 @@ int make_directory_in_swift(UploadRequest& upload, const StorageConfig& storage)
     };
     bool made = false;
     publish(
-        ledger, claims, upload.claims.jti,
+        ledger, claims, upload_.claims.jti,
         [&](MySqlLedgerEntry& entry) {
-            if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
+            if (auto refusal = check_quota(upload_.claims, entry.usage(), 0, 0)) {
                 throw Refused{*refusal};  // sealed meanwhile
             }
             made = catalogue.record_directory(entry.connection(), directory, now);
             claims.settle(entry, 0, made ? 1 : 0);
         },
         directory_row);
-    if (made) {
-        audit(upload, "made directory", directory, 0, "-");
-    }
-    return reply_directory(upload, made);
+    return made;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage) {
+    return std::make_unique<SwiftStore>(upload, storage);
 }
 
 int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../backends/disk_store.h"
 #include "../backends/fs_ledger.h"
 #include "../backends/fs_manifest.h"
 #include "../backends/fs_store.h"
@@ -47,185 +48,6 @@ void append_file_json(std::string& out, const Upload& upload, std::string_view r
     append_stored_file_json(out, relative, file.size, file.sha256, url_for(upload, relative));
 }
 
-// Bodies up to this size are read before the ledger is first consulted.
-constexpr std::uint64_t kSmallBody = 64 * 1024;
-
-struct Published {
-    std::vector<Existing> before;  // per file: Absent (new), Identical, Different (replaced)
-};
-
-// Under the token's ledger lock: conflicts, quota, then publish every file or none. An
-// archive's members (`batch`) were written without an fsync each: they are made durable
-// with one sync_all() before they are published, and their directories with one after.
-Published publish_all(Upload& upload, std::vector<StagedFile>& files, bool batch) {
-    const auto entry = upload.ledger.open(upload.claims.jti);
-    const LedgerUsage usage = entry->usage();
-    Published result;
-    std::uint64_t bytes = 0;
-    std::uint64_t new_files = 0;
-    for (StagedFile& file : files) {
-        const Existing existing = inspect_target(upload.store, file);
-        if (existing == Existing::Different && !upload.claims.overwrite) {
-            refuse_other_content(file.directory + file.name);
-        }
-        bytes += existing == Existing::Identical ? 0 : file.size;
-        new_files += existing == Existing::Absent ? 1 : 0;
-    }
-    if (auto refusal = check_quota(upload.claims, usage, bytes, new_files)) {
-        throw Refused{*refusal};
-    }
-    bytes = 0;
-    new_files = 0;
-    // Takes back what this request published when it cannot publish and charge everything.
-    const auto unpublish = [&] {
-        for (std::size_t j = 0; j < result.before.size(); ++j) {
-            if (result.before[j] == Existing::Absent) {
-                remove_file(upload.store, files[j].directory, files[j].name);
-            }
-        }
-    };
-    try {
-        if (batch) {
-            sync_all(upload.store);
-        }
-        for (StagedFile& file : files) {
-            const Existing existing = publish(upload.store, file, upload.claims.overwrite, !batch);
-            if (existing == Existing::OtherEncoding) {
-                refuse(HTTP_CONFLICT, "exists",
-                       "'" + file.directory + file.other_encoding +
-                           "' was stored meanwhile: it holds this file in "
-                           "the other encoding (the token has no overwrite)");
-            }
-            if (existing == Existing::Different && !upload.claims.overwrite) {
-                refuse(HTTP_CONFLICT, "exists",
-                       "'" + file.directory + file.name + "' was stored meanwhile with other content");
-            }
-            result.before.push_back(existing);
-            bytes += existing == Existing::Identical ? 0 : file.size;
-            new_files += existing == Existing::Absent ? 1 : 0;
-        }
-        if (batch) {
-            sync_all(upload.store);
-        }
-        entry->charge(bytes, new_files);
-        entry->commit();
-    } catch (...) {
-        unpublish();
-        throw;
-    }
-    return result;
-}
-
-// Removes the directories an upload created when it stores nothing after all.
-class CreatedDirectories {
-public:
-    explicit CreatedDirectories(const FsStore& store) : store_(store) {}
-    ~CreatedDirectories() {
-        if (!kept_) {
-            store_.remove_empty_directories(paths);
-        }
-    }
-    void keep() { kept_ = true; }
-    std::vector<std::string> paths;
-
-private:
-    const FsStore& store_;
-    bool kept_ = false;
-};
-
-int put_file(Upload& upload) {
-    request_rec* r = upload.r;
-    const SplitPath target = check_put_target(upload);
-    const bool gzip = gzip_body(r);
-    // A gzip upload is stored as name.gz and served as name, like a legacy compressed log.
-    const std::string stored_name = gzip ? target.name + ".gz" : target.name;
-    const std::string other_name = gzip ? target.name : target.name + ".gz";
-    if (stored_name.size() > kMaxNameBytes) {
-        refuse(HTTP_BAD_REQUEST, "bad_path",
-               "the name is too long to be stored compressed as '" + target.name + ".gz' (255 bytes at most)");
-    }
-    BodyChecks checks(upload, gzip);
-    const auto length = declared_length(upload);
-    // The directory when it exists already: the name checks look there, the body goes there.
-    UniqueFd existing_directory = upload.store.open_existing_directory(target.directory);
-    const bool replacing = existing_directory && has_entry(existing_directory.get(), stored_name);
-    // A small declared body costs less to read than the early look at the ledger.
-    const bool worth_checking_early = !length || *length > kSmallBody;
-    const LedgerUsage usage =
-        worth_checking_early ? check_ledger_early(upload, replacing ? 0 : length.value_or(0)) : LedgerUsage{};
-    if (!upload.claims.overwrite && existing_directory && has_entry(existing_directory.get(), other_name)) {
-        refuse(HTTP_CONFLICT, "exists",
-               "'" + target.directory + other_name + "' already holds this file in the other encoding");
-    }
-
-    CreatedDirectories created(upload.store);
-    auto directory = std::make_shared<const UniqueFd>(
-        existing_directory ? std::move(existing_directory)
-                           : upload.store.open_directory(target.directory, &created.paths));
-    FileWriter writer(upload.store, std::move(directory), target.directory, stored_name);
-    BodyReader body(r);
-    for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
-        checks.take(piece);
-        // A retry of a stored file may be charged nothing: the check under the ledger lock decides.
-        if (!replacing && upload.claims.max_bytes &&
-            usage.bytes + writer.size() + piece.size() > *upload.claims.max_bytes) {
-            throw Refused{*check_quota(upload.claims, usage, writer.size() + piece.size(), 0)};
-        }
-        writer.write(piece);
-    }
-    mark_body_read(r);
-    StagedFile staged = writer.finish();
-    try {
-        checks.finish(staged.sha256);
-    } catch (...) {
-        discard(upload.store, staged);
-        throw;
-    }
-    staged.other_encoding = other_name;
-    std::vector<StagedFile> files{std::move(staged)};
-    Published published;
-    try {
-        published = publish_all(upload, files, false);
-    } catch (...) {
-        discard(upload.store, files[0]);
-        throw;
-    }
-    created.keep();
-    remove_replaced_other(upload.store, files[0]);
-    const bool identical = published.before[0] == Existing::Identical;
-    audit(upload, identical ? "already stored" : "stored", target.directory + stored_name, files[0].size,
-          files[0].sha256);
-    std::string reply;
-    append_file_json(reply, upload, upload.relative, files[0]);
-    reply += "\n";
-    if (!identical) {
-        apr_table_setn(r->headers_out, "Location", apr_pstrdup(r->pool, url_for(upload, upload.relative).c_str()));
-    }
-    return send_json(r, identical ? HTTP_OK : HTTP_CREATED, reply);
-}
-
-// PUT dir/ (no body): the directory, empty if nothing is stored in it later. A new one is
-// counted as a file of max_files (a token that bounds its files bounds its directories).
-int make_directory(Upload& upload) {
-    const std::string directory = check_directory_put(upload);
-    const auto entry = upload.ledger.open(upload.claims.jti);
-    const bool exists = static_cast<bool>(upload.store.open_existing_directory(directory));
-    if (auto refusal = check_quota(upload.claims, entry->usage(), 0, exists ? 0 : 1)) {
-        throw Refused{*refusal};
-    }
-    if (exists) {
-        return reply_directory(upload, false);
-    }
-    CreatedDirectories created(upload.store);
-    upload.store.open_directory(directory, &created.paths);
-    upload.store.sync_created(created.paths);
-    entry->charge(0, 1);
-    entry->commit();
-    created.keep();
-    audit(upload, "made directory", directory, 0, "-");
-    return reply_directory(upload, true);
-}
-
 int extract_archive(Upload& upload) {
     request_rec* r = upload.r;
     const std::string& directory = upload.relative;
@@ -250,10 +72,9 @@ int extract_archive(Upload& upload) {
         throw Refused{*archive.refusal};
     }
     body.drain();
-    mark_body_read(r);
     Published published;
     try {
-        published = publish_all(upload, archive.files, true);
+        published = publish_all(upload.store, upload.ledger, upload.claims, archive.files, true);
     } catch (...) {
         for (StagedFile& file : archive.files) {
             discard(upload.store, file);
@@ -349,32 +170,22 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
     const PendingJournal journal(std::string(server->state_dir) + "/" + kPendingDirectory);
     Upload upload{{r, conf, std::move(claims), state->relative_path, ledger},
                   FsStore(artifact_root(r, conf), &journal, conf->sync != 0)};
-    const std::string_view query = r->args != nullptr ? r->args : "";
-    if (storage.store == StoreKind::Swift) {
-        if (is_directory_put(upload)) {
-            return make_directory_in_swift(upload, storage);
-        }
-        if (r->method_number == M_PUT) {
-            return put_to_swift(upload, storage);
-        }
-        if (query_parameter(query, "seal")) {
-            return seal_in_swift(upload, storage);
-        }
-        if (query_parameter(query, "extract")) {
-            return extract_to_swift(upload, storage, server->state_dir);
-        }
-    }
+    const bool swift = storage.store == StoreKind::Swift;
+    // The one place a store is chosen for a PUT: a new store is a class and a case here.
+    const std::unique_ptr<Store> store =
+        swift ? swift_store(upload, storage) : std::make_unique<DiskStore>(upload.store, ledger, upload.claims);
     if (is_directory_put(upload)) {
-        return make_directory(upload);
+        return make_directory(upload, *store);
     }
     if (r->method_number == M_PUT) {
-        return put_file(upload);
+        return put_file(upload, *store);
     }
+    const std::string_view query = r->args != nullptr ? r->args : "";
     if (query_parameter(query, "extract")) {
-        return extract_archive(upload);
+        return swift ? extract_to_swift(upload, storage, server->state_dir) : extract_archive(upload);
     }
     if (query_parameter(query, "seal")) {
-        return seal_scope(upload);
+        return swift ? seal_in_swift(upload, storage) : seal_scope(upload);
     }
     refuse(HTTP_BAD_REQUEST, "unknown_operation", "POST takes ?extract (a tar body) or ?seal");
 }

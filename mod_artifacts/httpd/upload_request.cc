@@ -9,20 +9,14 @@
 #include "../core/codec/digest.h"
 #include "../core/codec/escape.h"
 #include "../core/policy/upload_policy.h"
+#include "../core/upload/body_checks.h"
+#include "../core/upload/put_pipeline.h"
 #include "body_reader.h"
 #include "upload_reply.h"
 
 APLOG_USE_MODULE(artifacts);
 
 namespace artifacts::httpd {
-
-[[noreturn]] void refuse(int status, std::string code, std::string message) {
-    throw Refused{Refusal{status, std::move(code), std::move(message)}};
-}
-
-[[noreturn]] void refuse_other_content(const std::string& path) {
-    refuse(HTTP_CONFLICT, "exists", "'" + path + "' already exists with other content (the token has no overwrite)");
-}
 
 std::string url_for(const UploadRequest& upload, std::string_view relative) {
     return artifact_url(upload.r, upload.conf->location, relative);
@@ -127,63 +121,6 @@ bool gzip_body(request_rec* r) {
     return gzip;
 }
 
-void GzipBodyCheck::feed(std::string_view piece) {
-    if (!started_ && !may_start_gzip(piece)) {
-        refuse(HTTP_BAD_REQUEST, "bad_encoding", "the body says Content-Encoding: gzip but is not gzip data");
-    }
-    started_ = true;
-    try {
-        verifier_.feed(piece);
-    } catch (const GzipError& error) {
-        refuse(HTTP_BAD_REQUEST, "bad_encoding",
-               std::string("the body says Content-Encoding: gzip but ") + error.what());
-    }
-}
-
-void GzipBodyCheck::finish() const {
-    try {
-        verifier_.finish();
-    } catch (const GzipError& error) {
-        refuse(HTTP_BAD_REQUEST, "bad_encoding",
-               std::string("the body says Content-Encoding: gzip but ") + error.what());
-    }
-}
-
-BodyChecks::BodyChecks(const UploadRequest& upload, bool gzip)
-    : limit_(max_file_size(upload)), expected_sha256_(expected_sha256(upload.r)) {
-    if (gzip) {
-        gzip_.emplace();
-    }
-}
-
-void BodyChecks::take(std::string_view piece) {
-    if (gzip_) {
-        gzip_->feed(piece);
-    }
-    if (size_ + piece.size() > limit_) {
-        throw Refused{file_too_large(limit_)};
-    }
-    size_ += piece.size();
-}
-
-void BodyChecks::finish(const std::string& sha256) const {
-    if (gzip_) {
-        gzip_->finish();
-    }
-    if (expected_sha256_ != nullptr && strcasecmp(expected_sha256_, sha256.c_str()) != 0) {
-        refuse(HTTP_BAD_REQUEST, "checksum_mismatch",
-               "the body's SHA-256 is " + sha256 + ", not the X-Artifact-Sha256 sent");
-    }
-}
-
-const char* expected_sha256(request_rec* r) {
-    const char* expected = apr_table_get(r->headers_in, "X-Artifact-Sha256");
-    if (expected != nullptr && !is_sha256_hex(expected)) {
-        refuse(HTTP_BAD_REQUEST, "bad_checksum", "X-Artifact-Sha256 must be 64 hex digits");
-    }
-    return expected;
-}
-
 SplitPath check_put_target(const UploadRequest& upload) {
     SplitPath target = split_path(upload.relative);
     if (target.name.empty()) {
@@ -214,8 +151,40 @@ std::string check_directory_put(UploadRequest& upload) {
         refuse(HTTP_BAD_REQUEST, "bad_request",
                "a PUT of a path ending with '/' makes that directory and takes no body; to store a file, name it");
     }
-    mark_body_read(upload.r);
     return directory;
+}
+
+int put_file(UploadRequest& upload, Store& store) {
+    request_rec* r = upload.r;
+    check_put_target(upload);
+    PutRequest request;
+    request.claims = &upload.claims;
+    request.ledger = &upload.ledger;
+    request.path = upload.relative;
+    request.gzip = gzip_body(r);
+    request.length = declared_length(upload);
+    request.max_file_size = max_file_size(upload);
+    request.sha256 = parse_expected_sha256(apr_table_get(r->headers_in, "X-Artifact-Sha256"));
+    BodyReader body(r);
+    const PutResult result = artifacts::put_file(store, request, body);
+    audit(upload, result.created ? "stored" : "already stored", upload.relative, result.size, result.sha256);
+    std::string reply;
+    const std::string url = url_for(upload, upload.relative);
+    append_stored_file_json(reply, upload.relative, result.size, result.sha256, url);
+    reply += "\n";
+    if (result.created) {
+        apr_table_setn(r->headers_out, "Location", apr_pstrdup(r->pool, url.c_str()));
+    }
+    return send_json(r, result.created ? HTTP_CREATED : HTTP_OK, reply);
+}
+
+int make_directory(UploadRequest& upload, Store& store) {
+    const std::string directory = check_directory_put(upload);
+    const bool made = store.make_directory(directory);
+    if (made) {
+        audit(upload, "made directory", directory, 0, "-");
+    }
+    return reply_directory(upload, made);
 }
 
 int reply_archive(UploadRequest& upload, const std::string& directory, const std::vector<StoredMember>& members) {

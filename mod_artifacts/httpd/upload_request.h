@@ -5,28 +5,20 @@
 #include <httpd.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 #include <string_view>
 
-#include "../core/codec/gunzip.h"
 #include "../core/store/ledger.h"
+#include "../core/store/store.h"
 #include "../core/policy/refusal.h"
 #include "../core/token/token.h"
 #include "../core/policy/upload_policy.h"
 #include "module.h"
 
 namespace artifacts::httpd {
-
-// A refusal raised from deep inside an operation.
-struct Refused {
-    Refusal refusal;
-};
-
-[[noreturn]] void refuse(int status, std::string code, std::string message);
-// 409 exists: `path` holds other content and the token has no overwrite.
-[[noreturn]] void refuse_other_content(const std::string& path);
 
 struct UploadRequest {
     request_rec* r;
@@ -120,45 +112,13 @@ void check_seal_request(UploadRequest& upload);
 // Content-Encoding of a PUT: true for gzip, false for none; 415 for anything else.
 bool gzip_body(request_rec* r);
 
-// A body that says Content-Encoding: gzip, verified whole as it arrives: 400 bad_encoding
-// as soon as it is not gzip, is damaged, or ends inside a member.
-class GzipBodyCheck {
-public:
-    void feed(std::string_view piece);
-    void finish() const;
+// PUT a file, or PUT dir/ to make a directory, into `store`: the request's checks, the
+// upload pipeline (core/upload/put_pipeline.h), the audit line and the answer.
+int put_file(UploadRequest& upload, Store& store);
+int make_directory(UploadRequest& upload, Store& store);
 
-private:
-    GzipVerifier verifier_;
-    bool started_ = false;
-};
-
-// X-Artifact-Sha256 when sent (400 when it is not 64 hex digits).
-const char* expected_sha256(request_rec* r);
-
-// The checks every PUT body goes through piece by piece, whichever store receives it: the
-// file size limit (413) and, for a Content-Encoding: gzip body, the gzip verification (400);
-// at its end, the gzip stream's completeness and the X-Artifact-Sha256 the client sent
-// (400). Quotas are the store's to keep (a snapshot on disk, a reservation in the catalogue).
-class BodyChecks {
-public:
-    // Reads X-Artifact-Sha256 at once (400 bad_checksum when malformed).
-    BodyChecks(const UploadRequest& upload, bool gzip);
-    // Before `piece` is stored. Throws Refused.
-    void take(std::string_view piece);
-    // After the last piece, with the SHA-256 of what was stored. Throws Refused.
-    void finish(const std::string& sha256) const;
-    std::uint64_t size() const { return size_; }
-
-private:
-    std::uint64_t limit_;
-    std::uint64_t size_ = 0;
-    std::optional<GzipBodyCheck> gzip_;
-    const char* expected_sha256_;
-};
-
-// Uploads to Swift with the catalogue (swift_upload.cc): PUT and ?seal.
-int put_to_swift(UploadRequest& upload, const StorageConfig& storage);
-int make_directory_in_swift(UploadRequest& upload, const StorageConfig& storage);
+// Uploads to Swift with the catalogue (swift_upload.cc): the store of PUTs, and ?seal.
+std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage);
 int seal_in_swift(UploadRequest& upload, const StorageConfig& storage);
 // POST ?extract into Swift, staging the archive below ArtifactsStateDir (swift_extract.cc).
 int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir);

@@ -16,4 +16,13 @@ struct Refusal {
 // {"error": code, "message": message}
 std::string refusal_json(const Refusal& refusal);
 
+// A refusal raised from deep inside an operation; the request's answer.
+struct Refused {
+    Refusal refusal;
+};
+
+[[noreturn]] void refuse(int status, std::string code, std::string message);
+// 409 exists: `path` holds other content and the token has no overwrite.
+[[noreturn]] void refuse_other_content(const std::string& path);
+
 }  // namespace artifacts

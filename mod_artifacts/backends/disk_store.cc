@@ -1,0 +1,173 @@
+#include "disk_store.h"
+
+#include <optional>
+#include <utility>
+
+#include "../core/policy/path_policy.h"
+#include "../core/policy/refusal.h"
+#include "../core/policy/upload_policy.h"
+
+namespace artifacts {
+
+Published publish_all(const FsStore& store, Ledger& ledger, const TokenClaims& claims, std::vector<StagedFile>& files,
+                      bool batch) {
+    const auto entry = ledger.open(claims.jti);
+    const LedgerUsage usage = entry->usage();
+    Published result;
+    std::uint64_t bytes = 0;
+    std::uint64_t new_files = 0;
+    for (StagedFile& file : files) {
+        const Existing existing = inspect_target(store, file);
+        if (existing == Existing::Different && !claims.overwrite) {
+            refuse_other_content(file.directory + file.name);
+        }
+        bytes += existing == Existing::Identical ? 0 : file.size;
+        new_files += existing == Existing::Absent ? 1 : 0;
+    }
+    if (auto refusal = check_quota(claims, usage, bytes, new_files)) {
+        throw Refused{*refusal};
+    }
+    bytes = 0;
+    new_files = 0;
+    // Takes back what this request published when it cannot publish and charge everything.
+    const auto unpublish = [&] {
+        for (std::size_t j = 0; j < result.before.size(); ++j) {
+            if (result.before[j] == Existing::Absent) {
+                remove_file(store, files[j].directory, files[j].name);
+            }
+        }
+    };
+    try {
+        if (batch) {
+            sync_all(store);
+        }
+        for (StagedFile& file : files) {
+            const Existing existing = publish(store, file, claims.overwrite, !batch);
+            if (existing == Existing::OtherEncoding) {
+                refuse(409, "exists",
+                       "'" + file.directory + file.other_encoding +
+                           "' was stored meanwhile: it holds this file in "
+                           "the other encoding (the token has no overwrite)");
+            }
+            if (existing == Existing::Different && !claims.overwrite) {
+                refuse(409, "exists", "'" + file.directory + file.name + "' was stored meanwhile with other content");
+            }
+            result.before.push_back(existing);
+            bytes += existing == Existing::Identical ? 0 : file.size;
+            new_files += existing == Existing::Absent ? 1 : 0;
+        }
+        if (batch) {
+            sync_all(store);
+        }
+        entry->charge(bytes, new_files);
+        entry->commit();
+    } catch (...) {
+        unpublish();
+        throw;
+    }
+    return result;
+}
+
+namespace {
+
+class DiskPut final : public PutTransaction {
+public:
+    DiskPut(const FsStore& files, Ledger& ledger, const TokenClaims& claims, const PutTarget& target)
+        : files_(files), ledger_(ledger), claims_(claims), created_(files) {
+        const std::size_t slash = target.path.rfind('/');
+        directory_ = slash == std::string::npos ? std::string() : target.path.substr(0, slash + 1);
+        const std::string name = target.path.substr(directory_.size());
+        stored_name_ = target.gzip ? name + ".gz" : name;
+        other_name_ = target.gzip ? name : name + ".gz";
+        if (stored_name_.size() > kMaxNameBytes) {
+            refuse(400, "bad_path",
+                   "the name is too long to be stored compressed as '" + name + ".gz' (255 bytes at most)");
+        }
+        // The directory when it exists already: the name checks look there, the body goes there.
+        directory_fd_ = files_.open_existing_directory(directory_);
+        if (directory_fd_ && has_entry(directory_fd_.get(), stored_name_)) {
+            existing_ = StoredFile{};  // compared byte for byte when it is published
+        }
+        if (!claims_.overwrite && directory_fd_ && has_entry(directory_fd_.get(), other_name_)) {
+            refuse(409, "exists", "'" + directory_ + other_name_ + "' already holds this file in the other encoding");
+        }
+    }
+
+    ~DiskPut() override {
+        if (staged_) {
+            discard(files_, *staged_);
+        }
+    }
+
+    const std::optional<StoredFile>& existing() const override { return existing_; }
+
+    void write(ByteSource& body, std::optional<std::uint64_t>) override {
+        auto directory = std::make_shared<const UniqueFd>(
+            directory_fd_ ? std::move(directory_fd_) : files_.open_directory(directory_, &created_.paths));
+        // The pipeline hashes the body as it checks it: the writer need not hash it again.
+        FileWriter writer(files_, std::move(directory), directory_, stored_name_, false);
+        for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
+            writer.write(piece);
+        }
+        staged_ = writer.finish();
+    }
+
+    PutOutcome commit(std::uint64_t, const std::string& sha256) override {
+        staged_->sha256 = sha256;
+        staged_->other_encoding = other_name_;
+        std::vector<StagedFile> staged{std::move(*staged_)};
+        staged_.reset();
+        Published published;
+        try {
+            published = publish_all(files_, ledger_, claims_, staged, false);
+        } catch (...) {
+            discard(files_, staged[0]);
+            throw;
+        }
+        created_.keep();
+        remove_replaced_other(files_, staged[0]);
+        switch (published.before[0]) {
+        case Existing::Identical: return PutOutcome::Identical;
+        case Existing::Absent: return PutOutcome::Created;
+        default: return PutOutcome::Replaced;
+        }
+    }
+
+private:
+    const FsStore& files_;
+    Ledger& ledger_;
+    const TokenClaims& claims_;
+    CreatedDirectories created_;
+    std::string directory_;
+    std::string stored_name_;
+    std::string other_name_;
+    UniqueFd directory_fd_;
+    std::optional<StoredFile> existing_;
+    std::optional<StagedFile> staged_;
+};
+
+}  // namespace
+
+std::unique_ptr<PutTransaction> DiskStore::begin_put(const PutTarget& target) {
+    return std::make_unique<DiskPut>(files_, ledger_, claims_, target);
+}
+
+bool DiskStore::make_directory(const std::string& path) {
+    const auto entry = ledger_.open(claims_.jti);
+    const bool exists = static_cast<bool>(files_.open_existing_directory(path));
+    if (auto refusal = check_quota(claims_, entry->usage(), 0, exists ? 0 : 1)) {
+        throw Refused{*refusal};
+    }
+    if (exists) {
+        return false;
+    }
+    CreatedDirectories created(files_);
+    files_.open_directory(path, &created.paths);
+    files_.sync_created(created.paths);
+    entry->charge(0, 1);
+    entry->commit();
+    created.keep();
+    return true;
+}
+
+}  // namespace artifacts

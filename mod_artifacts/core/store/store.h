@@ -1,0 +1,77 @@
+// The seam between the upload pipeline and where the bytes live. The pipeline
+// (upload/put_pipeline.h) decides everything a PUT shares whichever store takes it: the
+// token's scope and quotas, the body checks, the idempotent retry, the answer. A store
+// decides what genuinely differs: how a name is claimed and looked up, how a new object
+// is written so that nobody sees it, and how it is made visible together with the token's
+// charge (fsync and rename under the ledger lock on disk; object PUT and one catalogue
+// transaction for Swift). Nothing here knows Apache, libcurl or MySQL.
+//
+// Like mod_dav's repository hooks, the interface is what the pipeline calls, not what a
+// backend happens to have: a new store is one class implementing it plus one case where
+// the configuration chooses the store (httpd/upload_handler.cc).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace artifacts {
+
+// A stream of bytes pulled piece by piece; an empty piece is its end. A piece stays valid
+// until the next call. Pulled, not pushed, because libcurl pulls what it uploads.
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    virtual std::string_view next() = 0;
+};
+
+// A file a store holds, as far as a PUT of the same name cares.
+struct StoredFile {
+    std::uint64_t size = 0;
+    std::string sha256;  // hex; empty when the store cannot tell it without reading the file
+    bool gzip = false;   // stored from a Content-Encoding: gzip body
+};
+
+// What a PUT asks a store to store.
+struct PutTarget {
+    std::string path;   // below the root, a file name, as the client named it
+    bool gzip = false;  // the body is Content-Encoding: gzip: stored compressed, served by its name
+};
+
+// What committing a PUT did to the name.
+enum class PutOutcome {
+    Created,    // the name was new (or held nothing readable)
+    Replaced,   // other content was there and the token may overwrite
+    Identical,  // the same bytes were there already: nothing changed, nothing charged
+};
+
+// One PUT in a store, from the claim of its name to its commit. Destroying it before
+// commit() returns leaves nothing behind: no object, no claim, no charge.
+class PutTransaction {
+public:
+    virtual ~PutTransaction() = default;
+    // What the name holds now (nullopt: nothing readable).
+    virtual const std::optional<StoredFile>& existing() const = 0;
+    // Writes the whole body as an object nobody sees yet. `declared` is the length the
+    // client announced. Throws Refused (from the body's checks or the store's own quota
+    // keeping) and the store's errors.
+    virtual void write(ByteSource& body, std::optional<std::uint64_t> declared) = 0;
+    // Makes the object visible and charges the token, as one step under its ledger entry:
+    // refused (409, 410, 413) when a concurrent change makes it wrong, with nothing visible.
+    virtual PutOutcome commit(std::uint64_t size, const std::string& sha256) = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+    // Claims `target` (when the store keeps claims) and looks at what is there. Throws
+    // Refused when the store cannot take this name (409: the other encoding is stored).
+    virtual std::unique_ptr<PutTransaction> begin_put(const PutTarget& target) = 0;
+    // Makes directory `path` ("a/b/"), counted as one new file of the token. Returns false
+    // when it was there already. Throws Refused (409 not_a_directory, 410, 413).
+    virtual bool make_directory(const std::string& path) = 0;
+};
+
+}  // namespace artifacts

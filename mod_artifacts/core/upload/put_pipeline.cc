@@ -1,0 +1,58 @@
+#include "put_pipeline.h"
+
+#include <stdexcept>
+
+#include "../policy/refusal.h"
+#include "../policy/upload_policy.h"
+#include "body_checks.h"
+
+namespace artifacts {
+
+namespace {
+
+LedgerUsage look_at_ledger(const PutRequest& request, std::uint64_t bytes) {
+    const LedgerUsage usage = request.ledger->peek(request.claims->jti);
+    if (auto refusal = check_quota(*request.claims, usage, bytes, 0)) {
+        throw Refused{*refusal};
+    }
+    return usage;
+}
+
+BodyLimits limits_for(const PutRequest& request) {
+    return BodyLimits{request.max_file_size, request.gzip, request.sha256, request.claims, std::nullopt};
+}
+
+}  // namespace
+
+PutResult put_file(Store& store, const PutRequest& request, ByteSource& body) {
+    const std::unique_ptr<PutTransaction> put = store.begin_put(PutTarget{request.path, request.gzip});
+    const std::optional<StoredFile>& existing = put->existing();
+    BodyLimits limits = limits_for(request);
+    // A retry of a stored file without overwrite: the body is read, checked and hashed,
+    // and stored again nowhere. The same bytes are the answer already given; others, 409.
+    if (existing && !existing->sha256.empty() && !request.claims->overwrite) {
+        look_at_ledger(request, 0);
+        CheckedBody checked(body, std::move(limits));
+        checked.drain();
+        if (checked.sha256() != existing->sha256 || existing->gzip != request.gzip) {
+            refuse_other_content(request.path);
+        }
+        return PutResult{existing->size, checked.sha256(), false};
+    }
+    // A replacement may be a retry charged nothing: its bytes are not counted on the way.
+    if (!request.length || *request.length > kSmallBody) {
+        const LedgerUsage usage = look_at_ledger(request, existing ? 0 : request.length.value_or(0));
+        if (!existing) {
+            limits.usage = usage;
+        }
+    }
+    CheckedBody checked(body, std::move(limits));
+    put->write(checked, request.length);
+    if (!checked.finished()) {
+        throw std::logic_error("the store stopped reading the body before its end");
+    }
+    const PutOutcome outcome = put->commit(checked.size(), checked.sha256());
+    return PutResult{checked.size(), checked.sha256(), outcome != PutOutcome::Identical};
+}
+
+}  // namespace artifacts

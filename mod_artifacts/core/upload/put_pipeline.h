@@ -1,0 +1,40 @@
+// A PUT of one file, written once for every store: the body checks, the early look at
+// the token's ledger, the idempotent retry of a stored file, and the store's commit. What
+// remains for the caller is the request (its body as a ByteSource) and the answer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "../store/ledger.h"
+#include "../store/store.h"
+#include "../token/token.h"
+
+namespace artifacts {
+
+struct PutRequest {
+    const TokenClaims* claims = nullptr;
+    Ledger* ledger = nullptr;             // for the early look; the store's commit charges it
+    std::string path;                     // checked against the scope and kinds already
+    bool gzip = false;                    // Content-Encoding: gzip
+    std::optional<std::uint64_t> length;  // declared, checked against the size limit already
+    std::uint64_t max_file_size = 0;
+    std::optional<std::string> sha256;  // X-Artifact-Sha256
+};
+
+struct PutResult {
+    std::uint64_t size = 0;
+    std::string sha256;
+    bool created = false;  // 201 with Location; false: the same bytes were stored already (200)
+};
+
+// Bodies up to this size are read before the ledger is first consulted: reading them
+// costs less than the look (the commit checks the quota under the lock in any case).
+constexpr std::uint64_t kSmallBody = 64 * 1024;
+
+// Stores `body` at `request.path` in `store`. Throws Refused, LedgerUnavailable and the
+// store's own errors; whatever it throws, nothing of this PUT stays in the store.
+PutResult put_file(Store& store, const PutRequest& request, ByteSource& body);
+
+}  // namespace artifacts
