@@ -1,11 +1,15 @@
 #include "disk_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <optional>
 #include <utility>
 
 #include "../core/policy/path_policy.h"
 #include "../core/policy/refusal.h"
 #include "../core/policy/upload_policy.h"
+#include "fs_manifest.h"
 
 namespace artifacts {
 
@@ -146,6 +150,73 @@ private:
     std::optional<StagedFile> staged_;
 };
 
+// Buffers the manifest's small writes into 64 KiB blocks for the file.
+class WriterSink final : public Sink {
+public:
+    explicit WriterSink(FileWriter& writer) : writer_(writer) {}
+    void write(std::string_view bytes) override {
+        buffer_.append(bytes);
+        if (buffer_.size() >= 64 * 1024) {
+            flush();
+        }
+    }
+    void flush() {
+        writer_.write(buffer_);
+        buffer_.clear();
+    }
+
+private:
+    FileWriter& writer_;
+    std::string buffer_;
+};
+
+// The token's ledger entry is held from the start, so an upload that finishes meanwhile
+// waits and then finds the token sealed (410) instead of missing from the manifest.
+class DiskSeal final : public SealTransaction {
+public:
+    DiskSeal(const FsStore& files, Ledger& ledger, const TokenClaims& claims, const std::string& scope)
+        : files_(files), scope_(scope), entry_(ledger.open(claims.jti)), created_(files) {
+        if (auto refusal = check_quota(claims, entry_->usage(), 0, 0)) {
+            throw Refused{*refusal};
+        }
+        auto directory = std::make_shared<const UniqueFd>(files_.open_directory(scope_, &created_.paths));
+        const std::string name(kManifestName);
+        if (struct stat info;
+            fstatat(directory->get(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(info.st_mode)) {
+            refuse(409, "exists",
+                   "'" + scope_ + name +
+                       "' is not a file (a directory was uploaded under that name), so the manifest cannot be "
+                       "written; the token is not sealed");
+        }
+        writer_.emplace(files_, std::move(directory), scope_, name, false);
+        sink_.emplace(*writer_);
+    }
+    void describe(ManifestWriter& manifest) override { write_manifest(files_, scope_, manifest); }
+    Sink& manifest() override { return *sink_; }
+    void commit(std::uint64_t, const std::string& sha256, std::int64_t now) override {
+        sink_->flush();
+        StagedFile staged = writer_->finish();
+        staged.sha256 = sha256;
+        try {
+            publish(files_, staged, true);
+        } catch (...) {
+            discard(files_, staged);
+            throw;
+        }
+        created_.keep();
+        entry_->seal(now);
+        entry_->commit();
+    }
+
+private:
+    const FsStore& files_;
+    std::string scope_;
+    std::unique_ptr<LedgerEntry> entry_;
+    CreatedDirectories created_;
+    std::optional<FileWriter> writer_;
+    std::optional<WriterSink> sink_;  // destroyed before the writer it writes to
+};
+
 }  // namespace
 
 std::unique_ptr<PutTransaction> DiskStore::begin_put(const PutTarget& target) {
@@ -168,6 +239,10 @@ bool DiskStore::make_directory(const std::string& path) {
     entry->commit();
     created.keep();
     return true;
+}
+
+std::unique_ptr<SealTransaction> DiskStore::begin_seal(const std::string& scope) {
+    return std::make_unique<DiskSeal>(files_, ledger_, claims_, scope);
 }
 
 }  // namespace artifacts

@@ -54,6 +54,9 @@ public:
     // the name in the other encoding must not be stored beside it (409 without overwrite).
     std::unique_ptr<PutTransaction> begin_put(const PutTarget& target) override;
     bool make_directory(const std::string& path) override;
+    // The manifest is a temporary file beside the old one, published by rename before the
+    // token's record says sealed.
+    std::unique_ptr<SealTransaction> begin_seal(const std::string& scope) override;
 
 private:
     const FsStore& files_;

@@ -146,6 +146,98 @@ private:
     std::optional<UnpublishedObject> unpublished_;  // destroyed first: deletes an object never published
 };
 
+// The token's row stays locked from the start to the seal: an upload of this token that
+// finishes meanwhile waits, then finds the token sealed (410) instead of missing from the
+// manifest. The manifest (small: a line per file) is sent to Swift whole at the commit.
+class SwiftSeal final : public SealTransaction {
+public:
+    SwiftSeal(UploadRequest& upload, const StorageConfig& storage, const std::string& scope)
+        : upload_(upload),
+          storage_(storage),
+          catalogue_(*storage.catalogue),
+          now_(apr_time_sec(upload.r->request_time)),
+          scope_(scope),
+          manifest_path_(scope + std::string(kManifestName)),
+          ledger_(catalogue_.pool()),
+          claims_(catalogue_, upload, ledger_) {
+        // Claimed before the token's row is locked: taking over a claim a failed seal left
+        // locks that row too.
+        claims_.claim(manifest_path_);
+        entry_ = ledger_.open_entry(upload.claims.jti);
+        if (auto refusal = check_quota(upload.claims, entry_->usage(), 0, 0)) {
+            throw Refused{*refusal};
+        }
+    }
+
+    void describe(ManifestWriter& manifest) override {
+        std::vector<ManifestFile> files;
+        catalogue_call([&] {
+            catalogue_.for_each_below(scope_, now_, [&](const ArtifactRecord& record) {
+                if (record.path == manifest_path_) {
+                    return;
+                }
+                std::string name = record.path.substr(scope_.size());
+                if (record.is_directory) {
+                    // "a/": listed even when nothing is in it, as Zuul's generator does
+                } else if (record.content_encoding == "gzip") {
+                    name += ".gz";  // as the filesystem store names a compressed upload
+                }
+                files.push_back(ManifestFile{std::move(name), record.size, record.mtime});
+            });
+            return 0;
+        });
+        write_manifest_from_files(std::move(files), manifest);
+    }
+
+    Sink& manifest() override { return text_; }
+
+    void commit(std::uint64_t size, const std::string& sha256, std::int64_t now) override {
+        request_rec* r = upload_.r;
+        SwiftClient& swift = *storage_.swift;
+        const std::string& body = text_.str();
+        const std::optional<ArtifactRecord> existing = existing_file(catalogue_, manifest_path_, now_);
+        const ObjectPlace place = place_for(storage_, manifest_path_, existing ? &*existing : nullptr);
+        UnpublishedObject unpublished(swift, r, claims_);
+        std::size_t offset = 0;
+        const std::string etag = swift.put(
+            place.container, place.object, object_headers(storage_, "application/json", false),
+            [&](char* buffer, std::size_t capacity) {
+                const std::size_t n = std::min(capacity, body.size() - offset);
+                std::memcpy(buffer, body.data() + offset, n);
+                offset += n;
+                return n;
+            },
+            static_cast<std::int64_t>(size));
+        unpublished.stored(place.container, place.object);
+        const ArtifactRecord record = record_for(upload_, storage_, manifest_path_, place.container, size, sha256, etag,
+                                                 "application/json", false);
+        catalogue_call([&] {
+            claims_.settle(*entry_, 0, 0);
+            catalogue_.record(entry_->connection(), record);
+            return 0;
+        });
+        entry_->seal(now);
+        commit_publication(ledger_, *entry_, claims_,
+                           [&](MySqlConnection& connection) { return row_is(connection, record); });
+        unpublished.published();
+        if (existing) {
+            delete_replaced(swift, r, *existing);
+        }
+    }
+
+private:
+    UploadRequest& upload_;
+    const StorageConfig& storage_;
+    Catalogue& catalogue_;
+    std::int64_t now_;
+    std::string scope_;
+    std::string manifest_path_;
+    MySqlLedger ledger_;
+    UploadClaims claims_;
+    std::unique_ptr<MySqlLedgerEntry> entry_;
+    StringSink text_;
+};
+
 class SwiftStore final : public Store {
 public:
     SwiftStore(UploadRequest& upload, const StorageConfig& storage) : upload_(upload), storage_(storage) {}
@@ -155,6 +247,10 @@ public:
     }
 
     bool make_directory(const std::string& directory) override;
+
+    std::unique_ptr<SealTransaction> begin_seal(const std::string& scope) override {
+        return std::make_unique<SwiftSeal>(upload_, storage_, scope);
+    }
 
 private:
     UploadRequest& upload_;
@@ -202,82 +298,6 @@ bool SwiftStore::make_directory(const std::string& directory) {
 
 std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage) {
     return std::make_unique<SwiftStore>(upload, storage);
-}
-
-int seal_in_swift(UploadRequest& upload, const StorageConfig& storage) {
-    request_rec* r = upload.r;
-    check_seal_request(upload);
-    Catalogue& catalogue = *storage.catalogue;
-    const std::int64_t now = apr_time_sec(r->request_time);
-    const std::string manifest_path = upload.relative + std::string(kManifestName);
-    MySqlLedger ledger(catalogue.pool());
-    // Claimed before the token's row is locked: taking over a claim a failed seal left
-    // locks that row too.
-    UploadClaims claims(catalogue, upload, ledger);
-    claims.claim(manifest_path);
-    // The token's row stays locked from here to the seal: an upload of this token that
-    // finishes meanwhile waits, then finds the token sealed (410) instead of missing from
-    // the manifest.
-    auto entry = ledger.open_entry(upload.claims.jti);
-    if (auto refusal = check_quota(upload.claims, entry->usage(), 0, 0)) {
-        throw Refused{*refusal};
-    }
-    std::vector<ManifestFile> files;
-    catalogue_call([&] {
-        catalogue.for_each_below(upload.relative, now, [&](const ArtifactRecord& record) {
-            if (record.path == manifest_path) {
-                return;
-            }
-            std::string name = record.path.substr(upload.relative.size());
-            if (record.is_directory) {
-                // "a/": listed even when nothing is in it, as Zuul's generator does
-            } else if (record.content_encoding == "gzip") {
-                name += ".gz";  // as the filesystem store names a compressed upload
-            }
-            files.push_back(ManifestFile{std::move(name), record.size, record.mtime});
-        });
-        return 0;
-    });
-    StringSink text;
-    ManifestWriter manifest(text);
-    write_manifest_from_files(std::move(files), manifest);
-    const std::string& body = text.str();
-    Sha256 sha;
-    sha.update(body);
-    const std::string sha256 = sha.hex_digest();
-    const std::optional<ArtifactRecord> existing = existing_file(catalogue, manifest_path, now);
-    const ObjectPlace place = place_for(storage, manifest_path, existing ? &*existing : nullptr);
-    UnpublishedObject unpublished(*storage.swift, r, claims);
-    std::size_t offset = 0;
-    const std::string etag = storage.swift->put(
-        place.container, place.object, object_headers(storage, "application/json", false),
-        [&](char* buffer, std::size_t capacity) {
-            const std::size_t n = std::min(capacity, body.size() - offset);
-            std::memcpy(buffer, body.data() + offset, n);
-            offset += n;
-            return n;
-        },
-        static_cast<std::int64_t>(body.size()));
-    unpublished.stored(place.container, place.object);
-    const ArtifactRecord record = record_for(upload, storage, manifest_path, place.container, body.size(), sha256, etag,
-                                             "application/json", false);
-    catalogue_call([&] {
-        claims.settle(*entry, 0, 0);
-        catalogue.record(entry->connection(), record);
-        return 0;
-    });
-    entry->seal(now);
-    commit_publication(ledger, *entry, claims, [&](MySqlConnection& connection) { return row_is(connection, record); });
-    unpublished.published();
-    if (existing) {
-        delete_replaced(*storage.swift, r, *existing);
-    }
-    audit(upload, "sealed with", manifest_path, body.size(), sha256);
-    std::string reply;
-    append_stored_file_json(reply, manifest_path, body.size(), sha256, url_for(upload, manifest_path));
-    reply.insert(reply.size() - 1, ",\"sealed\":true");
-    reply += "\n";
-    return send_json(r, HTTP_OK, reply);
 }
 
 }  // namespace artifacts::httpd

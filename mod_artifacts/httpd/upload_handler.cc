@@ -44,10 +44,6 @@ struct Upload : UploadRequest {
     FsStore store;
 };
 
-void append_file_json(std::string& out, const Upload& upload, std::string_view relative, const StagedFile& file) {
-    append_stored_file_json(out, relative, file.size, file.sha256, url_for(upload, relative));
-}
-
 int extract_archive(Upload& upload) {
     request_rec* r = upload.r;
     const std::string& directory = upload.relative;
@@ -92,62 +88,6 @@ int extract_archive(Upload& upload) {
     return reply_archive(upload, directory, stored);
 }
 
-// Buffers the manifest's small writes into 64 KiB blocks for the file.
-class WriterSink final : public Sink {
-public:
-    explicit WriterSink(FileWriter& writer) : writer_(writer) {}
-    void write(std::string_view bytes) override {
-        buffer_.append(bytes);
-        if (buffer_.size() >= 64 * 1024) {
-            flush();
-        }
-    }
-    void flush() {
-        writer_.write(buffer_);
-        buffer_.clear();
-    }
-
-private:
-    FileWriter& writer_;
-    std::string buffer_;
-};
-
-int seal_scope(Upload& upload) {
-    request_rec* r = upload.r;
-    check_seal_request(upload);
-    const auto entry = upload.ledger.open(upload.claims.jti);
-    if (auto refusal = check_quota(upload.claims, entry->usage(), 0, 0)) {
-        throw Refused{*refusal};
-    }
-    CreatedDirectories created(upload.store);
-    auto directory = std::make_shared<const UniqueFd>(upload.store.open_directory(upload.relative, &created.paths));
-    if (struct stat info;
-        fstatat(directory->get(), std::string(kManifestName).c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
-        !S_ISREG(info.st_mode)) {
-        refuse(HTTP_CONFLICT, "exists",
-               "'" + upload.relative + std::string(kManifestName) +
-                   "' is not a file (a directory was uploaded under that name), so the manifest cannot be written; "
-                   "the token is not sealed");
-    }
-    FileWriter writer(upload.store, std::move(directory), upload.relative, std::string(kManifestName));
-    WriterSink sink(writer);
-    ManifestWriter manifest(sink);
-    write_manifest(upload.store, upload.relative, manifest);
-    sink.flush();
-    StagedFile staged = writer.finish();
-    publish(upload.store, staged, true);
-    created.keep();
-    entry->seal(apr_time_sec(r->request_time));
-    entry->commit();
-    const std::string relative = upload.relative + std::string(kManifestName);
-    audit(upload, "sealed with", relative, staged.size, staged.sha256);
-    std::string reply;
-    append_file_json(reply, upload, relative, staged);
-    reply.insert(reply.size() - 1, ",\"sealed\":true");
-    reply += "\n";
-    return send_json(r, HTTP_OK, reply);
-}
-
 int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server) {
     if (conf->keys == nullptr || conf->kinds == nullptr || server->state_dir == nullptr) {
         refuse(HTTP_METHOD_NOT_ALLOWED, "uploads_disabled",
@@ -185,7 +125,7 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
         return swift ? extract_to_swift(upload, storage, server->state_dir) : extract_archive(upload);
     }
     if (query_parameter(query, "seal")) {
-        return swift ? seal_in_swift(upload, storage) : seal_scope(upload);
+        return seal_scope(upload, *store);
     }
     refuse(HTTP_BAD_REQUEST, "unknown_operation", "POST takes ?extract (a tar body) or ?seal");
 }

@@ -187,6 +187,23 @@ int make_directory(UploadRequest& upload, Store& store) {
     return reply_directory(upload, made);
 }
 
+int seal_scope(UploadRequest& upload, Store& store) {
+    request_rec* r = upload.r;
+    if (upload.relative != upload.claims.scope) {
+        refuse(HTTP_FORBIDDEN, "out_of_scope",
+               "?seal takes the token's scope '" + upload.claims.scope + "', not '" + upload.relative + "'");
+    }
+    ap_discard_request_body(r);
+    mark_body_read(r);
+    const SealResult sealed = seal(store, upload.relative, apr_time_sec(r->request_time));
+    audit(upload, "sealed with", sealed.path, sealed.size, sealed.sha256);
+    std::string reply;
+    append_stored_file_json(reply, sealed.path, sealed.size, sealed.sha256, url_for(upload, sealed.path));
+    reply.insert(reply.size() - 1, ",\"sealed\":true");
+    reply += "\n";
+    return send_json(r, HTTP_OK, reply);
+}
+
 int reply_archive(UploadRequest& upload, const std::string& directory, const std::vector<StoredMember>& members) {
     bool any_new = false;
     std::string reply = "{\"path\":";
@@ -231,15 +248,6 @@ LedgerUsage check_archive_request(UploadRequest& upload) {
     }
     declared_length(upload);
     return check_ledger_early(upload, 0);
-}
-
-void check_seal_request(UploadRequest& upload) {
-    if (upload.relative != upload.claims.scope) {
-        refuse(HTTP_FORBIDDEN, "out_of_scope",
-               "?seal takes the token's scope '" + upload.claims.scope + "', not '" + upload.relative + "'");
-    }
-    ap_discard_request_body(upload.r);
-    mark_body_read(upload.r);
 }
 
 }  // namespace artifacts::httpd

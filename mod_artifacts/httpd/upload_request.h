@@ -106,9 +106,6 @@ private:
     std::uint64_t files_ = 0;
 };
 
-// A POST ?seal names the token's scope itself (403); its body is read and dropped.
-void check_seal_request(UploadRequest& upload);
-
 // Content-Encoding of a PUT: true for gzip, false for none; 415 for anything else.
 bool gzip_body(request_rec* r);
 
@@ -116,10 +113,12 @@ bool gzip_body(request_rec* r);
 // upload pipeline (core/upload/put_pipeline.h), the audit line and the answer.
 int put_file(UploadRequest& upload, Store& store);
 int make_directory(UploadRequest& upload, Store& store);
+// POST scope/?seal: the token's scope itself (403 otherwise), its body read and dropped;
+// the manifest is written and the token sealed (core/upload/put_pipeline.h).
+int seal_scope(UploadRequest& upload, Store& store);
 
-// Uploads to Swift with the catalogue (swift_upload.cc): the store of PUTs, and ?seal.
+// Uploads to Swift with the catalogue (swift_upload.cc).
 std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage);
-int seal_in_swift(UploadRequest& upload, const StorageConfig& storage);
 // POST ?extract into Swift, staging the archive below ArtifactsStateDir (swift_extract.cc).
 int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir);
 

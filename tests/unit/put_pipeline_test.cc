@@ -104,6 +104,9 @@ public:
         entry->commit();
         return true;
     }
+    std::unique_ptr<SealTransaction> begin_seal(const std::string& scope) override {
+        return std::make_unique<Seal>(*this, scope);
+    }
 
     struct Object {
         std::string bytes;
@@ -153,6 +156,49 @@ private:
         PutTarget target_;
         std::optional<StoredFile> existing_;
         std::string staged_;
+    };
+
+    class Seal final : public SealTransaction {
+    public:
+        Seal(MemoryStore& store, const std::string& scope)
+            : store_(store),
+              scope_(scope),
+              path_(scope + std::string(kManifestName)),
+              entry_(store.ledger_.open(store.claims_.jti)) {
+            if (auto refusal = check_quota(store_.claims_, entry_->usage(), 0, 0)) {
+                throw Refused{*refusal};
+            }
+            if (store_.directories.count(path_ + "/") != 0) {
+                refuse(409, "exists", "a directory has the manifest's name");
+            }
+        }
+        void describe(ManifestWriter& manifest) override {
+            std::vector<ManifestFile> files;
+            for (const auto& [path, object] : store_.files) {
+                if (path.rfind(scope_, 0) == 0 && path != path_) {
+                    files.push_back({path.substr(scope_.size()), object.file.size, 0});
+                }
+            }
+            for (const std::string& path : store_.directories) {
+                if (path.rfind(scope_, 0) == 0) {
+                    files.push_back({path.substr(scope_.size()), 0, 0});
+                }
+            }
+            write_manifest_from_files(std::move(files), manifest);
+        }
+        Sink& manifest() override { return text_; }
+        void commit(std::uint64_t size, const std::string& sha256, std::int64_t now) override {
+            store_.files[path_] = Object{text_.str(), StoredFile{size, sha256, false}};
+            entry_->seal(now);
+            entry_->commit();
+        }
+
+    private:
+        MemoryStore& store_;
+        std::string scope_;
+        std::string path_;
+        std::unique_ptr<LedgerEntry> entry_;
+        StringSink text_;
     };
 
     Ledger& ledger_;
@@ -268,6 +314,8 @@ class PutPipelineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(a_retry_on_a_sealed_token_is_refused);
     CPPUNIT_TEST(the_file_quota_counts_new_names_only);
     CPPUNIT_TEST(a_directory_counts_as_one_file);
+    CPPUNIT_TEST(a_seal_writes_the_manifest_and_closes_the_token);
+    CPPUNIT_TEST(a_seal_that_cannot_write_its_manifest_leaves_the_token_open);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -378,7 +426,7 @@ public:
     }
 
     void a_sealed_token_stores_nothing() {
-        seal();
+        seal_token_directly();
         assert_refused(410, "sealed", "42/abc/late.txt", "too late\n");
         CPPUNIT_ASSERT(world_->everything().empty());
         assert_refused(410, "sealed", [&] { world_->store().make_directory("42/abc/d/"); });
@@ -386,7 +434,7 @@ public:
 
     void a_retry_on_a_sealed_token_is_refused() {
         put("42/abc/x.txt", "hello\n");
-        seal();
+        seal_token_directly();
         assert_refused(410, "sealed", "42/abc/x.txt", "hello\n");
     }
 
@@ -406,6 +454,37 @@ public:
         CPPUNIT_ASSERT(!world_->store().make_directory("42/abc/empty/"));
         assert_usage(0, 1);
         assert_refused(413, "quota_exceeded", [&] { world_->store().make_directory("42/abc/other/"); });
+    }
+
+    void a_seal_writes_the_manifest_and_closes_the_token() {
+        put("42/abc/job-output.txt", "log\n");
+        put("42/abc/logs/a.txt", "aaaa");
+        world_->store().make_directory("42/abc/empty/");
+        put("42/other.txt", "outside the scope");
+        const SealResult sealed = artifacts::seal(world_->store(), "42/abc/", 1234);
+        CPPUNIT_ASSERT_EQUAL(std::string("42/abc/zuul-manifest.json"), sealed.path);
+        const std::optional<std::string> manifest = world_->held(sealed.path);
+        CPPUNIT_ASSERT(manifest);
+        CPPUNIT_ASSERT_EQUAL(manifest->size(), static_cast<std::size_t>(sealed.size));
+        CPPUNIT_ASSERT_EQUAL(sha256_of(*manifest), sealed.sha256);
+        for (const char* name : {"\"job-output.txt\"", "\"logs\"", "\"a.txt\"", "\"empty\""}) {
+            CPPUNIT_ASSERT_MESSAGE(name, manifest->find(name) != std::string::npos);
+        }
+        CPPUNIT_ASSERT(manifest->find("other.txt") == std::string::npos);
+        CPPUNIT_ASSERT(manifest->find("zuul-manifest") == std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{1234}, world_->ledger().peek(world_->claims.jti).sealed_at);
+        assert_refused(410, "sealed", "42/abc/late.txt", "late");
+        assert_refused(410, "sealed", [&] { artifacts::seal(world_->store(), "42/abc/", 1235); });
+        CPPUNIT_ASSERT(world_->held(sealed.path) == manifest);
+    }
+
+    void a_seal_that_cannot_write_its_manifest_leaves_the_token_open() {
+        world_->store().make_directory("42/abc/zuul-manifest.json/");
+        const auto before = world_->everything();
+        assert_refused(409, "exists", [&] { artifacts::seal(world_->store(), "42/abc/", 1234); });
+        CPPUNIT_ASSERT(before == world_->everything());
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, world_->ledger().peek(world_->claims.jti).sealed_at);
+        CPPUNIT_ASSERT(put("42/abc/still-open.txt", "yes").created);
     }
 
 private:
@@ -445,7 +524,7 @@ private:
         CPPUNIT_ASSERT_EQUAL(bytes, usage.bytes);
         CPPUNIT_ASSERT_EQUAL(files, usage.files);
     }
-    void seal() {
+    void seal_token_directly() {
         auto entry = world_->ledger().open(world_->claims.jti);
         entry->seal(1234);
         entry->commit();

@@ -17,6 +17,9 @@
 #include <string>
 #include <string_view>
 
+#include "../http/sink.h"
+#include "../manifest/manifest.h"
+
 namespace artifacts {
 
 // A stream of bytes pulled piece by piece; an empty piece is its end. A piece stays valid
@@ -63,6 +66,22 @@ public:
     virtual PutOutcome commit(std::uint64_t size, const std::string& sha256) = 0;
 };
 
+// A ?seal in a store: from holding the token's ledger entry to the seal. The manifest of
+// what the scope holds is written into the scope and the token closed as one step, so every
+// upload that succeeded is in the manifest and none succeeds after it. Destroying it before
+// commit() returns leaves the token open and the earlier manifest (if any) in place.
+class SealTransaction {
+public:
+    virtual ~SealTransaction() = default;
+    // Writes the manifest of what the scope holds now (this manifest's own name excluded)
+    // into `manifest`, finish() included.
+    virtual void describe(ManifestWriter& manifest) = 0;
+    // Where the manifest's bytes go: an object nobody sees before commit().
+    virtual Sink& manifest() = 0;
+    // Publishes the manifest in place of an earlier one and seals the token at `now`.
+    virtual void commit(std::uint64_t size, const std::string& sha256, std::int64_t now) = 0;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -72,6 +91,10 @@ public:
     // Makes directory `path` ("a/b/"), counted as one new file of the token. Returns false
     // when it was there already. Throws Refused (409 not_a_directory, 410, 413).
     virtual bool make_directory(const std::string& path) = 0;
+    // Holds the token's ledger entry until the seal is committed or abandoned (410 when the
+    // token is sealed already) and claims `scope` + kManifestName (409 when a directory has
+    // that name).
+    virtual std::unique_ptr<SealTransaction> begin_seal(const std::string& scope) = 0;
 };
 
 }  // namespace artifacts

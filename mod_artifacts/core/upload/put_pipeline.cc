@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "../codec/digest.h"
 #include "../policy/refusal.h"
 #include "../policy/upload_policy.h"
 #include "body_checks.h"
@@ -17,6 +18,24 @@ LedgerUsage look_at_ledger(const PutRequest& request, std::uint64_t bytes) {
     }
     return usage;
 }
+
+// Passes the manifest on to the store, counting and hashing it.
+class MeasuredSink final : public Sink {
+public:
+    explicit MeasuredSink(Sink& out) : out_(out) {}
+    void write(std::string_view bytes) override {
+        size_ += bytes.size();
+        sha_.update(bytes);
+        out_.write(bytes);
+    }
+    std::uint64_t size() const { return size_; }
+    std::string sha256() { return sha_.hex_digest(); }
+
+private:
+    Sink& out_;
+    std::uint64_t size_ = 0;
+    Sha256 sha_;
+};
 
 BodyLimits limits_for(const PutRequest& request) {
     return BodyLimits{request.max_file_size, request.gzip, request.sha256, request.claims, std::nullopt};
@@ -53,6 +72,16 @@ PutResult put_file(Store& store, const PutRequest& request, ByteSource& body) {
     }
     const PutOutcome outcome = put->commit(checked.size(), checked.sha256());
     return PutResult{checked.size(), checked.sha256(), outcome != PutOutcome::Identical};
+}
+
+SealResult seal(Store& store, const std::string& scope, std::int64_t now) {
+    const std::unique_ptr<SealTransaction> seal = store.begin_seal(scope);
+    MeasuredSink measured(seal->manifest());
+    ManifestWriter manifest(measured);
+    seal->describe(manifest);
+    SealResult result{scope + std::string(kManifestName), measured.size(), measured.sha256()};
+    seal->commit(result.size, result.sha256, now);
+    return result;
 }
 
 }  // namespace artifacts

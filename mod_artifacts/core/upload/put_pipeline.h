@@ -1,6 +1,7 @@
-// A PUT of one file, written once for every store: the body checks, the early look at
-// the token's ledger, the idempotent retry of a stored file, and the store's commit. What
-// remains for the caller is the request (its body as a ByteSource) and the answer.
+// The upload operations written once for every store. A PUT of one file: the body checks,
+// the early look at the token's ledger, the idempotent retry of a stored file, and the
+// store's commit. A seal: the manifest, measured and hashed on its way into the store, and
+// the store's commit. What remains for the caller is the request and the answer.
 #pragma once
 
 #include <cstdint>
@@ -36,5 +37,16 @@ constexpr std::uint64_t kSmallBody = 64 * 1024;
 // Stores `body` at `request.path` in `store`. Throws Refused, LedgerUnavailable and the
 // store's own errors; whatever it throws, nothing of this PUT stays in the store.
 PutResult put_file(Store& store, const PutRequest& request, ByteSource& body);
+
+struct SealResult {
+    std::string path;  // scope + kManifestName
+    std::uint64_t size = 0;
+    std::string sha256;
+};
+
+// Seals the token whose scope is `scope`, writing the scope's manifest first. Throws
+// Refused (410 sealed already, 409 the manifest's name is a directory), LedgerUnavailable
+// and the store's errors; whatever it throws, the token stays open.
+SealResult seal(Store& store, const std::string& scope, std::int64_t now);
 
 }  // namespace artifacts
