@@ -10,6 +10,7 @@
 #include "../core/policy/refusal.h"
 #include "../core/policy/upload_policy.h"
 #include "fs_manifest.h"
+#include "tar_stager.h"
 
 namespace artifacts {
 
@@ -78,9 +79,9 @@ class DiskPut final : public PutTransaction {
 public:
     DiskPut(const FsStore& files, Ledger& ledger, const TokenClaims& claims, const PutTarget& target)
         : files_(files), ledger_(ledger), claims_(claims), created_(files) {
-        const std::size_t slash = target.path.rfind('/');
-        directory_ = slash == std::string::npos ? std::string() : target.path.substr(0, slash + 1);
-        const std::string name = target.path.substr(directory_.size());
+        SplitPath split = split_path(target.path);
+        directory_ = std::move(split.directory);
+        const std::string name = std::move(split.name);
         stored_name_ = target.gzip ? name + ".gz" : name;
         other_name_ = target.gzip ? name : name + ".gz";
         if (stored_name_.size() > kMaxNameBytes) {
@@ -217,6 +218,54 @@ private:
     std::optional<WriterSink> sink_;  // destroyed before the writer it writes to
 };
 
+// Members are staged as temporary files in their target directories and published by
+// rename together (publish_all: one sync, then the renames, under the ledger lock).
+class DiskArchive final : public ArchiveTransaction {
+public:
+    DiskArchive(const FsStore& files, Ledger& ledger, const TokenClaims& claims, const std::string& directory)
+        : files_(files), ledger_(ledger), claims_(claims), directory_(directory), created_(files) {}
+    ~DiskArchive() override {
+        for (StagedFile& file : staged_) {
+            discard(files_, file);
+        }
+    }
+    bool holds(const std::string& path) override {
+        const SplitPath member = split_path(path);
+        const UniqueFd parent = files_.open_existing_directory(member.directory);
+        return parent && has_entry(parent.get(), member.name);
+    }
+    void stage(ByteSource& archive, const MemberCheck& check, std::uint64_t max_file_size) override {
+        StagedArchive staged = stage_archive(
+            files_, directory_, [&archive] { return archive.next(); }, check, max_file_size, kMaxArchiveMembers);
+        created_.paths = std::move(staged.created_directories);
+        if (staged.refusal) {
+            throw Refused{*staged.refusal};
+        }
+        staged_ = std::move(staged.files);
+    }
+    std::vector<StoredMember> commit() override {
+        const Published published = publish_all(files_, ledger_, claims_, staged_, true);
+        created_.keep();
+        std::vector<StoredMember> stored;
+        stored.reserve(staged_.size());
+        for (std::size_t i = 0; i < staged_.size(); ++i) {
+            const StagedFile& file = staged_[i];
+            stored.push_back(
+                {file.directory + file.name, file.size, file.sha256, published.before[i] == Existing::Identical});
+        }
+        staged_.clear();  // published: nothing of them to discard
+        return stored;
+    }
+
+private:
+    const FsStore& files_;
+    Ledger& ledger_;
+    const TokenClaims& claims_;
+    std::string directory_;
+    CreatedDirectories created_;
+    std::vector<StagedFile> staged_;  // destroyed (discarded) before the directories made for them
+};
+
 }  // namespace
 
 std::unique_ptr<PutTransaction> DiskStore::begin_put(const PutTarget& target) {
@@ -243,6 +292,10 @@ bool DiskStore::make_directory(const std::string& path) {
 
 std::unique_ptr<SealTransaction> DiskStore::begin_seal(const std::string& scope) {
     return std::make_unique<DiskSeal>(files_, ledger_, claims_, scope);
+}
+
+std::unique_ptr<ArchiveTransaction> DiskStore::begin_archive(const std::string& directory) {
+    return std::make_unique<DiskArchive>(files_, ledger_, claims_, directory);
 }
 
 }  // namespace artifacts

@@ -57,6 +57,7 @@ public:
     // The manifest is a temporary file beside the old one, published by rename before the
     // token's record says sealed.
     std::unique_ptr<SealTransaction> begin_seal(const std::string& scope) override;
+    std::unique_ptr<ArchiveTransaction> begin_archive(const std::string& directory) override;
 
 private:
     const FsStore& files_;

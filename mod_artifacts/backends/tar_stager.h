@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/policy/refusal.h"
+#include "../core/store/store.h"
 #include "fs_store.h"
 
 namespace artifacts {
@@ -18,10 +19,6 @@ namespace artifacts {
 // Hands out the next piece of the archive's bytes; empty at the end. Throws to abort
 // (a client that went away).
 using ArchiveSource = std::function<std::string_view()>;
-
-// Decides about one member before its bytes are written: its path relative to the root
-// and its declared size. A refusal rejects the whole archive.
-using MemberCheck = std::function<std::optional<Refusal>(std::string_view relative_path, std::uint64_t size)>;
 
 struct StagedArchive {
     std::vector<StagedFile> files;

@@ -81,51 +81,70 @@ void send_member(SwiftClient& swift, const FsStore& staging, const Member& membe
         static_cast<std::int64_t>(member.file->size));
 }
 
-}  // namespace
+// Staged in ArtifactsStateDir/staging, sent to Swift only once the whole archive checked out.
+class SwiftArchive final : public ArchiveTransaction {
+public:
+    SwiftArchive(UploadRequest& upload, const StorageConfig& storage, const char* state_dir,
+                 const std::string& directory)
+        : upload_(upload),
+          storage_(storage),
+          catalogue_(*storage.catalogue),
+          now_(apr_time_sec(upload.r->request_time)),
+          directory_(directory),
+          journal_(std::string(state_dir) + "/" + kPendingDirectory),
+          staging_store_(staging_root(state_dir), &journal_, false),
+          staged_(staging_store_) {}
 
-int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir) {
-    request_rec* r = upload.r;
-    const std::string& directory = upload.relative;
-    const LedgerUsage usage = check_archive_request(upload);
-    Catalogue& catalogue = *storage.catalogue;
-    SwiftClient& swift = *storage.swift;
-    const std::int64_t now = apr_time_sec(r->request_time);
-    const std::string staging_root = std::string(state_dir) + "/" + kStagingDirectory;
-    if (mkdir(staging_root.c_str(), 0700) != 0 && errno != EEXIST) {
-        throw StoreError(StoreError::Kind::Io, errno, "cannot create " + staging_root);
+    bool holds(const std::string& path) override {
+        return catalogue_call([&] { return catalogue_.find(path, now_); }).has_value();
     }
-    const PendingJournal journal(std::string(state_dir) + "/" + kPendingDirectory);
-    const FsStore staging_store(staging_root, &journal, false);
-    ArchiveQuota room(upload.claims, usage);
-    const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
-        if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
-            return refusal;
+
+    void stage(ByteSource& archive, const MemberCheck& check, std::uint64_t max_file_size) override {
+        StagedArchive staged = stage_archive(
+            staging_store_, directory_, [&archive] { return archive.next(); }, check, max_file_size,
+            kMaxArchiveMembers);
+        staged_.files = std::move(staged.files);
+        staged_.directories = std::move(staged.created_directories);
+        if (staged.refusal) {
+            throw Refused{*staged.refusal};
         }
-        return room.add(size, [&] { return catalogue_call([&] { return catalogue.find(path, now); }).has_value(); });
-    };
-    BodyReader body(r);
-    StagedArchive archive = stage_archive(
-        staging_store, directory, [&body] { return body.next(); }, check, max_file_size(upload), kMaxArchiveMembers);
-    Staging staged(staging_store);
-    staged.files = std::move(archive.files);
-    staged.directories = std::move(archive.created_directories);
-    if (archive.refusal) {
-        throw Refused{*archive.refusal};
     }
-    body.drain();
-    mark_body_read(r);
 
-    MySqlLedger ledger(catalogue.pool());
-    UploadClaims claims(catalogue, upload, ledger);
+    std::vector<StoredMember> commit() override;
+
+private:
+    static std::string staging_root(const char* state_dir) {
+        std::string root = std::string(state_dir) + "/" + kStagingDirectory;
+        if (mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) {
+            throw StoreError(StoreError::Kind::Io, errno, "cannot create " + root);
+        }
+        return root;
+    }
+
+    UploadRequest& upload_;
+    const StorageConfig& storage_;
+    Catalogue& catalogue_;
+    std::int64_t now_;
+    std::string directory_;
+    PendingJournal journal_;
+    FsStore staging_store_;
+    Staging staged_;
+};
+
+std::vector<StoredMember> SwiftArchive::commit() {
+    request_rec* r = upload_.r;
+    SwiftClient& swift = *storage_.swift;
+    MySqlLedger ledger(catalogue_.pool());
+    UploadClaims claims(catalogue_, upload_, ledger);
     std::vector<Member> members;
     std::uint64_t bytes = 0;
     std::uint64_t new_files = 0;
-    for (StagedFile& file : staged.files) {
+    for (StagedFile& file : staged_.files) {
         Member member{&file, file.directory + file.name, std::nullopt, false};
         // Claimed before the lookup, so what it finds holds until the commit.
         claims.claim(member.path);
         claims.keep_alive();
-        const std::optional<ArtifactRecord> existing = existing_file(catalogue, member.path, now);
+        const std::optional<ArtifactRecord> existing = existing_file(catalogue_, member.path, now_);
         if (existing) {
             // Only bytes that can be read are confirmed: a row whose object is gone is replaced.
             member.identical = existing->sha256 == file.sha256 && existing->content_encoding.empty() &&
@@ -133,7 +152,7 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
             if (!member.identical) {
                 member.replaced = existing;
             }
-            if (member.replaced && existing->sha256 != file.sha256 && !upload.claims.overwrite) {
+            if (member.replaced && existing->sha256 != file.sha256 && !upload_.claims.overwrite) {
                 refuse_other_content(member.path);
             }
         }
@@ -148,27 +167,27 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
         if (member.identical) {
             continue;
         }
-        const ObjectPlace place = place_for(storage, member.path, member.replaced ? &*member.replaced : nullptr);
+        const ObjectPlace place = place_for(storage_, member.path, member.replaced ? &*member.replaced : nullptr);
         if (claims.took_over()) {
             remove_leftover(swift, r, place.container, place.object);
         }
         const ContentType type = content_type_for(member.file->name);
         const std::string_view content_type = type.encoding.empty() ? type.media_type : "application/gzip";
         std::string etag;
-        send_member(swift, staging_store, member, place, object_headers(storage, content_type, false), claims, etag);
+        send_member(swift, staging_store_, member, place, object_headers(storage_, content_type, false), claims, etag);
         unpublished.emplace_back(swift, r, claims).stored(place.container, place.object);
-        records.push_back(record_for(upload, storage, member.path, place.container, member.file->size,
+        records.push_back(record_for(upload_, storage_, member.path, place.container, member.file->size,
                                      member.file->sha256, etag, content_type, false));
     }
     publish(
-        ledger, claims, upload.claims.jti,
+        ledger, claims, upload_.claims.jti,
         [&](MySqlLedgerEntry& entry) {
-            if (auto refusal = check_quota(upload.claims, entry.usage(), 0, 0)) {
+            if (auto refusal = check_quota(upload_.claims, entry.usage(), 0, 0)) {
                 throw Refused{*refusal};  // sealed while the archive arrived
             }
             claims.settle(entry, bytes, new_files);
             for (const ArtifactRecord& record : records) {
-                catalogue.record(entry.connection(), record);
+                catalogue_.record(entry.connection(), record);
             }
         },
         [&](MySqlConnection& connection) { return records.empty() || row_is(connection, records.front()); });
@@ -180,13 +199,19 @@ int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const 
             delete_replaced(swift, r, *member.replaced);
         }
     }
-
     std::vector<StoredMember> stored;
     stored.reserve(members.size());
     for (const Member& member : members) {
         stored.push_back({member.path, member.file->size, member.file->sha256, member.identical});
     }
-    return reply_archive(upload, directory, stored);
+    return stored;
+}
+
+}  // namespace
+
+std::unique_ptr<ArchiveTransaction> swift_archive(UploadRequest& upload, const StorageConfig& storage,
+                                                  const char* state_dir, const std::string& directory) {
+    return std::make_unique<SwiftArchive>(upload, storage, state_dir, directory);
 }
 
 }  // namespace artifacts::httpd

@@ -200,4 +200,9 @@ ArtifactRecord record_for(const UploadRequest& upload, const StorageConfig& stor
                           std::string container, std::uint64_t size, std::string sha256, std::string etag,
                           std::string_view content_type, bool gzip);
 
+// ?extract into Swift (swift_extract.cc): the members staged below `state_dir`, sent and
+// recorded at the commit.
+std::unique_ptr<ArchiveTransaction> swift_archive(UploadRequest& upload, const StorageConfig& storage,
+                                                  const char* state_dir, const std::string& directory);
+
 }  // namespace artifacts::httpd

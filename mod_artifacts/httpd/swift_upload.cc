@@ -240,7 +240,8 @@ private:
 
 class SwiftStore final : public Store {
 public:
-    SwiftStore(UploadRequest& upload, const StorageConfig& storage) : upload_(upload), storage_(storage) {}
+    SwiftStore(UploadRequest& upload, const StorageConfig& storage, const char* state_dir)
+        : upload_(upload), storage_(storage), state_dir_(state_dir) {}
 
     std::unique_ptr<PutTransaction> begin_put(const PutTarget& target) override {
         return std::make_unique<SwiftPut>(upload_, storage_, target);
@@ -252,9 +253,14 @@ public:
         return std::make_unique<SwiftSeal>(upload_, storage_, scope);
     }
 
+    std::unique_ptr<ArchiveTransaction> begin_archive(const std::string& directory) override {
+        return swift_archive(upload_, storage_, state_dir_, directory);
+    }
+
 private:
     UploadRequest& upload_;
     const StorageConfig& storage_;
+    const char* state_dir_;
 };
 
 bool SwiftStore::make_directory(const std::string& directory) {
@@ -296,8 +302,8 @@ bool SwiftStore::make_directory(const std::string& directory) {
 
 }  // namespace
 
-std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage) {
-    return std::make_unique<SwiftStore>(upload, storage);
+std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage, const char* state_dir) {
+    return std::make_unique<SwiftStore>(upload, storage, state_dir);
 }
 
 }  // namespace artifacts::httpd

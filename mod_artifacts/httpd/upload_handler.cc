@@ -17,12 +17,8 @@
 
 #include "../backends/disk_store.h"
 #include "../backends/fs_ledger.h"
-#include "../backends/fs_manifest.h"
 #include "../backends/fs_store.h"
 #include "../backends/pending_journal.h"
-#include "../backends/tar_stager.h"
-#include "../core/codec/escape.h"
-#include "../core/codec/gunzip.h"
 #include "../core/http/negotiation.h"
 #include "../core/policy/upload_policy.h"
 #include "../backends/catalogue.h"
@@ -38,55 +34,6 @@ APLOG_USE_MODULE(artifacts);
 namespace artifacts::httpd {
 
 namespace {
-
-// An upload to the filesystem store.
-struct Upload : UploadRequest {
-    FsStore store;
-};
-
-int extract_archive(Upload& upload) {
-    request_rec* r = upload.r;
-    const std::string& directory = upload.relative;
-    const LedgerUsage usage = check_archive_request(upload);
-    ArchiveQuota quota(upload.claims, usage);
-    const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
-        if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
-            return refusal;
-        }
-        return quota.add(size, [&] {
-            const SplitPath member = split_path(path);
-            const UniqueFd parent = upload.store.open_existing_directory(member.directory);
-            return parent && has_entry(parent.get(), member.name);
-        });
-    };
-    BodyReader body(r);
-    StagedArchive archive = stage_archive(
-        upload.store, directory, [&body] { return body.next(); }, check, max_file_size(upload), kMaxArchiveMembers);
-    CreatedDirectories created(upload.store);
-    created.paths = std::move(archive.created_directories);
-    if (archive.refusal) {
-        throw Refused{*archive.refusal};
-    }
-    body.drain();
-    Published published;
-    try {
-        published = publish_all(upload.store, upload.ledger, upload.claims, archive.files, true);
-    } catch (...) {
-        for (StagedFile& file : archive.files) {
-            discard(upload.store, file);
-        }
-        throw;
-    }
-    created.keep();
-    std::vector<StoredMember> stored;
-    stored.reserve(archive.files.size());
-    for (std::size_t i = 0; i < archive.files.size(); ++i) {
-        const StagedFile& file = archive.files[i];
-        stored.push_back(
-            {file.directory + file.name, file.size, file.sha256, published.before[i] == Existing::Identical});
-    }
-    return reply_archive(upload, directory, stored);
-}
 
 int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server) {
     if (conf->keys == nullptr || conf->kinds == nullptr || server->state_dir == nullptr) {
@@ -107,13 +54,13 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
         storage.catalogue != nullptr
             ? static_cast<Ledger&>(shared_ledger.emplace(storage.catalogue->pool()))
             : static_cast<Ledger&>(fs_ledger.emplace(std::string(server->state_dir) + "/" + kLedgerDirectory));
+    UploadRequest upload{r, conf, std::move(claims), state->relative_path, ledger};
     const PendingJournal journal(std::string(server->state_dir) + "/" + kPendingDirectory);
-    Upload upload{{r, conf, std::move(claims), state->relative_path, ledger},
-                  FsStore(artifact_root(r, conf), &journal, conf->sync != 0)};
-    const bool swift = storage.store == StoreKind::Swift;
-    // The one place a store is chosen for a PUT: a new store is a class and a case here.
-    const std::unique_ptr<Store> store =
-        swift ? swift_store(upload, storage) : std::make_unique<DiskStore>(upload.store, ledger, upload.claims);
+    const FsStore files(artifact_root(r, conf), &journal, conf->sync != 0);
+    // The one place a store is chosen for an upload: a new store is a class and a case here.
+    const std::unique_ptr<Store> store = storage.store == StoreKind::Swift
+                                             ? swift_store(upload, storage, server->state_dir)
+                                             : std::make_unique<DiskStore>(files, ledger, upload.claims);
     if (is_directory_put(upload)) {
         return make_directory(upload, *store);
     }
@@ -122,7 +69,7 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
     }
     const std::string_view query = r->args != nullptr ? r->args : "";
     if (query_parameter(query, "extract")) {
-        return swift ? extract_to_swift(upload, storage, server->state_dir) : extract_archive(upload);
+        return extract_archive(upload, *store);
     }
     if (query_parameter(query, "seal")) {
         return seal_scope(upload, *store);

@@ -103,14 +103,6 @@ LedgerUsage check_ledger_early(UploadRequest& upload, std::uint64_t bytes) {
     return usage;
 }
 
-SplitPath split_path(std::string_view relative) {
-    const std::size_t slash = relative.rfind('/');
-    if (slash == std::string_view::npos) {
-        return {"", std::string(relative)};
-    }
-    return {std::string(relative.substr(0, slash + 1)), std::string(relative.substr(slash + 1))};
-}
-
 bool gzip_body(request_rec* r) {
     const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
     const bool gzip = encoding != nullptr && (strcasecmp(encoding, "gzip") == 0 || strcasecmp(encoding, "x-gzip") == 0);
@@ -185,6 +177,23 @@ int make_directory(UploadRequest& upload, Store& store) {
         audit(upload, "made directory", directory, 0, "-");
     }
     return reply_directory(upload, made);
+}
+
+int extract_archive(UploadRequest& upload, Store& store) {
+    const std::string& directory = upload.relative;
+    const LedgerUsage usage = check_archive_request(upload);
+    const std::unique_ptr<ArchiveTransaction> archive = store.begin_archive(directory);
+    ArchiveQuota quota(upload.claims, usage);
+    const MemberCheck check = [&](std::string_view path, std::uint64_t size) -> std::optional<Refusal> {
+        if (auto refusal = check_file_target(upload.claims, *upload.conf->kinds, path)) {
+            return refusal;
+        }
+        return quota.add(size, [&] { return archive->holds(std::string(path)); });
+    };
+    BodyReader body(upload.r);
+    archive->stage(body, check, max_file_size(upload));
+    body.drain();
+    return reply_archive(upload, directory, archive->commit());
 }
 
 int seal_scope(UploadRequest& upload, Store& store) {

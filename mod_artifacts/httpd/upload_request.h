@@ -46,13 +46,6 @@ std::optional<std::uint64_t> declared_length(const UploadRequest& upload);
 // usage seen, for the checks while the body arrives.
 LedgerUsage check_ledger_early(UploadRequest& upload, std::uint64_t bytes);
 
-struct SplitPath {
-    std::string directory;  // "" or ending with "/"
-    std::string name;
-};
-
-SplitPath split_path(std::string_view relative);
-
 // The target of a PUT: a file name (400), in the token's scope and kinds (403).
 SplitPath check_put_target(const UploadRequest& upload);
 
@@ -61,13 +54,6 @@ SplitPath check_put_target(const UploadRequest& upload);
 // empty body is read). Returns the directory's path, with its '/'.
 bool is_directory_put(const UploadRequest& upload);
 std::string check_directory_put(UploadRequest& upload);
-// One member of an archive, stored (`identical`: it was there already, byte for byte).
-struct StoredMember {
-    std::string path;
-    std::uint64_t size = 0;
-    std::string sha256;
-    bool identical = false;
-};
 // The answer to ?extract, whichever store took it: each member audited (ARTF0201) and
 // listed, {"path":"dir/","files":[{"path","size","sha256","url"},...]}; 201 when anything
 // is new (or the archive was empty), 200 when every member was there already.
@@ -113,13 +99,14 @@ bool gzip_body(request_rec* r);
 // upload pipeline (core/upload/put_pipeline.h), the audit line and the answer.
 int put_file(UploadRequest& upload, Store& store);
 int make_directory(UploadRequest& upload, Store& store);
+// POST dir/?extract: a tar or tar.gz body unpacked below dir/, every member or none.
+int extract_archive(UploadRequest& upload, Store& store);
 // POST scope/?seal: the token's scope itself (403 otherwise), its body read and dropped;
 // the manifest is written and the token sealed (core/upload/put_pipeline.h).
 int seal_scope(UploadRequest& upload, Store& store);
 
-// Uploads to Swift with the catalogue (swift_upload.cc).
-std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage);
-// POST ?extract into Swift, staging the archive below ArtifactsStateDir (swift_extract.cc).
-int extract_to_swift(UploadRequest& upload, const StorageConfig& storage, const char* state_dir);
+// Uploads to Swift with the catalogue (swift_upload.cc). `state_dir` holds the staging
+// area of archives, which are checked whole before any member is sent.
+std::unique_ptr<Store> swift_store(UploadRequest& upload, const StorageConfig& storage, const char* state_dir);
 
 }  // namespace artifacts::httpd

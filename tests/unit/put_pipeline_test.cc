@@ -18,11 +18,13 @@
 #include "../../mod_artifacts/backends/disk_store.h"
 #include "../../mod_artifacts/backends/fs_ledger.h"
 #include "../../mod_artifacts/backends/fs_store.h"
+#include "../../mod_artifacts/backends/tar_stager.h"
 #include "../../mod_artifacts/core/codec/digest.h"
 #include "../../mod_artifacts/core/policy/refusal.h"
 #include "../../mod_artifacts/core/policy/upload_policy.h"
 #include "../../mod_artifacts/core/upload/put_pipeline.h"
 #include "gzip_helpers.h"
+#include "tar_helpers.h"
 
 using namespace artifacts;
 
@@ -106,6 +108,9 @@ public:
     }
     std::unique_ptr<SealTransaction> begin_seal(const std::string& scope) override {
         return std::make_unique<Seal>(*this, scope);
+    }
+    std::unique_ptr<ArchiveTransaction> begin_archive(const std::string& directory) override {
+        return std::make_unique<Archive>(*this, directory);
     }
 
     struct Object {
@@ -199,6 +204,65 @@ private:
         std::string path_;
         std::unique_ptr<LedgerEntry> entry_;
         StringSink text_;
+    };
+
+    // Reading a tar takes libarchive: the members are staged with the filesystem's stager in
+    // a directory of their own, and taken into memory at the commit.
+    class Archive final : public ArchiveTransaction {
+    public:
+        Archive(MemoryStore& store, std::string directory)
+            : store_(store), directory_(std::move(directory)), root_(make_root()), staging_(root_) {}
+        ~Archive() override { std::system(("rm -rf '" + root_ + "'").c_str()); }
+        bool holds(const std::string& path) override { return store_.files.count(path) != 0; }
+        void stage(ByteSource& archive, const MemberCheck& check, std::uint64_t max_file_size) override {
+            StagedArchive staged = stage_archive(
+                staging_, directory_, [&archive] { return archive.next(); }, check, max_file_size, 100);
+            if (staged.refusal) {
+                throw Refused{*staged.refusal};
+            }
+            staged_ = std::move(staged.files);
+        }
+        std::vector<StoredMember> commit() override {
+            const auto entry = store_.ledger_.open(store_.claims_.jti);
+            std::vector<StoredMember> stored;
+            std::uint64_t bytes = 0;
+            std::uint64_t new_files = 0;
+            for (const StagedFile& file : staged_) {
+                const std::string path = file.directory + file.name;
+                const auto found = store_.files.find(path);
+                const bool identical = found != store_.files.end() && found->second.file.sha256 == file.sha256;
+                if (found != store_.files.end() && !identical && !store_.claims_.overwrite) {
+                    refuse_other_content(path);
+                }
+                bytes += identical ? 0 : file.size;
+                new_files += found == store_.files.end() ? 1 : 0;
+                stored.push_back({path, file.size, file.sha256, identical});
+            }
+            if (auto refusal = check_quota(store_.claims_, entry->usage(), bytes, new_files)) {
+                throw Refused{*refusal};
+            }
+            for (const StagedFile& file : staged_) {
+                std::ifstream in(root_ + "/" + file.directory + file.temporary_name, std::ios::binary);
+                std::ostringstream bytes_of;
+                bytes_of << in.rdbuf();
+                store_.files[file.directory + file.name] =
+                    Object{bytes_of.str(), StoredFile{file.size, file.sha256, false}};
+            }
+            entry->charge(bytes, new_files);
+            entry->commit();
+            return stored;
+        }
+
+    private:
+        static std::string make_root() {
+            char pattern[] = "/tmp/memory_archive.XXXXXX";
+            return mkdtemp(pattern);
+        }
+        MemoryStore& store_;
+        std::string directory_;
+        std::string root_;
+        FsStore staging_;
+        std::vector<StagedFile> staged_;
     };
 
     Ledger& ledger_;
@@ -316,6 +380,9 @@ class PutPipelineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(a_directory_counts_as_one_file);
     CPPUNIT_TEST(a_seal_writes_the_manifest_and_closes_the_token);
     CPPUNIT_TEST(a_seal_that_cannot_write_its_manifest_leaves_the_token_open);
+    CPPUNIT_TEST(an_archive_is_stored_whole_and_charged_once);
+    CPPUNIT_TEST(an_archive_over_the_quota_stores_nothing);
+    CPPUNIT_TEST(an_archive_over_other_content_stores_nothing);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -487,7 +554,62 @@ public:
         CPPUNIT_ASSERT(put("42/abc/still-open.txt", "yes").created);
     }
 
+    void an_archive_is_stored_whole_and_charged_once() {
+        const std::string tar = testing::make_tar(
+            {{"job-output.txt", "log\n", AE_IFREG, ""}, {"logs/a.txt", std::string(70000, 'a'), AE_IFREG, ""}}, true);
+        const std::vector<StoredMember> stored = extract("42/abc/", tar);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, stored.size());
+        CPPUNIT_ASSERT(world_->held("42/abc/job-output.txt") == std::string("log\n"));
+        CPPUNIT_ASSERT(world_->held("42/abc/logs/a.txt") == std::string(70000, 'a'));
+        for (const StoredMember& member : stored) {
+            CPPUNIT_ASSERT(!member.identical);
+            CPPUNIT_ASSERT_EQUAL(sha256_of(*world_->held(member.path)), member.sha256);
+        }
+        assert_usage(70004, 2);
+        // The same archive again is a retry: every member identical, nothing charged.
+        const auto before = world_->everything();
+        for (const StoredMember& member : extract("42/abc/", tar)) {
+            CPPUNIT_ASSERT(member.identical);
+        }
+        CPPUNIT_ASSERT(before == world_->everything());
+        assert_usage(70004, 2);
+    }
+
+    void an_archive_over_the_quota_stores_nothing() {
+        world_->claims.max_files = 2;
+        put("42/abc/first.txt", "1");
+        const auto before = world_->everything();
+        const std::string tar =
+            testing::make_tar({{"d/a.txt", "a", AE_IFREG, ""}, {"d/b.txt", "b", AE_IFREG, ""}}, false);
+        assert_refused(413, "quota_exceeded", [&] { extract("42/abc/", tar); });
+        CPPUNIT_ASSERT(before == world_->everything());
+        assert_usage(1, 1);
+    }
+
+    void an_archive_over_other_content_stores_nothing() {
+        put("42/abc/b.txt", "original");
+        const auto before = world_->everything();
+        const std::string tar =
+            testing::make_tar({{"a.txt", "new", AE_IFREG, ""}, {"b.txt", "changed", AE_IFREG, ""}}, false);
+        assert_refused(409, "exists", [&] { extract("42/abc/", tar); });
+        CPPUNIT_ASSERT(before == world_->everything());
+        assert_usage(8, 1);
+    }
+
 private:
+    // What the extract handler does with a store (httpd/upload_request.cc), minus the kinds.
+    std::vector<StoredMember> extract(const std::string& directory, const std::string& tar) {
+        const std::unique_ptr<ArchiveTransaction> archive = world_->store().begin_archive(directory);
+        const LedgerUsage usage = world_->ledger().peek(world_->claims.jti);
+        std::uint64_t files = 0;
+        const MemberCheck check = [&](std::string_view path, std::uint64_t) -> std::optional<Refusal> {
+            files += archive->holds(std::string(path)) ? 0 : 1;
+            return check_quota(world_->claims, usage, 0, files);
+        };
+        StringSource body(tar, 1000);
+        archive->stage(body, check, max_file_size_);
+        return archive->commit();
+    }
     PutResult put_source(const std::string& path, ByteSource& body, std::optional<std::uint64_t> length) {
         PutRequest request;
         request.claims = &world_->claims;

@@ -128,4 +128,12 @@ std::optional<std::string_view> path_below_location(std::string_view uri, std::s
     return rest;
 }
 
+SplitPath split_path(std::string_view relative) {
+    const std::size_t slash = relative.rfind('/');
+    if (slash == std::string_view::npos) {
+        return {"", std::string(relative)};
+    }
+    return {std::string(relative.substr(0, slash + 1)), std::string(relative.substr(slash + 1))};
+}
+
 }  // namespace artifacts

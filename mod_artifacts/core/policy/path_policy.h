@@ -70,4 +70,11 @@ std::string_view describe(PathProblem problem);
 // ("/logsfoo" is not below "/logs").
 std::optional<std::string_view> path_below_location(std::string_view uri, std::string_view location);
 
+// A relative path cut at its last slash: "a/b/c.txt" is "a/b/" and "c.txt".
+struct SplitPath {
+    std::string directory;  // "" or ending with "/"
+    std::string name;
+};
+SplitPath split_path(std::string_view relative);
+
 }  // namespace artifacts

@@ -12,13 +12,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "../http/sink.h"
 #include "../manifest/manifest.h"
+#include "../policy/refusal.h"
 
 namespace artifacts {
 
@@ -66,6 +69,35 @@ public:
     virtual PutOutcome commit(std::uint64_t size, const std::string& sha256) = 0;
 };
 
+// Decides about one archive member before its bytes are kept: its path below the root and
+// its declared size. A refusal rejects the whole archive.
+using MemberCheck = std::function<std::optional<Refusal>(std::string_view path, std::uint64_t size)>;
+
+// One member of an archive, stored (`identical`: it was there already, byte for byte).
+struct StoredMember {
+    std::string path;
+    std::uint64_t size = 0;
+    std::string sha256;
+    bool identical = false;
+};
+
+// A ?extract in a store: the archive's members are kept where nobody sees them, checked
+// whole, then made visible together with the token's charge, or not at all. Destroying it
+// before commit() returns leaves nothing behind.
+class ArchiveTransaction {
+public:
+    virtual ~ArchiveTransaction() = default;
+    // Whether a file is stored at `path` now (a member there is not a new file of the token).
+    virtual bool holds(const std::string& path) = 0;
+    // Reads the tar or tar.gz stream `archive` whole, asking `check` about each member, and
+    // keeps its regular files unseen. Throws Refused (400 bad_archive, a check's refusal,
+    // 413 too_large) with nothing kept.
+    virtual void stage(ByteSource& archive, const MemberCheck& check, std::uint64_t max_file_size) = 0;
+    // Publishes every member and charges the token, as one step; refused (409, 410, 413)
+    // with nothing visible when that is no longer possible.
+    virtual std::vector<StoredMember> commit() = 0;
+};
+
 // A ?seal in a store: from holding the token's ledger entry to the seal. The manifest of
 // what the scope holds is written into the scope and the token closed as one step, so every
 // upload that succeeded is in the manifest and none succeeds after it. Destroying it before
@@ -95,6 +127,8 @@ public:
     // token is sealed already) and claims `scope` + kManifestName (409 when a directory has
     // that name).
     virtual std::unique_ptr<SealTransaction> begin_seal(const std::string& scope) = 0;
+    // An archive to unpack below `directory` ("a/b/").
+    virtual std::unique_ptr<ArchiveTransaction> begin_archive(const std::string& directory) = 0;
 };
 
 }  // namespace artifacts
