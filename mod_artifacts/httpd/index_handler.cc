@@ -1,5 +1,6 @@
-// The directory index: entries read in one pass, sorted as asked, rendered as HTML for
-// people or JSON for tools, streamed into the brigade.
+// The directory index: entries read in one pass from each source of the serving chain
+// (serving_chain.h), sorted as asked, rendered as HTML for people or JSON for tools,
+// streamed into the brigade.
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -8,19 +9,19 @@
 #include <limits.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <exception>
 #include <string_view>
 
-#include "../backends/catalogue.h"
 #include "../backends/fs_directory.h"
 #include "../backends/swift_client.h"
-#include "../core/index/swift_listing.h"
 #include "../core/index/index_render.h"
 #include "../core/http/negotiation.h"
 #include "brigade_sink.h"
 #include "pool_resource.h"
 #include "module.h"
+#include "serving_chain.h"
 
 APLOG_USE_MODULE(artifacts);
 
@@ -53,80 +54,31 @@ NameFilter ignore_filter(const DirConfig* conf) {
     };
 }
 
-// The catalogue's entries, or the Swift container's in listing mode; false when neither
-// knows the directory (or cannot be asked).
-bool add_storage_entries(request_rec* r, const DirConfig* conf, IndexEntries& entries) {
-    const StorageConfig& storage = server_config(r->server)->storage;
-    const std::string_view directory = request_state(r)->relative_path;
-    const NameFilter hide = ignore_filter(conf);
-    const std::size_t before = entries.size();
-    bool found = false;
-    if (storage.catalogue != nullptr) {
-        try {
-            found = storage.catalogue->list(directory, apr_time_sec(r->request_time), entries);
-        } catch (const std::exception& e) {
-            log_catalogue_failure(r, e);
-        }
-    } else if (storage.listing == 1 && storage.swift != nullptr) {
-        static std::atomic<apr_time_t> last_logged{0};
-        std::string marker;
-        try {
-            for (;;) {
-                const std::string text = storage.swift->list(storage.container, directory, "/", marker,
-                                                             storage.swift->settings().listing_page);
-                const ListingPage page = append_listing_page(text, directory, entries);
-                if (page.count == 0 || page.next_marker == marker) {
-                    break;  // the end, or a listing that does not move on
-                }
-                found = true;
-                marker = page.next_marker;
-            }
-        } catch (const HttpUnavailable& e) {
-            if (r->finfo.filetype != APR_DIR) {
-                throw;  // nothing else to show
-            }
-            if (rate_limit_allows(last_logged)) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                              ARTF_LOGNO(0403) "Swift unavailable, the index shows the filesystem only: %s", e.what());
-            }
-        }
+}  // namespace
+
+int list_disk(request_rec* r, const NameFilter& hide, IndexEntries& entries) {
+    if (r->finfo.filetype != APR_DIR) {
+        return DECLINED;
     }
-    if (hide) {
-        entries.erase(std::remove_if(entries.begin() + static_cast<std::ptrdiff_t>(before), entries.end(),
-                                     [&](const IndexEntry& entry) { return hide(entry.name); }),
-                      entries.end());
+    const int error = read_directory(r->filename, hide, entries);
+    if (error == 0) {
+        return OK;
     }
-    return found;
+    ap_log_rerror(APLOG_MARK, error == ENOENT || error == ENOTDIR ? APLOG_INFO : APLOG_ERR, error, r,
+                  ARTF_LOGNO(0102) "cannot read directory %s", r->filename);
+    if (error == ENOENT || error == ENOTDIR) {
+        return DECLINED;  // removed between the directory walk and now
+    }
+    return error == EACCES ? HTTP_FORBIDDEN : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-// Keeps one entry per name: the first added (the catalogue's over the filesystem's).
-void drop_duplicate_names(IndexEntries& entries) {
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const IndexEntry& a, const IndexEntry& b) { return a.name < b.name; });
-    entries.erase(std::unique(entries.begin(), entries.end(),
-                              [](const IndexEntry& a, const IndexEntry& b) { return a.name == b.name; }),
-                  entries.end());
-}
+namespace {
 
 int render_index(request_rec* r, const DirConfig* conf) {
     PoolResource request_memory(r->pool);
     IndexEntries entries(&request_memory);
-    const bool from_storage = add_storage_entries(r, conf, entries);
-    const bool storage_entries = !entries.empty();
-    if (r->finfo.filetype == APR_DIR) {
-        const int error = read_directory(r->filename, ignore_filter(conf), entries);
-        if (error != 0 && !(from_storage && (error == ENOENT || error == ENOTDIR))) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, error, r, ARTF_LOGNO(0102) "cannot read directory %s", r->filename);
-            if (error == ENOENT || error == ENOTDIR) {
-                return HTTP_NOT_FOUND;  // removed between the directory walk and now
-            }
-            return error == EACCES ? HTTP_FORBIDDEN : HTTP_INTERNAL_SERVER_ERROR;
-        }
-    } else if (!from_storage) {
-        return HTTP_NOT_FOUND;
-    }
-    if (storage_entries) {
-        drop_duplicate_names(entries);
+    if (const int status = list_directory(r, ignore_filter(conf), entries); status != OK) {
+        return status;
     }
     const SortOrder order = parse_sort_order(r->args != nullptr ? r->args : "");
     sort_entries(entries, order);

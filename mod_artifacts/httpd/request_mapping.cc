@@ -1,7 +1,8 @@
 // From URL to file: maps the part of the request path below the ArtifactsEngine
 // <Location> onto ArtifactsRoot, then lets Apache's own machinery (directory walk, core
 // handler with sendfile, Range and ETag) do the serving. Directories go to the index
-// handler; a missing name.ext answers from name.ext.gz.
+// handler; a missing name.ext answers from name.ext.gz. The disk is one source of the
+// serving chain (serving_chain.h), which the fixup walks.
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -17,6 +18,7 @@
 #include "../core/http/negotiation.h"
 #include "../core/policy/path_policy.h"
 #include "module.h"
+#include "serving_chain.h"
 
 APLOG_USE_MODULE(artifacts);
 
@@ -42,24 +44,25 @@ bool serve_index_html(request_rec* r) {
 // foo.txt is missing but foo.txt.gz exists (legacy compressed logs, or an upload stored
 // compressed): send the compressed bytes to clients that take gzip, inflate for others.
 // A log page is made from the compressed bytes: HTMLIFY decodes them itself.
-void answer_from_gzip_sibling(request_rec* r, bool log_page) {
+bool answer_from_gzip_sibling(request_rec* r, bool log_page) {
     // The directory walk may have moved the missing last segment into path_info.
     const char* compressed = apr_pstrcat(r->pool, request_state(r)->file, ".gz", nullptr);
     apr_finfo_t info;
     if (apr_stat(&info, compressed, APR_FINFO_MIN, r->pool) != APR_SUCCESS || info.filetype != APR_REG) {
-        return;
+        return false;
     }
     const char* slash = strrchr(r->uri, '/');
     const char* name = apr_pstrcat(r->pool, slash != nullptr ? slash + 1 : r->uri, ".gz", nullptr);
     SiblingFile sibling;
     if (!sibling_is_allowed(r, name, &sibling) || sibling.info.filetype != APR_REG || sibling.filename == nullptr ||
         strcmp(sibling.filename, compressed) != 0) {
-        return;
+        return false;
     }
     r->filename = const_cast<char*>(sibling.filename);
     r->path_info = nullptr;
     r->finfo = sibling.info;
     negotiate_gzip(r, log_page);
+    return true;
 }
 
 // name.ext.gz asked for by name, whose inner type ArtifactsGzipInnerTypes lists: that type,
@@ -220,55 +223,42 @@ int fixup_artifact_request(request_rec* r) {
     const char* slash = strrchr(r->uri, '/');
     const bool htmlify = matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri);
     const bool log_page = htmlify && wants_log_page(r);
-    const int routed = route_to_storage(r, log_page);
-    if (routed == OK && r->handler != nullptr && strcmp(r->handler, kSwiftHandler) == 0) {
-        serve_gz_name_as_its_content(r, conf, log_page);
-    }
-    if (routed != DECLINED) {
-        // By name, not by address: string constants of two files need not be one object
-        // (under AddressSanitizer they are not, and Swift log pages lost their filter).
-        if (routed == OK && htmlify && r->handler != nullptr && strcmp(r->handler, kSwiftHandler) == 0) {
+    const Routed routed = route_request(r, log_page);
+    if (routed.status == OK && routed.file) {
+        if (htmlify) {
             ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
         }
-        return routed;
+        if (routed.by_name) {
+            serve_gz_name_as_its_content(r, conf, log_page);
+        }
     }
+    return routed.status;
+}
+
+Routed route_disk(request_rec* r, bool log_page) {
     if (r->finfo.filetype == APR_DIR) {
         if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
-            return redirect_to_directory(r);
+            return Routed{redirect_to_directory(r)};
         }
         if (r->main == nullptr && dir_config(r)->index_html != 0 && serve_index_html(r)) {
-            return OK;
+            return Routed{OK};
         }
         r->handler = kIndexHandler;
-        return OK;
+        return Routed{OK};
     }
-    if (htmlify) {
-        ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
+    if (r->finfo.filetype != APR_NOFILE) {
+        return Routed{OK, true, true};  // Apache's core handler sends it (or refuses what is no file)
     }
-    if (r->finfo.filetype == APR_REG) {
-        serve_gz_name_as_its_content(r, conf, log_page);
-    }
-    if (r->finfo.filetype == APR_NOFILE) {
-        try {
-            answer_from_gzip_sibling(r, log_page);
-        } catch (const std::exception& e) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0106) "cannot answer %s from its .gz: %s", r->uri,
-                          e.what());
-            return HTTP_INTERNAL_SERVER_ERROR;
+    try {
+        if (answer_from_gzip_sibling(r, log_page)) {
+            return Routed{OK, true, false};
         }
-        // A sub-request (index.html, a sibling) only asks whether the disk has the name.
-        if (r->finfo.filetype == APR_NOFILE && request_state(r)->catalogue_unreachable && r->main == nullptr) {
-            return answer_catalogue_unreachable(r);
-        }
-        // The disk first, its name.gz included, then the container in listing mode.
-        if (route_to_listing(r, log_page) == OK) {
-            if (strcmp(r->handler, kSwiftHandler) == 0) {
-                serve_gz_name_as_its_content(r, conf, log_page);
-            }
-            return OK;
-        }
+    } catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0106) "cannot answer %s from its .gz: %s", r->uri,
+                      e.what());
+        return Routed{HTTP_INTERNAL_SERVER_ERROR};
     }
-    return DECLINED;
+    return Routed{};
 }
 
 }  // namespace artifacts::httpd

@@ -20,6 +20,9 @@ class SwiftClient;
 namespace artifacts::httpd {
 
 struct DirConfig;
+struct ServingSource;
+
+constexpr int kMaxServingSources = 2;
 
 enum class StoreKind { Unset = -1, Filesystem = 0, Swift = 1 };
 enum class SwiftServe { Unset = -1, Proxy = 0, Redirect = 1 };
@@ -35,6 +38,8 @@ struct StorageConfig {
     apr_int64_t redirect_lifetime = -1;  // seconds a redirect's temp URL lives (-1 unset: 15 min)
     apr_int64_t retention = -1;          // ArtifactsRetention, seconds (-1 unset, 0 Off)
     int listing = -1;                    // ArtifactsSwiftListing (-1 unset: Off)
+    // Where a GET is answered from, in order (serving_chain.h); set after the merge.
+    const ServingSource* chain[kMaxServingSources] = {};
 };
 
 constexpr apr_int64_t kDefaultRedirectLifetime = 15 * 60;
@@ -54,14 +59,6 @@ struct SwiftSource {
     bool directory_page = false;   // listing mode: a directory's own index.html, else the module's index
     bool compressed_name = false;  // the catalogue's "name" stored gzip, asked for as "name.gz"
 };
-
-// What the fixup found in the catalogue (or Swift listing) for this request, which HTMLIFY
-// renders as a page when `log_page`: OK with r->handler set, DECLINED for the filesystem,
-// or an HTTP status.
-int route_to_storage(request_rec* r, bool log_page);
-// Listing mode (no catalogue): a path the filesystem lacks, its name.gz sibling included,
-// is looked for in the Swift container. OK when routed there, else DECLINED.
-int route_to_listing(request_rec* r, bool log_page);
 
 // In each child: closes the pooled connections the servers closed, and all of them when
 // the child exits (connection_upkeep.cc).

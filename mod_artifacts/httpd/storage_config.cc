@@ -16,6 +16,7 @@
 #include "../core/store/swift_naming.h"
 #include "../core/codec/units.h"
 #include "module.h"
+#include "serving_chain.h"
 
 APLOG_USE_MODULE(artifacts);
 
@@ -146,7 +147,7 @@ const char* set_swift_listing(cmd_parms* cmd, void*, int on) {
 
 int check_storage_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* main_server) {
     for (server_rec* s = main_server; s != nullptr; s = s->next) {
-        const StorageConfig& storage = server_config(s)->storage;
+        StorageConfig& storage = server_config(s)->storage;
         const char* host = s->server_hostname != nullptr ? s->server_hostname : "(main)";
         const char* error = nullptr;
         const bool uses_swift = storage.store == StoreKind::Swift || storage.listing == 1 ||
@@ -168,6 +169,7 @@ int check_storage_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* main
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, ARTF_LOGNO(0005) "%s (in %s:%u)", error, host, s->port);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        set_serving_chain(storage);
     }
     return OK;
 }

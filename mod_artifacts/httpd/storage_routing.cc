@@ -1,13 +1,15 @@
-// The serving chain in front of the filesystem: a path the catalogue knows is
+// The Swift sources of the serving chain (serving_chain.h): a path the catalogue knows is
 // answered from Swift (a directory with an index built from the catalogue), and in
-// listing mode a path the filesystem lacks is looked for in the Swift container. What
-// neither has goes to the filesystem as before; while the catalogue cannot be asked, the
-// filesystem answers what it has and the rest is a 503 (Retry-After), never a 404.
+// listing mode a path the filesystem lacks is looked for in the Swift container. While
+// the catalogue cannot be asked, the filesystem answers what it has and the rest is a 503
+// (Retry-After), never a 404.
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include <algorithm>
+#include <atomic>
 #include <exception>
 #include <new>
 #include <optional>
@@ -15,9 +17,12 @@
 #include <string_view>
 
 #include "../backends/catalogue.h"
+#include "../backends/swift_client.h"
+#include "../core/index/swift_listing.h"
 #include "../core/http/content_type.h"
 #include "../core/http/negotiation.h"
 #include "module.h"
+#include "serving_chain.h"
 
 APLOG_USE_MODULE(artifacts);
 
@@ -61,41 +66,13 @@ void serve_record(request_rec* r, const CatalogueMatch& match, std::string_view 
     r->handler = kSwiftHandler;
 }
 
-int route_catalogue(request_rec* r, Catalogue& catalogue, bool log_page) {
-    const RequestState* state = request_state(r);
-    const std::int64_t now = apr_time_sec(r->request_time);
-    try {
-        std::optional<CatalogueMatch> match = catalogue.find(state->relative_path, now);
-        if (!match) {
-            return DECLINED;
-        }
-        // name.gz answered from the row of name stored compressed: name's access rules apply too.
-        if (match->compressed_name &&
-            !sibling_is_allowed(r, apr_pstrdup(r->pool, name_of(match->record.path).c_str()))) {
-            return DECLINED;
-        }
-        if (!match->record.is_directory) {
-            serve_record(r, *match, state->relative_path, log_page);
-            return OK;
-        }
-        if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
-            return redirect_to_directory(r);
-        }
-        // As mod_dir would: a directory holding index.html is answered by that file.
-        const std::string index_page = match->record.path + "index.html";
-        if (std::optional<CatalogueMatch> page = catalogue.find(index_page, now);
-            page && !page->record.is_directory && r->main == nullptr && !asks_for_module_index(r)) {
-            serve_record(r, *page, index_page, false);
-            return OK;
-        }
-        r->handler = kIndexHandler;
-        return OK;
-    } catch (const std::exception& e) {
-        log_catalogue_failure(r, e);
-        // What the disk has is still answered; for the rest, fixup_artifact_request says 503.
-        request_state(r)->catalogue_unreachable = true;
+// Hidden names (ArtifactsIndexIgnore) of the entries a source appended after `before`.
+void hide_entries(IndexEntries& entries, std::size_t before, const NameFilter& hide) {
+    if (hide) {
+        entries.erase(std::remove_if(entries.begin() + static_cast<std::ptrdiff_t>(before), entries.end(),
+                                     [&](const IndexEntry& entry) { return hide(entry.name); }),
+                      entries.end());
     }
-    return DECLINED;
 }
 
 }  // namespace
@@ -151,29 +128,69 @@ std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& sourc
     }
 }
 
-int route_to_storage(request_rec* r, bool log_page) {
-    const StorageConfig& storage = server_config(r->server)->storage;
+Routed route_catalogue(request_rec* r, bool log_page) {
+    Catalogue& catalogue = *server_config(r->server)->storage.catalogue;
     const RequestState* state = request_state(r);
-    if (state == nullptr || state->relative_path == nullptr || storage.catalogue == nullptr) {
-        return DECLINED;
+    const std::int64_t now = apr_time_sec(r->request_time);
+    try {
+        std::optional<CatalogueMatch> match = catalogue.find(state->relative_path, now);
+        if (!match) {
+            return Routed{};
+        }
+        // name.gz answered from the row of name stored compressed: name's access rules apply too.
+        if (match->compressed_name &&
+            !sibling_is_allowed(r, apr_pstrdup(r->pool, name_of(match->record.path).c_str()))) {
+            return Routed{};
+        }
+        if (!match->record.is_directory) {
+            serve_record(r, *match, state->relative_path, log_page);
+            return Routed{OK, true, true};
+        }
+        if (r->uri[0] == '\0' || r->uri[strlen(r->uri) - 1] != '/') {
+            return Routed{redirect_to_directory(r)};
+        }
+        // As mod_dir would: a directory holding index.html is answered by that file.
+        const std::string index_page = match->record.path + "index.html";
+        if (std::optional<CatalogueMatch> page = catalogue.find(index_page, now);
+            page && !page->record.is_directory && r->main == nullptr && !asks_for_module_index(r)) {
+            serve_record(r, *page, index_page, false);
+            return Routed{OK};
+        }
+        r->handler = kIndexHandler;
+        return Routed{OK};
+    } catch (const std::exception& e) {
+        log_catalogue_failure(r, e);
+        // What the disk has is still answered; for the rest, route_request says 503.
+        request_state(r)->catalogue_unreachable = true;
     }
-    return route_catalogue(r, *storage.catalogue, log_page);
+    return Routed{};
 }
 
-int route_to_listing(request_rec* r, bool log_page) {
-    const StorageConfig& storage = server_config(r->server)->storage;
-    const RequestState* state = request_state(r);
-    if (state == nullptr || state->relative_path == nullptr || storage.catalogue != nullptr || storage.listing != 1 ||
-        storage.swift == nullptr || r->finfo.filetype != APR_NOFILE) {
-        return DECLINED;
+int list_catalogue(request_rec* r, const NameFilter& hide, IndexEntries& entries) {
+    const std::size_t before = entries.size();
+    bool found = false;
+    try {
+        found = server_config(r->server)->storage.catalogue->list(request_state(r)->relative_path,
+                                                                  apr_time_sec(r->request_time), entries);
+    } catch (const std::exception& e) {
+        log_catalogue_failure(r, e);
     }
-    const std::string_view relative = state->relative_path;
+    hide_entries(entries, before, hide);
+    return found ? OK : DECLINED;
+}
+
+Routed route_listing(request_rec* r, bool log_page) {
+    const StorageConfig& storage = server_config(r->server)->storage;
+    if (r->finfo.filetype != APR_NOFILE) {
+        return Routed{};
+    }
+    const std::string_view relative = request_state(r)->relative_path;
     const bool directory = relative.empty() || relative.back() == '/';
     // As Swift's staticweb with a Web-Index, and as for a directory on disk: a directory
     // holding index.html is answered by it, unless the module's own index is asked for.
     if (directory && (r->main != nullptr || asks_for_module_index(r))) {
         r->handler = kIndexHandler;  // the index says 404 when Swift lists nothing either
-        return OK;
+        return Routed{OK};
     }
     SwiftSource* source = new_source(r);
     source->container = storage.container;
@@ -182,7 +199,38 @@ int route_to_listing(request_rec* r, bool log_page) {
     source->log_page = log_page && !directory;
     request_state(r)->swift = source;
     r->handler = kSwiftHandler;
-    return OK;
+    return directory ? Routed{OK} : Routed{OK, true, true};
+}
+
+int list_listing(request_rec* r, const NameFilter& hide, IndexEntries& entries) {
+    static std::atomic<apr_time_t> last_logged{0};
+    const StorageConfig& storage = server_config(r->server)->storage;
+    const std::string_view directory = request_state(r)->relative_path;
+    const std::size_t before = entries.size();
+    bool found = false;
+    std::string marker;
+    try {
+        for (;;) {
+            const std::string text =
+                storage.swift->list(storage.container, directory, "/", marker, storage.swift->settings().listing_page);
+            const ListingPage page = append_listing_page(text, directory, entries);
+            if (page.count == 0 || page.next_marker == marker) {
+                break;  // the end, or a listing that does not move on
+            }
+            found = true;
+            marker = page.next_marker;
+        }
+    } catch (const HttpUnavailable& e) {
+        if (r->finfo.filetype != APR_DIR) {
+            throw;  // nothing else to show
+        }
+        if (rate_limit_allows(last_logged)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          ARTF_LOGNO(0403) "Swift unavailable, the index shows the filesystem only: %s", e.what());
+        }
+    }
+    hide_entries(entries, before, hide);
+    return found ? OK : DECLINED;
 }
 
 }  // namespace artifacts::httpd
