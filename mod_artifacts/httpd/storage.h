@@ -38,8 +38,8 @@ struct StorageConfig {
     apr_int64_t redirect_lifetime = -1;  // seconds a redirect's temp URL lives (-1 unset: 15 min)
     apr_int64_t retention = -1;          // ArtifactsRetention, seconds (-1 unset, 0 Off)
     int listing = -1;                    // ArtifactsSwiftListing (-1 unset: Off)
-    // Where a GET is answered from, in order (serving_chain.h); set after the merge.
-    const ServingSource* chain[kMaxServingSources] = {};
+    // Where a GET is answered from, in order (serving_chain.h).
+    const ServingSource* chain[kMaxServingSources] = {};  // not merged: set from the merged fields
 };
 
 constexpr apr_int64_t kDefaultRedirectLifetime = 15 * 60;
