@@ -131,6 +131,9 @@ std::optional<SwiftSource> source_moved(request_rec* r, const SwiftSource& sourc
 Routed route_catalogue(request_rec* r, bool log_page) {
     Catalogue& catalogue = *server_config(r->server)->storage.catalogue;
     const RequestState* state = request_state(r);
+    if (state->relative_path == nullptr) {
+        return Routed{};  // not below the ArtifactsEngine location: the disk's as Apache maps it
+    }
     const std::int64_t now = apr_time_sec(r->request_time);
     try {
         std::optional<CatalogueMatch> match = catalogue.find(state->relative_path, now);
@@ -167,6 +170,9 @@ Routed route_catalogue(request_rec* r, bool log_page) {
 }
 
 int list_catalogue(request_rec* r, const NameFilter& hide, IndexEntries& entries) {
+    if (request_state(r)->relative_path == nullptr) {
+        return DECLINED;
+    }
     const std::size_t before = entries.size();
     bool found = false;
     try {
@@ -181,7 +187,7 @@ int list_catalogue(request_rec* r, const NameFilter& hide, IndexEntries& entries
 
 Routed route_listing(request_rec* r, bool log_page) {
     const StorageConfig& storage = server_config(r->server)->storage;
-    if (r->finfo.filetype != APR_NOFILE) {
+    if (r->finfo.filetype != APR_NOFILE || request_state(r)->relative_path == nullptr) {
         return Routed{};
     }
     const std::string_view relative = request_state(r)->relative_path;
@@ -205,6 +211,9 @@ Routed route_listing(request_rec* r, bool log_page) {
 int list_listing(request_rec* r, const NameFilter& hide, IndexEntries& entries) {
     static std::atomic<apr_time_t> last_logged{0};
     const StorageConfig& storage = server_config(r->server)->storage;
+    if (request_state(r)->relative_path == nullptr) {
+        return DECLINED;
+    }
     const std::string_view directory = request_state(r)->relative_path;
     const std::size_t before = entries.size();
     bool found = false;
