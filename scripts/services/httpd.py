@@ -169,9 +169,20 @@ class Httpd:
         checked = self.configtest()
         if checked.returncode != 0:
             raise RuntimeError(f"httpd configuration refused:\n{checked.stderr}")
+        old_children = set(self.live_children())
         before = self._ready_count()
         self.process.send_signal(signal.SIGUSR1)
         self._wait_ready(before)
+        self._wait_for_old_children(old_children)
+
+    def _wait_for_old_children(self, old_children, timeout=10):
+        """After a graceful restart the children of the old generation finish what they are
+        serving and exit; until then one of them may still accept a new connection and answer
+        it with the old configuration (a test saw a 200 where the new one said 403). Waits at
+        most `timeout` seconds for them to be gone."""
+        deadline = time.monotonic() + timeout
+        while old_children & set(self.live_children()) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def stop(self):
         if self.process is None or self.process.poll() is not None:
@@ -196,6 +207,18 @@ class Httpd:
                 continue
             if int(fields[1]) == self.process.pid:
                 result.append(int(entry))
+        return result
+
+    def live_children(self):
+        """The children that have not exited (a zombie waits for the parent to reap it)."""
+        result = []
+        for pid in self.children():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        result.append(pid)
+            except OSError:
+                pass
         return result
 
     def peak_rss_kib(self):
