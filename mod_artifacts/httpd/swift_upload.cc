@@ -18,6 +18,7 @@
 #include "../backends/mysql_ledger.h"
 #include "../backends/swift_client.h"
 #include "../core/http/content_type.h"
+#include "../core/upload/put_pipeline.h"
 #include "../core/codec/digest.h"
 #include "../core/codec/escape.h"
 #include "../core/codec/gunzip.h"
@@ -274,7 +275,7 @@ bool SwiftStore::make_directory(const std::string& directory) {
     if (existing && !existing->is_directory) {
         refuse(HTTP_CONFLICT, "not_a_directory", "'" + path + "' is a file, not a directory");
     }
-    check_ledger_early(upload_, 0);
+    check_ledger_early(upload_.ledger, upload_.claims, 0);
     if (existing) {
         return false;
     }

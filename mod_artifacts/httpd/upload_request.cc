@@ -95,14 +95,6 @@ std::optional<std::uint64_t> declared_length(const UploadRequest& upload) {
     return bytes;
 }
 
-LedgerUsage check_ledger_early(UploadRequest& upload, std::uint64_t bytes) {
-    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
-    if (auto refusal = check_quota(upload.claims, usage, bytes, 0)) {
-        throw Refused{*refusal};
-    }
-    return usage;
-}
-
 bool gzip_body(request_rec* r) {
     const char* encoding = apr_table_get(r->headers_in, "Content-Encoding");
     const bool gzip = encoding != nullptr && (strcasecmp(encoding, "gzip") == 0 || strcasecmp(encoding, "x-gzip") == 0);
@@ -256,7 +248,7 @@ LedgerUsage check_archive_request(UploadRequest& upload) {
                std::string("Content-Encoding '") + encoding + "' is not supported for archives (tar or tar.gz)");
     }
     declared_length(upload);
-    return check_ledger_early(upload, 0);
+    return check_ledger_early(upload.ledger, upload.claims, 0);
 }
 
 }  // namespace artifacts::httpd

@@ -42,10 +42,6 @@ std::uint64_t max_file_size(const UploadRequest& upload);
 // The declared body length, refused early when it is already too much.
 std::optional<std::uint64_t> declared_length(const UploadRequest& upload);
 
-// The checks that need no body: sealed, and quota when the size is declared. Returns the
-// usage seen, for the checks while the body arrives.
-LedgerUsage check_ledger_early(UploadRequest& upload, std::uint64_t bytes);
-
 // The target of a PUT: a file name (400), in the token's scope and kinds (403).
 SplitPath check_put_target(const UploadRequest& upload);
 

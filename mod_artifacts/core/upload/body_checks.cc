@@ -9,6 +9,14 @@
 
 namespace artifacts {
 
+namespace {
+
+[[noreturn]] void refuse_bad_gzip(const GzipError& error) {
+    refuse(400, "bad_encoding", std::string("the body says Content-Encoding: gzip but ") + error.what());
+}
+
+}  // namespace
+
 std::optional<std::string> parse_expected_sha256(const char* header) {
     if (header == nullptr) {
         return std::nullopt;
@@ -52,16 +60,17 @@ void CheckedBody::take(std::string_view piece) {
         try {
             gzip_->feed(piece);
         } catch (const GzipError& error) {
-            refuse(400, "bad_encoding", std::string("the body says Content-Encoding: gzip but ") + error.what());
+            refuse_bad_gzip(error);
         }
     }
     if (size_ + piece.size() > limits_.max_file_size) {
         throw Refused{file_too_large(limits_.max_file_size)};
     }
     size_ += piece.size();
-    if (limits_.usage && limits_.claims != nullptr && limits_.claims->max_bytes &&
-        limits_.usage->bytes + size_ > *limits_.claims->max_bytes) {
-        throw Refused{*check_quota(*limits_.claims, *limits_.usage, size_, 0)};
+    if (limits_.usage && limits_.claims != nullptr) {
+        if (auto refusal = check_quota(*limits_.claims, *limits_.usage, size_, 0)) {
+            throw Refused{*refusal};
+        }
     }
     sha_.update(piece);
 }
@@ -71,7 +80,7 @@ void CheckedBody::finish() {
         try {
             gzip_->finish();
         } catch (const GzipError& error) {
-            refuse(400, "bad_encoding", std::string("the body says Content-Encoding: gzip but ") + error.what());
+            refuse_bad_gzip(error);
         }
     }
     sha256_ = sha_.hex_digest();

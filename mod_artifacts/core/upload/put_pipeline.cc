@@ -11,14 +11,6 @@ namespace artifacts {
 
 namespace {
 
-LedgerUsage look_at_ledger(const PutRequest& request, std::uint64_t bytes) {
-    const LedgerUsage usage = request.ledger->peek(request.claims->jti);
-    if (auto refusal = check_quota(*request.claims, usage, bytes, 0)) {
-        throw Refused{*refusal};
-    }
-    return usage;
-}
-
 // Passes the manifest on to the store, counting and hashing it.
 class MeasuredSink final : public Sink {
 public:
@@ -43,6 +35,14 @@ BodyLimits limits_for(const PutRequest& request) {
 
 }  // namespace
 
+LedgerUsage check_ledger_early(Ledger& ledger, const TokenClaims& claims, std::uint64_t bytes) {
+    const LedgerUsage usage = ledger.peek(claims.jti);
+    if (auto refusal = check_quota(claims, usage, bytes, 0)) {
+        throw Refused{*refusal};
+    }
+    return usage;
+}
+
 PutResult put_file(Store& store, const PutRequest& request, ByteSource& body) {
     const std::unique_ptr<PutTransaction> put = store.begin_put(PutTarget{request.path, request.gzip});
     const std::optional<StoredFile>& existing = put->existing();
@@ -50,7 +50,7 @@ PutResult put_file(Store& store, const PutRequest& request, ByteSource& body) {
     // A retry of a stored file without overwrite: the body is read, checked and hashed,
     // and stored again nowhere. The same bytes are the answer already given; others, 409.
     if (existing && !existing->sha256.empty() && !request.claims->overwrite) {
-        look_at_ledger(request, 0);
+        check_ledger_early(*request.ledger, *request.claims, 0);
         CheckedBody checked(body, std::move(limits));
         checked.drain();
         if (checked.sha256() != existing->sha256 || existing->gzip != request.gzip) {
@@ -60,7 +60,8 @@ PutResult put_file(Store& store, const PutRequest& request, ByteSource& body) {
     }
     // A replacement may be a retry charged nothing: its bytes are not counted on the way.
     if (!request.length || *request.length > kSmallBody) {
-        const LedgerUsage usage = look_at_ledger(request, existing ? 0 : request.length.value_or(0));
+        const LedgerUsage usage =
+            check_ledger_early(*request.ledger, *request.claims, existing ? 0 : request.length.value_or(0));
         if (!existing) {
             limits.usage = usage;
         }

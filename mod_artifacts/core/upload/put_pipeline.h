@@ -30,6 +30,11 @@ struct PutResult {
     bool created = false;  // 201 with Location; false: the same bytes were stored already (200)
 };
 
+// The early look at the token's ledger, before a body is read: the usage seen, or refused
+// (410 sealed, 413 when `bytes` more would pass the quota). Without the lock: the store's
+// commit checks again under it.
+LedgerUsage check_ledger_early(Ledger& ledger, const TokenClaims& claims, std::uint64_t bytes);
+
 // Bodies up to this size are read before the ledger is first consulted: reading them
 // costs less than the look (the commit checks the quota under the lock in any case).
 constexpr std::uint64_t kSmallBody = 64 * 1024;
