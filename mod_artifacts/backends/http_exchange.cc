@@ -2,9 +2,11 @@
 
 #include <strings.h>
 
+#include <chrono>
 #include <cstring>
 #include <exception>
 
+#include "../core/metrics/metrics.h"
 #include "idle_socket.h"
 
 namespace artifacts {
@@ -31,6 +33,28 @@ struct Exchange {
         }
     }
 };
+
+void close_handle(CURL* handle) {
+    curl_easy_cleanup(handle);
+    metrics::record_connection(metrics::Backend::Swift, false);
+}
+
+// Latency is the time until Swift began its response (a streamed body is the client's
+// pace, not Swift's); a transfer that failed before any response counts whole.
+void count_exchange(CURL* handle, CURLcode code, const Exchange& exchange,
+                    std::chrono::steady_clock::time_point started) {
+    curl_off_t until_response = 0;
+    double seconds = 0;
+    if (curl_easy_getinfo(handle, CURLINFO_STARTTRANSFER_TIME_T, &until_response) == CURLE_OK && until_response > 0) {
+        seconds = static_cast<double>(until_response) / 1e6;
+    } else {
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    }
+    const bool transfer_failed =
+        code != CURLE_OK && !exchange.error && !(code == CURLE_WRITE_ERROR && exchange.stopped_by_caller);
+    metrics::record_backend_request(metrics::Backend::Swift, seconds,
+                                    transfer_failed || exchange.response.status >= 500);
+}
 
 std::string_view trimmed(std::string_view text) {
     while (!text.empty() && (text.back() == '\r' || text.back() == '\n' || text.back() == ' ')) {
@@ -112,7 +136,7 @@ const std::string* HttpResponse::header(std::string_view name) const {
 
 CurlPool::~CurlPool() {
     for (CURL* handle : idle_) {
-        curl_easy_cleanup(handle);
+        close_handle(handle);
     }
 }
 
@@ -130,6 +154,7 @@ CURL* CurlPool::borrow() {
     if (handle == nullptr) {
         throw std::bad_alloc();
     }
+    metrics::record_connection(metrics::Backend::Swift, true);
     return handle;
 }
 
@@ -139,7 +164,7 @@ void CurlPool::give_back(CURL* handle) {
     if (idle_.size() < kMaxIdle) {
         idle_.push_back(handle);
     } else {
-        curl_easy_cleanup(handle);
+        close_handle(handle);
     }
 }
 
@@ -150,7 +175,7 @@ void CurlPool::close_idle() {
         closing.swap(idle_);
     }
     for (CURL* handle : closing) {
-        curl_easy_cleanup(handle);
+        close_handle(handle);
     }
 }
 
@@ -171,7 +196,7 @@ void CurlPool::drop_closed_idle() {
         }
     }
     for (CURL* handle : closing) {
-        curl_easy_cleanup(handle);
+        close_handle(handle);
     }
 }
 
@@ -229,7 +254,9 @@ HttpResponse CurlPool::perform(HttpRequest& request, bool* body_started) {
     } else if (request.method != "GET") {
         curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
+    const auto started = std::chrono::steady_clock::now();
     const CURLcode code = curl_easy_perform(handle);
+    count_exchange(handle, code, exchange, started);
     if (body_started != nullptr) {
         *body_started = exchange.body_started;
     }

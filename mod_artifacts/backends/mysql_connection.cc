@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "../core/codec/key_values.h"
+#include "../core/metrics/metrics.h"
 #include "idle_socket.h"
 #include "secret_file.h"
 
@@ -111,6 +112,7 @@ MySqlConnection::MySqlConnection(const CatalogueSettings& settings, unsigned rea
         }
         throw CatalogueUnavailable(message);
     }
+    metrics::record_connection(metrics::Backend::Catalogue, true);
 }
 
 MySqlConnection::~MySqlConnection() {
@@ -119,6 +121,7 @@ MySqlConnection::~MySqlConnection() {
     }
     if (db_ != nullptr) {
         mysql_close(db_);
+        metrics::record_connection(metrics::Backend::Catalogue, false);
     }
 }
 
@@ -143,12 +146,14 @@ void MySqlConnection::fail(unsigned error, const char* message, const char* sql)
 }
 
 void MySqlConnection::command(const char* sql) {
+    const metrics::TimedRequest timed(metrics::Backend::Catalogue);
     if (mysql_query(db_, sql) != 0) {
         fail(mysql_errno(db_), mysql_error(db_), sql);
     }
 }
 
 void MySqlConnection::commit() {
+    const metrics::TimedRequest timed(metrics::Backend::Catalogue);
     if (mysql_query(db_, "COMMIT") == 0) {
         return;
     }
@@ -174,6 +179,7 @@ bool MySqlConnection::idle_and_open() const {
 }
 
 SqlResult MySqlConnection::execute(const char* sql, std::initializer_list<SqlValue> params) {
+    const metrics::TimedRequest timed(metrics::Backend::Catalogue);
     MYSQL_STMT*& statement = statements_[sql];
     if (statement == nullptr) {
         statement = mysql_stmt_init(db_);

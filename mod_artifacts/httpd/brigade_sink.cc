@@ -13,6 +13,7 @@ void BrigadeSink::encode_gzip() {
 }
 
 void BrigadeSink::write(std::string_view bytes) {
+    written_ += bytes.size();
     if (encoder_ != nullptr) {
         // The encoder's block is reused after each call: passed on at once, as transient bytes.
         encoder_->write(bytes, [this](std::string_view block) { put(block, true); });
@@ -26,6 +27,7 @@ void BrigadeSink::write_transient(std::string_view bytes) {
         write(bytes);
         return;
     }
+    written_ += bytes.size();
     put(bytes, true);
 }
 

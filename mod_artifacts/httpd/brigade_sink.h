@@ -6,6 +6,7 @@
 #include <httpd.h>
 #include <util_filter.h>
 
+#include <cstdint>
 #include <memory>
 
 #include "../core/codec/gunzip.h"
@@ -34,6 +35,8 @@ public:
     // Sends EOS; returns the first error the chain reported (a client that went away).
     apr_status_t finish();
     apr_status_t status() const { return status_; }
+    // Bytes written so far, before any encoding.
+    std::uint64_t written() const { return written_; }
 
 private:
     void put(std::string_view bytes, bool transient);
@@ -44,6 +47,7 @@ private:
     ap_filter_t* const* chain_;
     apr_bucket_brigade* brigade_;
     apr_status_t status_ = APR_SUCCESS;
+    std::uint64_t written_ = 0;
     std::unique_ptr<GzipEncoder> encoder_;
 };
 

@@ -18,6 +18,7 @@
 
 #include "../core/htmlify/htmlify.h"
 #include "../core/http/negotiation.h"
+#include "../core/metrics/metrics.h"
 #include "brigade_sink.h"
 #include "module.h"
 
@@ -63,6 +64,7 @@ struct HtmlifyContext {
         : sink(f), engine(options_for(f->r), sink, [this, r = f->r](HtmlifyResult result, bool decoded_gzip) {
               fix_headers(r, result, decoded_gzip);
               if (result == HtmlifyResult::Page) {
+                  page = true;
                   compress_page(r);
               }
           }) {}
@@ -100,6 +102,7 @@ struct HtmlifyContext {
     BrigadeSink sink;
     Htmlifier engine;
     bool ended = false;
+    bool page = false;            // a log page, not HTML passed through
     std::uint64_t probed_at = 0;  // engine.log_bytes() when the client was last looked for
 };
 
@@ -145,6 +148,9 @@ apr_status_t end_page(ap_filter_t* f, HtmlifyContext& ctx, apr_bucket* eos) {
     ctx.engine.finish();
     log_damage(f->r, ctx);
     ctx.ended = true;
+    if (ctx.page) {
+        metrics::record_log_page(ctx.engine.log_bytes(), ctx.sink.written());
+    }
     if (eos == nullptr) {
         return ctx.sink.finish();
     }

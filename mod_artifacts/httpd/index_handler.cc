@@ -18,6 +18,7 @@
 #include "../backends/swift_client.h"
 #include "../core/index/index_render.h"
 #include "../core/http/negotiation.h"
+#include "../core/metrics/metrics.h"
 #include "brigade_sink.h"
 #include "pool_resource.h"
 #include "module.h"
@@ -94,6 +95,7 @@ int render_index(request_rec* r, const DirConfig* conf) {
     if (compress) {
         r->content_encoding = "gzip";
     }
+    metrics::record_index_page(json ? metrics::IndexFormat::Json : metrics::IndexFormat::Html);
     if (r->header_only) {
         return OK;
     }

@@ -31,6 +31,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_handler(handle_directory_index, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_upload, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(handle_swift_object, nullptr, nullptr, APR_HOOK_MIDDLE);
+    register_metrics_hooks();
     register_gunzip_filter();
     register_htmlify_filter();
 }

@@ -80,6 +80,8 @@ inline ServerConfig* server_config(server_rec* s) {
 // The handler names the fixup gives directories that get an index and uploads.
 inline constexpr char kIndexHandler[] = "artifacts-index";
 inline constexpr char kUploadHandler[] = "artifacts-upload";
+// SetHandler artifacts-metrics: the counters, in Prometheus's text format.
+inline constexpr char kMetricsHandler[] = "artifacts-metrics";
 // The output filter that renders logs as pages; AddOutputFilter and FilterProvider use the name too.
 inline constexpr char kHtmlifyFilter[] = "HTMLIFY";
 // The output filter that decodes gzip bytes for a client that does not accept gzip.
@@ -154,6 +156,9 @@ int handle_upload(request_rec* r);
 int prepare_state_dirs(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int check_upload_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int sweep_abandoned_uploads(apr_pool_t* pool, server_rec* s);
+
+// The shared counters, their handler and mod_status's line (metrics_handler.cc).
+void register_metrics_hooks();
 
 // Whether a file name matches one of the shell-glob patterns of ArtifactsIndexIgnore or
 // ArtifactsHtmlify (none when patterns is null) (config.cc).

@@ -203,6 +203,9 @@ int fixup_artifact_request(request_rec* r) {
         (r->main != nullptr && request_state(r->main) != nullptr && request_state(r->main)->looking_up_sibling)) {
         return DECLINED;  // a sibling's look-up is only asked whether the walk and access checks let it be read
     }
+    if (r->handler != nullptr && strcmp(r->handler, kMetricsHandler) == 0) {
+        return DECLINED;  // SetHandler artifacts-metrics in a <Location> below the artifacts: the counters
+    }
     if (conf->cors_origin != nullptr && conf->cors_origin[0] != '\0' && r->method_number == M_GET) {
         apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", conf->cors_origin);
         if (strcmp(conf->cors_origin, "*") != 0) {

@@ -24,6 +24,7 @@
 #include "../backends/catalogue.h"
 #include "../backends/mysql_ledger.h"
 #include "../backends/swift_client.h"
+#include "../core/metrics/metrics.h"
 #include "body_reader.h"
 #include "module.h"
 #include "upload_reply.h"
@@ -55,6 +56,7 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
             ? static_cast<Ledger&>(shared_ledger.emplace(storage.catalogue->pool()))
             : static_cast<Ledger&>(fs_ledger.emplace(std::string(server->state_dir) + "/" + kLedgerDirectory));
     UploadRequest upload{r, conf, std::move(claims), state->relative_path, ledger};
+    upload.store = storage.store == StoreKind::Swift ? metrics::StoreLabel::Swift : metrics::StoreLabel::Filesystem;
     const PendingJournal journal(std::string(server->state_dir) + "/" + kPendingDirectory);
     const FsStore files(artifact_root(r, conf), &journal, conf->sync != 0);
     // The one place a store is chosen for an upload: a new store is a class and a case here.
@@ -102,9 +104,8 @@ int handle_upload(request_rec* r) {
                                 "the object store is unavailable; nothing was stored, try again later"});
     } catch (const SwiftError& error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0216) "Swift refused an upload: %s", error.what());
-        return send_json(r, HTTP_BAD_GATEWAY,
-                         refusal_json({HTTP_BAD_GATEWAY, "store_failed",
-                                       "the object store did not take the file; nothing was stored"}));
+        return send_failure(
+            r, {HTTP_BAD_GATEWAY, "store_failed", "the object store did not take the file; nothing was stored"});
     } catch (const LedgerUnavailable& error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0213) "token ledger unavailable: %s", error.what());
         return send_refusal(r, {HTTP_SERVICE_UNAVAILABLE, "unavailable",
@@ -119,9 +120,7 @@ int handle_upload(request_rec* r) {
         return error.status();
     } catch (const std::exception& e) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARTF_LOGNO(0212) "upload to %s failed: %s", r->uri, e.what());
-        return send_json(
-            r, HTTP_INTERNAL_SERVER_ERROR,
-            refusal_json({HTTP_INTERNAL_SERVER_ERROR, "internal", "the upload failed; nothing was stored"}));
+        return send_failure(r, {HTTP_INTERNAL_SERVER_ERROR, "internal", "the upload failed; nothing was stored"});
     }
 }
 

@@ -5,6 +5,7 @@
 #include <http_protocol.h>
 
 #include "../core/codec/escape.h"
+#include "../core/metrics/metrics.h"
 #include "module.h"
 
 APLOG_USE_MODULE(artifacts);
@@ -42,6 +43,7 @@ void mark_body_read(request_rec* r) {
 }
 
 int send_refusal(request_rec* r, const Refusal& refusal) {
+    metrics::record_refusal(refusal.code);
     const int level = refusal.status >= 500 ? APLOG_ERR : APLOG_INFO;
     ap_log_rerror(APLOG_MARK, level, 0, r, ARTF_LOGNO(0210) "upload refused (%d %s): %s", refusal.status,
                   refusal.code.c_str(), refusal.message.c_str());
@@ -59,6 +61,11 @@ int send_refusal(request_rec* r, const Refusal& refusal) {
         r->connection->keepalive = AP_CONN_CLOSE;
     }
     return send_json(r, refusal.status, refusal_json(refusal));
+}
+
+int send_failure(request_rec* r, const Refusal& failure) {
+    metrics::record_refusal(failure.code);
+    return send_json(r, failure.status, refusal_json(failure));
 }
 
 Refusal store_refusal(const StoreError& error) {

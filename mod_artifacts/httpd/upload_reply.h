@@ -18,7 +18,11 @@ int send_json(request_rec* r, int status, const std::string& body);
 
 // Logs the refusal (ARTF0210), adds WWW-Authenticate, Retry-After or Allow where its status
 // wants one, closes the connection when the body was left unread, and sends the JSON.
+// Every refusal is counted (artifacts_refusals_total).
 int send_refusal(request_rec* r, const Refusal& refusal);
+
+// A failure whose cause the caller has logged already: counted and sent as JSON.
+int send_failure(request_rec* r, const Refusal& failure);
 
 // The body has been read to its end: a refusal after this may keep the connection.
 void mark_body_read(request_rec* r);

@@ -62,6 +62,17 @@ TokenClaims authorise(request_rec* r, const DirConfig* conf) {
     return std::move(check.claims);
 }
 
+namespace {
+
+// artifacts_files_stored_total and artifacts_bytes_stored_total, by the kind that let it in.
+void count_stored_file(const UploadRequest& upload, std::string_view relative, std::uint64_t size) {
+    const Kind* kind = upload.conf->kinds->matching_kind(upload.claims.kinds, split_path(relative).name);
+    metrics::record_stored_file(upload.store, kind != nullptr ? std::string_view(kind->name) : std::string_view(),
+                                size);
+}
+
+}  // namespace
+
 void audit(const UploadRequest& upload, const char* what, std::string_view relative, std::uint64_t size,
            const std::string& sha256) {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, upload.r,
@@ -152,6 +163,9 @@ int put_file(UploadRequest& upload, Store& store) {
     BodyReader body(r);
     const PutResult result = artifacts::put_file(store, request, body);
     audit(upload, result.created ? "stored" : "already stored", upload.relative, result.size, result.sha256);
+    if (result.created) {
+        count_stored_file(upload, upload.relative, result.size);
+    }
     std::string reply;
     const std::string url = url_for(upload, upload.relative);
     append_stored_file_json(reply, upload.relative, result.size, result.sha256, url);
@@ -167,6 +181,7 @@ int make_directory(UploadRequest& upload, Store& store) {
     const bool made = store.make_directory(directory);
     if (made) {
         audit(upload, "made directory", directory, 0, "-");
+        metrics::record_directory(upload.store);
     }
     return reply_directory(upload, made);
 }
@@ -185,7 +200,9 @@ int extract_archive(UploadRequest& upload, Store& store) {
     BodyReader body(upload.r);
     archive->stage(body, check, max_file_size(upload));
     body.drain();
-    return reply_archive(upload, directory, archive->commit());
+    const std::vector<StoredMember> members = archive->commit();
+    metrics::record_archive(upload.store);
+    return reply_archive(upload, directory, members);
 }
 
 int seal_scope(UploadRequest& upload, Store& store) {
@@ -198,6 +215,7 @@ int seal_scope(UploadRequest& upload, Store& store) {
     mark_body_read(r);
     const SealResult sealed = seal(store, upload.relative, apr_time_sec(r->request_time));
     audit(upload, "sealed with", sealed.path, sealed.size, sealed.sha256);
+    metrics::record_seal(upload.store);
     std::string reply;
     append_stored_file_json(reply, sealed.path, sealed.size, sealed.sha256, url_for(upload, sealed.path));
     reply.insert(reply.size() - 1, ",\"sealed\":true");
@@ -214,6 +232,9 @@ int reply_archive(UploadRequest& upload, const std::string& directory, const std
         const StoredMember& member = members[i];
         any_new = any_new || !member.identical;
         audit(upload, member.identical ? "already stored" : "stored", member.path, member.size, member.sha256);
+        if (!member.identical) {
+            count_stored_file(upload, member.path, member.size);
+        }
         reply += i == 0 ? "\n" : ",\n";
         append_stored_file_json(reply, member.path, member.size, member.sha256, url_for(upload, member.path));
     }

@@ -11,6 +11,7 @@
 #include <vector>
 #include <string_view>
 
+#include "../core/metrics/metrics.h"
 #include "../core/store/ledger.h"
 #include "../core/store/store.h"
 #include "../core/policy/refusal.h"
@@ -24,8 +25,9 @@ struct UploadRequest {
     request_rec* r;
     const DirConfig* conf;
     TokenClaims claims;
-    std::string relative;  // below the root, as the client named it
-    Ledger& ledger;        // under ArtifactsStateDir, or in the catalogue
+    std::string relative;                                         // below the root, as the client named it
+    Ledger& ledger;                                               // under ArtifactsStateDir, or in the catalogue
+    metrics::StoreLabel store = metrics::StoreLabel::Filesystem;  // where it is counted
 };
 
 // The token of the request, verified (401/403 otherwise).

@@ -66,7 +66,18 @@ def make_accessible(path):
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def base_config(workdir, port, docroot, extra_modules=(), log_level="warn artifacts:info"):
+# The MPM and its sizes: event, one child at first, up to four of 25 threads.
+DEFAULT_MPM = f"""LoadModule mpm_event_module {MODULES_DIR}/mod_mpm_event.so
+StartServers 1
+ServerLimit 4
+ThreadsPerChild 25
+MaxRequestWorkers 100
+MinSpareThreads 25
+MaxSpareThreads 100
+"""
+
+
+def base_config(workdir, port, docroot, extra_modules=(), log_level="warn artifacts:info", mpm=DEFAULT_MPM):
     user = run_user()
     loads = "\n".join(
         f"LoadModule {name}_module {MODULES_DIR}/mod_{name}.so"
@@ -81,16 +92,9 @@ DefaultRuntimeDir "{workdir}"
 Mutex file:{workdir} default
 ErrorLog "{workdir}/error.log"
 LogLevel {log_level}
-LoadModule mpm_event_module {MODULES_DIR}/mod_mpm_event.so
-{loads}
+{mpm}{loads}
 LoadModule artifacts_module "{module_path()}"
 {user_lines}TypesConfig /etc/mime.types
-StartServers 1
-ServerLimit 4
-ThreadsPerChild 25
-MaxRequestWorkers 100
-MinSpareThreads 25
-MaxSpareThreads 100
 KeepAlive On
 EnableSendfile On
 LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
@@ -109,8 +113,9 @@ DocumentRoot "{docroot}"
 class Httpd:
     """One httpd: write_config() then start(); reconfigure() does a graceful restart."""
 
-    def __init__(self, workdir, docroot, port=None, extra_modules=()):
+    def __init__(self, workdir, docroot, port=None, extra_modules=(), mpm=DEFAULT_MPM):
         self.workdir = workdir
+        self.mpm = mpm
         self.docroot = docroot
         self.port = port or free_port()
         self.extra_modules = tuple(extra_modules)
@@ -126,7 +131,7 @@ class Httpd:
     def write_config(self, body):
         self.body = body
         with open(self.config_path, "w") as conf:
-            conf.write(base_config(self.workdir, self.port, self.docroot, self.extra_modules))
+            conf.write(base_config(self.workdir, self.port, self.docroot, self.extra_modules, mpm=self.mpm))
             conf.write(body)
 
     def configtest(self):
@@ -157,9 +162,11 @@ class Httpd:
             raise RuntimeError(f"httpd configuration refused:\n{checked.stderr}")
         before = self._ready_count()
         out = open(os.path.join(self.workdir, "httpd.stdout"), "ab")
+        # A session of its own: prefork's parent ends by signalling its whole process group,
+        # which would otherwise be ours.
         self.process = subprocess.Popen([APACHE_BIN, "-f", self.config_path, "-DFOREGROUND"],
                                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                        env=sanitizer_environment())
+                                        env=sanitizer_environment(), start_new_session=True)
         out.close()
         self._wait_ready(before)
 
