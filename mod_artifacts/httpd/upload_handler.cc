@@ -54,7 +54,8 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
     Ledger& ledger =
         storage.catalogue != nullptr
             ? static_cast<Ledger&>(shared_ledger.emplace(storage.catalogue->pool()))
-            : static_cast<Ledger&>(fs_ledger.emplace(std::string(server->state_dir) + "/" + kLedgerDirectory));
+            : static_cast<Ledger&>(fs_ledger.emplace(std::string(server->state_dir) + "/" + kLedgerDirectory,
+                                                     TokenFacts{claims.jti, claims.scope, claims.exp}));
     UploadRequest upload{r, conf, std::move(claims), state->relative_path, ledger};
     upload.store = storage.store == StoreKind::Swift ? metrics::StoreLabel::Swift : metrics::StoreLabel::Filesystem;
     const PendingJournal journal(std::string(server->state_dir) + "/" + kPendingDirectory);
