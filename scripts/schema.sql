@@ -6,10 +6,11 @@
 --
 -- Versions. schema_version holds one row per version applied; the module reads the
 -- highest and refuses to use a catalogue it does not know (ARTF0402 in the error log).
--- This file creates the current version (2). An upgrade is a file
+-- This file creates the current version (3). An upgrade is a file
 -- scripts/schema-upgrade-N.sql that changes the tables and inserts row N; apply each in
 -- order, with the module stopped or still at the old version refusing the new one:
 --   2: claims carry their owner, a lease and the quota they reserved.
+--   3: tokens keep their scope and expiry (artifacts-prune).
 --
 -- Paths are stored as bytes (VARBINARY), compared byte for byte: a path is case-sensitive
 -- and its UTF-8 is exactly what the client sent. A path is at most 1,024 bytes, so the
@@ -55,7 +56,10 @@ CREATE TABLE tokens (
     bytes_used BIGINT UNSIGNED NOT NULL DEFAULT 0,
     files_used BIGINT UNSIGNED NOT NULL DEFAULT 0,
     sealed_at BIGINT NULL,                     -- Unix seconds; NULL while open
-    first_seen TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+    first_seen TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    scope VARBINARY(1024) NOT NULL DEFAULT '',  -- the token's scope claim ('' in rows of version 2)
+    expires_at BIGINT NULL,                    -- its exp claim; NULL in rows of version 2
+    KEY by_expiry (expires_at)
 ) ENGINE = InnoDB;
 
 -- A path being uploaded right now, by any server: a second upload of the same path
@@ -78,4 +82,5 @@ CREATE TABLE uploads_in_progress (
 
 INSERT INTO schema_version (version, description) VALUES
     (1, 'artifacts, tokens, uploads_in_progress'),
-    (2, 'claims with owner, lease and reservation');
+    (2, 'claims with owner, lease and reservation'),
+    (3, 'tokens keep their scope and expiry');

@@ -15,7 +15,7 @@
 namespace artifacts {
 
 // The schema version this build reads and writes (scripts/schema.sql).
-constexpr int kCatalogueSchemaVersion = 2;
+constexpr int kCatalogueSchemaVersion = 3;
 // Longest path the catalogue holds (bytes of UTF-8): the limit of its index keys, and so
 // the longest path any upload may store.
 constexpr std::size_t kMaxCataloguePath = 1024;

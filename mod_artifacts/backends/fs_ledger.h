@@ -15,20 +15,12 @@
 
 namespace artifacts {
 
-// What a record says beyond the usage, for artifacts-prune: the token's scope and expiry,
-// written with the first change of the record by a request holding that token.
-struct TokenFacts {
-    std::string jti;
-    std::string scope;
-    std::int64_t expires_at = 0;  // Unix seconds
-};
-
 // One record, as artifacts-prune reads them all.
 struct LedgerRecord {
     std::string path;  // of the record file
     LedgerUsage usage;
-    std::string scope;            // "" in a record from before scopes were kept
-    std::int64_t expires_at = 0;  // 0 when unknown
+    std::string scope;             // "" in a record from before scopes were kept
+    std::int64_t expires_at = 0;   // 0 when unknown
     std::int64_t modified_at = 0;  // the record file's mtime
 };
 

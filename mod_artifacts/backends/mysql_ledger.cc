@@ -80,7 +80,12 @@ std::unique_ptr<MySqlLedgerEntry> MySqlLedger::open_entry(std::string_view jti, 
             [&](MySqlPool::Lease& lease) {
                 // The row is created outside the transaction: an INSERT IGNORE that finds it
                 // takes a shared lock, and two of those waiting to upgrade deadlock.
-                lease->execute("INSERT IGNORE INTO tokens (jti) VALUES (?)", {jti});
+                if (token_ && token_->jti == jti) {
+                    lease->execute("INSERT IGNORE INTO tokens (jti, scope, expires_at) VALUES (?, ?, ?)",
+                                   {jti, std::string_view(token_->scope).substr(0, 1024), token_->expires_at});
+                } else {
+                    lease->execute("INSERT IGNORE INTO tokens (jti) VALUES (?)", {jti});
+                }
                 lease->command("START TRANSACTION");
                 // From here the entry owns the transaction: if locking fails, it rolls back.
                 auto entry = std::make_unique<MySqlLedgerEntry>(std::move(lease), std::string(jti), LedgerUsage{});

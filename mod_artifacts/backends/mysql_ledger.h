@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,7 +51,9 @@ private:
 
 class MySqlLedger final : public Ledger {
 public:
-    explicit MySqlLedger(MySqlPool& pool) : pool_(pool) {}
+    // `token`: the request's token, whose row is made with its scope and expiry.
+    explicit MySqlLedger(MySqlPool& pool, std::optional<TokenFacts> token = std::nullopt)
+        : pool_(pool), token_(std::move(token)) {}
     // Throws LedgerUnavailable when the database cannot be asked.
     std::unique_ptr<LedgerEntry> open(std::string_view jti) override;
     // `insist`: for a clean-up after a failure, try a connection even while the pool
@@ -61,6 +64,7 @@ public:
 
 private:
     MySqlPool& pool_;
+    std::optional<TokenFacts> token_;
 };
 
 }  // namespace artifacts

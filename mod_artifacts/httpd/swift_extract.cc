@@ -134,7 +134,7 @@ private:
 std::vector<StoredMember> SwiftArchive::commit() {
     request_rec* r = upload_.r;
     SwiftClient& swift = *storage_.swift;
-    MySqlLedger ledger(catalogue_.pool());
+    MySqlLedger ledger(catalogue_.pool(), token_facts(upload_.claims));
     UploadClaims claims(catalogue_, upload_, ledger);
     std::vector<Member> members;
     std::uint64_t bytes = 0;

@@ -48,7 +48,7 @@ public:
           catalogue_(*storage.catalogue),
           swift_(*storage.swift),
           target_(target),
-          ledger_(catalogue_.pool()),
+          ledger_(catalogue_.pool(), token_facts(upload.claims)),
           claims_(catalogue_, upload, ledger_) {
         claims_.claim(target_.path);
         row_ = existing_file(catalogue_, target_.path, apr_time_sec(upload_.r->request_time));
@@ -159,7 +159,7 @@ public:
           now_(apr_time_sec(upload.r->request_time)),
           scope_(scope),
           manifest_path_(scope + std::string(kManifestName)),
-          ledger_(catalogue_.pool()),
+          ledger_(catalogue_.pool(), token_facts(upload.claims)),
           claims_(catalogue_, upload, ledger_) {
         // Claimed before the token's row is locked: taking over a claim a failed seal left
         // locks that row too.
@@ -268,7 +268,7 @@ bool SwiftStore::make_directory(const std::string& directory) {
     const std::string path = directory.substr(0, directory.size() - 1);  // the name a file there would have
     Catalogue& catalogue = *storage_.catalogue;
     const std::int64_t now = apr_time_sec(upload_.r->request_time);
-    MySqlLedger ledger(catalogue.pool());
+    MySqlLedger ledger(catalogue.pool(), token_facts(upload_.claims));
     UploadClaims claims(catalogue, upload_, ledger);
     claims.claim(path);
     const std::optional<ArtifactRecord> existing = stored_row(catalogue, path, now);

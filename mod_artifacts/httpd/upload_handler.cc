@@ -51,11 +51,10 @@ int run_upload(request_rec* r, const DirConfig* conf, const ServerConfig* server
     const StorageConfig& storage = server->storage;
     std::optional<FsLedger> fs_ledger;
     std::optional<MySqlLedger> shared_ledger;
-    Ledger& ledger =
-        storage.catalogue != nullptr
-            ? static_cast<Ledger&>(shared_ledger.emplace(storage.catalogue->pool()))
-            : static_cast<Ledger&>(fs_ledger.emplace(std::string(server->state_dir) + "/" + kLedgerDirectory,
-                                                     TokenFacts{claims.jti, claims.scope, claims.exp}));
+    Ledger& ledger = storage.catalogue != nullptr
+                         ? static_cast<Ledger&>(shared_ledger.emplace(storage.catalogue->pool(), token_facts(claims)))
+                         : static_cast<Ledger&>(fs_ledger.emplace(
+                               std::string(server->state_dir) + "/" + kLedgerDirectory, token_facts(claims)));
     UploadRequest upload{r, conf, std::move(claims), state->relative_path, ledger};
     upload.store = storage.store == StoreKind::Swift ? metrics::StoreLabel::Swift : metrics::StoreLabel::Filesystem;
     const PendingJournal journal(std::string(server->state_dir) + "/" + kPendingDirectory);

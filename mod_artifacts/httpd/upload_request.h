@@ -33,6 +33,11 @@ struct UploadRequest {
 // The token of the request, verified (401/403 otherwise).
 TokenClaims authorise(request_rec* r, const DirConfig* conf);
 
+// What the ledger keeps of the token for artifacts-prune.
+inline TokenFacts token_facts(const TokenClaims& claims) {
+    return TokenFacts{claims.jti, claims.scope, claims.exp};
+}
+
 std::string url_for(const UploadRequest& upload, std::string_view relative);
 
 // The audit line of every stored file (ARTF0201).

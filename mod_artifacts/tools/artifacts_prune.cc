@@ -1,8 +1,10 @@
-// artifacts-prune: retention. Removes what is older than a duration from a filesystem store
+// artifacts-prune: retention. On a filesystem store, removes what is older than a duration
 // (by the seal time its token's ledger record holds, else by modification time), never an
-// upload in progress, and the ledger records of tokens that can never come back.
-//   artifacts-prune fs --root DIR --older-than 30d [--state-dir DIR] [--dry-run] [--list]
-//                      [--rate N] [--parallel N] [--leeway 60s] [--max-lifetime 24h] [--now UNIX]
+// upload in progress, and the ledger records of tokens that can never come back. On Swift
+// and the catalogue, rows past their expiry (or older than a duration) with their objects,
+// orphaned objects, token rows of expired tokens and the claims of uploads that died.
+//   artifacts-prune fs --root DIR --older-than 30d [--state-dir DIR] [--dry-run] [--list] ...
+//   artifacts-prune swift --catalogue "SETTINGS" --swift "SETTINGS" --container NAME ...
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -12,10 +14,13 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "../backends/catalogue_prune.h"
 #include "../backends/fs_ledger.h"
 #include "../backends/fs_prune.h"
 #include "../backends/unique_fd.h"
@@ -37,7 +42,46 @@ constexpr const char* kUsage =
     "empty. With --state-dir (ArtifactsStateDir): a sealed build ages from its seal, an upload in\n"
     "progress is never touched, the ledger records of long-expired tokens go, and one prune runs\n"
     "at a time. --leeway and --max-lifetime are the server's ArtifactsTokenLeeway and\n"
-    "ArtifactsTokenMaxLifetime (60s, 24h).\n";
+    "ArtifactsTokenMaxLifetime (60s, 24h).\n"
+    "  artifacts-prune swift --catalogue \"SETTINGS\" --swift \"SETTINGS\" --container NAME [--shards N]\n"
+    "                        [--older-than DURATION] [--orphans] [--orphan-grace 1d] [--claim-grace 1h]\n"
+    "                        [--dry-run] [--list] [--leeway DURATION] [--max-lifetime DURATION] [--now UNIX]\n"
+    "Removes catalogue rows past their expiry (ArtifactsRetention), or older than DURATION, with\n"
+    "their Swift objects and the directory rows they leave empty; token rows of expired tokens;\n"
+    "claims of uploads whose lease ran out --claim-grace ago. --orphans also lists every\n"
+    "container of the store and removes objects no row names, older than --orphan-grace: never\n"
+    "point it at a container anything else writes to. SETTINGS are those of ArtifactsCatalogue\n"
+    "and ArtifactsSwift, quoted. One prune runs at a time per catalogue.\n";
+
+// "--name value" pairs and flags, checked against what the command takes.
+class Arguments {
+public:
+    Arguments(int argc, char** argv, const std::vector<std::string>& flags, const std::vector<std::string>& options) {
+        for (int i = 2; i < argc; ++i) {
+            const std::string arg = argv[i];
+            if (std::find(flags.begin(), flags.end(), arg) != flags.end()) {
+                values_[arg] = "";
+                continue;
+            }
+            if (std::find(options.begin(), options.end(), arg) == options.end()) {
+                throw UsageError(arg.rfind("--", 0) == 0 ? "unknown option " + arg
+                                                         : "unexpected argument '" + arg + "'");
+            }
+            if (i + 1 >= argc) {
+                throw UsageError(arg + " needs a value");
+            }
+            values_[arg] = argv[++i];
+        }
+    }
+    bool has(const std::string& name) const { return values_.count(name) > 0; }
+    std::string get(const std::string& name) const {
+        const auto found = values_.find(name);
+        return found != values_.end() ? found->second : std::string();
+    }
+
+private:
+    std::map<std::string, std::string> values_;
+};
 
 struct Settings {
     std::string root;
@@ -46,7 +90,7 @@ struct Settings {
     bool dry_run = false;
     bool list = false;
     double rate = 0;
-    unsigned parallel = 2;
+    unsigned parallel = 8;
     RetentionRules rules;
 };
 
@@ -70,45 +114,37 @@ double positive_number(const std::string& option, const std::string& value) {
     throw UsageError(option + " takes a positive number, not '" + value + "'");
 }
 
+// What every store's prune shares: the clock and the token rules.
+void read_common(const Arguments& arguments, RetentionRules& rules) {
+    rules.now = arguments.has("--now") ? static_cast<std::int64_t>(positive_number("--now", arguments.get("--now")))
+                                       : static_cast<std::int64_t>(std::time(nullptr));
+    if (arguments.has("--leeway")) {
+        rules.leeway = duration("--leeway", arguments.get("--leeway"));
+    }
+    if (arguments.has("--max-lifetime")) {
+        rules.max_lifetime = duration("--max-lifetime", arguments.get("--max-lifetime"));
+    }
+}
+
 Settings parse(int argc, char** argv) {
+    const Arguments arguments(
+        argc, argv, {"--dry-run", "--list"},
+        {"--root", "--state-dir", "--older-than", "--rate", "--parallel", "--leeway", "--max-lifetime", "--now"});
     Settings settings;
-    settings.rules.now = static_cast<std::int64_t>(std::time(nullptr));
-    for (int i = 2; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--dry-run") {
-            settings.dry_run = true;
-            continue;
-        }
-        if (arg == "--list") {
-            settings.list = true;
-            continue;
-        }
-        if (arg.rfind("--", 0) != 0) {
-            throw UsageError("unexpected argument '" + arg + "'");
-        }
-        if (i + 1 >= argc) {
-            throw UsageError(arg + " needs a value");
-        }
-        const std::string value = argv[++i];
-        if (arg == "--root") {
-            settings.root = value;
-        } else if (arg == "--state-dir") {
-            settings.state_dir = value;
-        } else if (arg == "--older-than") {
-            settings.older_than = duration(arg, value);
-        } else if (arg == "--rate") {
-            settings.rate = positive_number(arg, value);
-        } else if (arg == "--parallel") {
-            settings.parallel = static_cast<unsigned>(std::min(64.0, positive_number(arg, value)));
-        } else if (arg == "--leeway") {
-            settings.rules.leeway = duration(arg, value);
-        } else if (arg == "--max-lifetime") {
-            settings.rules.max_lifetime = duration(arg, value);
-        } else if (arg == "--now") {
-            settings.rules.now = static_cast<std::int64_t>(positive_number(arg, value));
-        } else {
-            throw UsageError("unknown option " + arg);
-        }
+    read_common(arguments, settings.rules);
+    settings.root = arguments.get("--root");
+    settings.state_dir = arguments.get("--state-dir");
+    settings.dry_run = arguments.has("--dry-run");
+    settings.list = arguments.has("--list");
+    if (arguments.has("--older-than")) {
+        settings.older_than = duration("--older-than", arguments.get("--older-than"));
+    }
+    if (arguments.has("--rate")) {
+        settings.rate = positive_number("--rate", arguments.get("--rate"));
+    }
+    if (arguments.has("--parallel")) {
+        settings.parallel =
+            static_cast<unsigned>(std::min(64.0, positive_number("--parallel", arguments.get("--parallel"))));
     }
     if (settings.root.empty() || !settings.older_than) {
         throw UsageError("--root and --older-than are required");
@@ -198,6 +234,86 @@ int prune_fs(int argc, char** argv) {
     return stats.errors.load() == 0 ? 0 : 1;
 }
 
+std::vector<std::string> words(const std::string& text) {
+    std::istringstream stream(text);
+    std::vector<std::string> result;
+    for (std::string word; stream >> word;) {
+        result.push_back(word);
+    }
+    return result;
+}
+
+int prune_swift(int argc, char** argv) {
+    const Arguments arguments(argc, argv, {"--dry-run", "--list", "--orphans"},
+                              {"--catalogue", "--swift", "--container", "--shards", "--older-than", "--orphan-grace",
+                               "--claim-grace", "--leeway", "--max-lifetime", "--now"});
+    if (!arguments.has("--catalogue") || !arguments.has("--swift") || !arguments.has("--container")) {
+        throw UsageError("--catalogue, --swift and --container are required");
+    }
+    CatalogueSettings catalogue_settings;
+    if (const std::string error = parse_catalogue_settings(arguments.get("--catalogue"), catalogue_settings);
+        !error.empty()) {
+        throw UsageError("--catalogue: " + error);
+    }
+    SwiftSettings swift_settings;
+    if (const std::string error = parse_swift_settings(words(arguments.get("--swift")), swift_settings);
+        !error.empty()) {
+        throw UsageError("--swift: " + error);
+    }
+    RetentionRules rules;
+    read_common(arguments, rules);
+    CataloguePruneOptions options;
+    options.now = rules.now;
+    options.leeway = rules.leeway;
+    options.max_lifetime = rules.max_lifetime;
+    options.dry_run = arguments.has("--dry-run");
+    if (arguments.has("--older-than")) {
+        options.cutoff = rules.now - duration("--older-than", arguments.get("--older-than"));
+    }
+    if (arguments.has("--orphan-grace")) {
+        options.orphan_grace = duration("--orphan-grace", arguments.get("--orphan-grace"));
+    }
+    if (arguments.has("--claim-grace")) {
+        options.claim_grace = duration("--claim-grace", arguments.get("--claim-grace"));
+    }
+    const unsigned shards =
+        arguments.has("--shards") ? static_cast<unsigned>(positive_number("--shards", arguments.get("--shards"))) : 1;
+    options.containers = store_containers(arguments.get("--container"), shards);
+    const bool dry_run = options.dry_run;
+    if (arguments.has("--list")) {
+        options.on_remove = [dry_run](std::string_view what) {
+            std::cout << (dry_run ? "would remove " : "removed ") << what << "\n";
+        };
+    }
+    options.on_error = [](std::string_view what, std::string_view why) {
+        std::cerr << "artifacts-prune: " << what << ": " << why << "\n";
+    };
+
+    // One prune per catalogue: a named lock held by a connection of its own, released by
+    // the server if this process dies.
+    MySqlConnection lock(catalogue_settings, catalogue_settings.read_timeout);
+    const SqlResult locked = lock.execute("SELECT GET_LOCK(CONCAT('artifacts-prune:', DATABASE()), 0)", {});
+    if (locked.rows.empty() || locked.rows[0][0].value_or("0") != "1") {
+        std::cerr << "artifacts-prune: another prune of this catalogue is running; this one does nothing\n";
+        return 0;
+    }
+    Catalogue catalogue(catalogue_settings);
+    SwiftClient swift(swift_settings);
+    CataloguePruneStats stats;
+    CataloguePruner pruner(catalogue, swift, options, stats);
+    pruner.expired_rows();
+    pruner.stale_claims();
+    if (arguments.has("--orphans")) {
+        pruner.orphans();
+    }
+    pruner.expired_tokens();
+    std::cout << (dry_run ? "would remove " : "removed ") << stats.rows_removed.load() << " rows and objects ("
+              << stats.bytes_removed.load() << " bytes), " << stats.directories_removed.load() << " directory rows, "
+              << stats.orphans_removed.load() << " orphaned objects, " << stats.tokens_removed.load() << " token rows, "
+              << stats.claims_removed.load() << " stale claims; " << stats.errors.load() << " errors\n";
+    return stats.errors.load() == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -206,11 +322,14 @@ int main(int argc, char** argv) {
         if (command == "fs") {
             return prune_fs(argc, argv);
         }
+        if (command == "swift") {
+            return prune_swift(argc, argv);
+        }
         if (command == "-h" || command == "--help") {
             std::cout << kUsage;
             return 0;
         }
-        throw UsageError(command.empty() ? "no store named (fs)" : "unknown store '" + command + "'");
+        throw UsageError(command.empty() ? "no store named (fs or swift)" : "unknown store '" + command + "'");
     } catch (const UsageError& e) {
         std::cerr << "artifacts-prune: " << e.what() << "\n" << kUsage;
         return 2;

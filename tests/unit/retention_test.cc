@@ -97,8 +97,8 @@ class RetentionTest : public CppUnit::TestFixture {
 
 public:
     void uploads_in_progress_are_held_with_their_parents() {
-        const RetentionPlan plan(rules(), {token("a/b/", kNow + 3600), token("c/d", kNow - 3600),
-                                           token("e/", kNow + 3600, kNow - 10)});
+        const RetentionPlan plan(
+            rules(), {token("a/b/", kNow + 3600), token("c/d", kNow - 3600), token("e/", kNow + 3600, kNow - 10)});
         CPPUNIT_ASSERT(plan.holds_upload("a/b/"));
         CPPUNIT_ASSERT(plan.holds_upload("a/b/c/"));
         CPPUNIT_ASSERT(!plan.holds_upload("a/"));
@@ -123,9 +123,9 @@ public:
     }
 
     void innermost_seal_ages_a_path() {
-        const RetentionPlan plan(rules(), {token("a/", kNow - kDay, kNow - 40 * kDay),
-                                           token("a/b/", kNow - kDay, kNow - 5 * kDay),
-                                           token("a/b/", kNow - kDay, kNow - 3 * kDay)});
+        const RetentionPlan plan(
+            rules(), {token("a/", kNow - kDay, kNow - 40 * kDay), token("a/b/", kNow - kDay, kNow - 5 * kDay),
+                      token("a/b/", kNow - kDay, kNow - 3 * kDay)});
         CPPUNIT_ASSERT_EQUAL(kNow - 40 * kDay, *plan.sealed_at("a/x/"));
         CPPUNIT_ASSERT_EQUAL(kNow - 3 * kDay, *plan.sealed_at("a/b/c/"));  // the later of two seals
         CPPUNIT_ASSERT(!plan.sealed_at("b/"));
@@ -181,13 +181,12 @@ public:
         Tree tree;
         tree.file("p/q/job/stale-looking.txt", 90);  // an upload in progress, with old-looking times
         tree.age("p/q/job", 90);
-        tree.directory("p/r", 90);                  // the scope of another, not made yet below it
+        tree.directory("p/r", 90);  // the scope of another, not made yet below it
         tree.age("p/q", 90);
         tree.age("p", 90);
         tree.file("p/old.txt", 90);
         PruneStats stats;
-        prune_tree(tree.root(),
-                   RetentionPlan(rules(), {token("p/q/job/", kNow + 3600), token("p/r/s/", kNow + 3600)}),
+        prune_tree(tree.root(), RetentionPlan(rules(), {token("p/q/job/", kNow + 3600), token("p/r/s/", kNow + 3600)}),
                    PruneOptions{}, stats);
         const std::set<std::string> expected = {"p/", "p/q/", "p/q/job/", "p/q/job/stale-looking.txt", "p/r/"};
         CPPUNIT_ASSERT(tree.left() == expected);

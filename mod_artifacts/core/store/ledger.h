@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace artifacts {
@@ -44,6 +45,14 @@ public:
     virtual void release(std::uint64_t bytes, std::uint64_t files) = 0;
     virtual void seal(std::int64_t when) = 0;
     virtual void commit() = 0;
+};
+
+// What a ledger keeps of a token beyond its usage, for artifacts-prune: its scope and
+// expiry, written with the record the first time a request holding the token makes it.
+struct TokenFacts {
+    std::string jti;
+    std::string scope;
+    std::int64_t expires_at = 0;  // Unix seconds
 };
 
 class Ledger {

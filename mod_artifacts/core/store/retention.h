@@ -25,9 +25,9 @@ struct RetainedToken {
 
 struct RetentionRules {
     std::int64_t now = 0;
-    std::int64_t max_age = 0;                // seconds: older goes
-    std::int64_t leeway = 60;                // ArtifactsTokenLeeway
-    std::int64_t max_lifetime = 24 * 3600;   // ArtifactsTokenMaxLifetime: bounds an unknown expiry
+    std::int64_t max_age = 0;               // seconds: older goes
+    std::int64_t leeway = 60;               // ArtifactsTokenLeeway
+    std::int64_t max_lifetime = 24 * 3600;  // ArtifactsTokenMaxLifetime: bounds an unknown expiry
 };
 
 class RetentionPlan {
