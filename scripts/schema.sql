@@ -10,7 +10,7 @@
 -- scripts/schema-upgrade-N.sql that changes the tables and inserts row N; apply each in
 -- order, with the module stopped or still at the old version refusing the new one:
 --   2: claims carry their owner, a lease and the quota they reserved.
---   3: tokens keep their scope and expiry (artifacts-prune).
+--   3: tokens keep their scope and expiry; artifacts are indexed by expiry and mtime (artifacts-prune).
 --
 -- Paths are stored as bytes (VARBINARY), compared byte for byte: a path is case-sensitive
 -- and its UTF-8 is exactly what the client sent. A path is at most 1,024 bytes, so the
@@ -46,7 +46,9 @@ CREATE TABLE artifacts (
     expires_at BIGINT NULL,                    -- Swift deletes the object then (X-Delete-At)
     UNIQUE KEY by_path (path),
     KEY by_parent (parent, name),
-    KEY by_jti (jti)
+    KEY by_jti (jti),
+    KEY by_expiry (expires_at),                -- artifacts-prune: rows past their expiry
+    KEY by_mtime (mtime)                       -- artifacts-prune --older-than
 ) ENGINE = InnoDB ROW_FORMAT = DYNAMIC;
 
 -- The token ledger: lifetime quotas and sealing, shared by every server. bytes_used and
