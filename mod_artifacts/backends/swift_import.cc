@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include "../core/codec/digest.h"
 #include "../core/http/content_type.h"
@@ -23,6 +25,7 @@ namespace artifacts {
 namespace {
 
 constexpr std::string_view kImportJti = "artifacts-import";
+constexpr int kBusyAttempts = 8;
 constexpr std::size_t kReadBlock = 256 * 1024;
 
 struct Row {
@@ -55,6 +58,11 @@ std::string owner_name() {
     return owner;
 }
 
+unsigned generator_jitter() {
+    static thread_local std::mt19937 generator{std::random_device{}()};
+    return generator() % 20;
+}
+
 // The claim's owner was an import on this host whose process is gone.
 bool dead_import(const std::string& owner) {
     const std::string prefix = host_prefix();
@@ -66,8 +74,8 @@ bool dead_import(const std::string& owner) {
 }
 
 std::optional<Row> row_of(MySqlConnection& connection, const std::string& path) {
-    const SqlResult found = connection.execute("SELECT size, sha256, container FROM artifacts WHERE path = ?",
-                                               {std::string_view(path)});
+    const SqlResult found =
+        connection.execute("SELECT size, sha256, container FROM artifacts WHERE path = ?", {std::string_view(path)});
     if (found.rows.empty()) {
         return std::nullopt;
     }
@@ -135,8 +143,9 @@ public:
                         .affected_rows == 1) {
                     return true;
                 }
-                const SqlResult holder = connection.execute(
-                    "SELECT owner FROM uploads_in_progress WHERE path = ? AND jti = ?", {std::string_view(path_), kImportJti});
+                const SqlResult holder =
+                    connection.execute("SELECT owner FROM uploads_in_progress WHERE path = ? AND jti = ?",
+                                       {std::string_view(path_), kImportJti});
                 if (!holder.rows.empty() && dead_import(holder.rows[0][0].value_or(""))) {
                     connection.execute("DELETE FROM uploads_in_progress WHERE path = ? AND owner = ?",
                                        {std::string_view(path_), std::string_view(*holder.rows[0][0])});
@@ -161,8 +170,8 @@ private:
 };
 
 bool same_file(const struct stat& a, const struct stat& b) {
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
-           a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
 }  // namespace
@@ -289,18 +298,30 @@ ImportResult Importer::import(const ImportItem& item) {
         record.expires_at = now + settings_.retention;
     }
     try {
-        pool.with_connection([&](MySqlConnection& connection) {
-            connection.command("START TRANSACTION");
+        // Imports of one directory insert its rows at once: InnoDB may end one of them as a
+        // deadlock's victim, rolled back, to be run again.
+        for (int attempt = 1;; ++attempt) {
             try {
-                catalogue_.record(connection, record);
-                claim.end(connection);
-            } catch (...) {
-                connection.command("ROLLBACK");
-                throw;
+                pool.with_connection([&](MySqlConnection& connection) {
+                    connection.command("START TRANSACTION");
+                    try {
+                        catalogue_.record(connection, record);
+                        claim.end(connection);
+                    } catch (...) {
+                        connection.command("ROLLBACK");
+                        throw;
+                    }
+                    connection.commit();
+                    return 0;
+                });
+                break;
+            } catch (const CatalogueBusy&) {
+                if (attempt == kBusyAttempts) {
+                    throw;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt + generator_jitter()));
             }
-            connection.commit();
-            return 0;
-        });
+        }
     } catch (const CatalogueOutcomeUnknown& lost) {
         const std::optional<bool> committed = pool.resolve_lost_commit(lost.thread_id(), [&](MySqlConnection& c) {
             const auto row = row_of(c, item.path);

@@ -23,8 +23,8 @@
 namespace artifacts {
 
 struct ImportSettings {
-    std::string container;  // ArtifactsSwiftContainer
-    unsigned shards = 1;    // ArtifactsSwiftContainerShards
+    std::string container;       // ArtifactsSwiftContainer
+    unsigned shards = 1;         // ArtifactsSwiftContainerShards
     std::int64_t retention = 0;  // ArtifactsRetention (seconds; 0 for none)
     bool dry_run = false;
     bool delete_source = false;
@@ -45,10 +45,10 @@ struct ImportItem {
 ImportItem plan_import(const std::string& source, const std::string& relative, bool plain_sibling);
 
 enum class ImportOutcome {
-    Imported,     // object and row written
+    Imported,      // object and row written
     AlreadyThere,  // a row names these very bytes
-    Conflict,     // a row names other bytes: left alone
-    Busy,         // an upload holds the path: tried next time
+    Conflict,      // a row names other bytes: left alone
+    Busy,          // an upload holds the path: tried next time
 };
 
 struct ImportResult {
