@@ -20,8 +20,10 @@ CLIENT_BIN = shutil.which("mariadb") or "/usr/bin/mariadb"
 class MariaDB:
     """One server: start() initialises the data directory the first time."""
 
-    def __init__(self, workdir, database="artifacts", user="artifacts", password="catalogue-pw-0123456789"):
+    def __init__(self, workdir, database="artifacts", user="artifacts", password="catalogue-pw-0123456789",
+                 server_options=()):
         self.workdir = workdir
+        self.server_options = tuple(server_options)  # e.g. a larger buffer pool (bench/catalogue)
         self.datadir = os.path.join(workdir, "data")
         # The Unix socket path must stay under 108 bytes: keep it short, in /tmp.
         self.socket = os.path.join("/tmp", f"mariadb-{os.getpid()}-{id(self) % 100000}.sock")
@@ -54,7 +56,7 @@ class MariaDB:
             [SERVER_BIN, "--no-defaults", f"--datadir={self.datadir}", f"--socket={self.socket}",
              f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.workdir}/mariadb.pid",
              "--skip-name-resolve", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=32M",
-             "--innodb-flush-log-at-trx-commit=2", "--max-connections=400", *self._run_as()],
+             "--innodb-flush-log-at-trx-commit=2", "--max-connections=400", *self.server_options, *self._run_as()],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         out.close()
         if not wait_for_port(self.port, 60, lambda: self.process.poll() is None):

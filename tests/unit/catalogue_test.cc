@@ -1,6 +1,8 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "../../mod_artifacts/backends/catalogue.h"
+#include "../../mod_artifacts/backends/catalogue_prune.h"
+#include "../../mod_artifacts/backends/swift_import.h"
 
 using namespace artifacts;
 
@@ -8,6 +10,8 @@ class CatalogueTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(CatalogueTest);
     CPPUNIT_TEST(parents_and_names_of_files_and_directories);
     CPPUNIT_TEST(rows_become_records);
+    CPPUNIT_TEST(legacy_names_import_as_the_disk_serves_them);
+    CPPUNIT_TEST(a_store_has_its_shards_and_their_twins);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -38,6 +42,34 @@ public:
         SqlRow expiring = row;
         expiring[14] = std::string("1800000000");
         CPPUNIT_ASSERT_EQUAL(std::int64_t{1800000000}, *record_from_row(expiring).expires_at);
+    }
+
+    void legacy_names_import_as_the_disk_serves_them() {
+        const ImportItem log = plan_import("/srv/a/log.txt.gz", "a/log.txt.gz", false);
+        CPPUNIT_ASSERT_EQUAL(std::string("a/log.txt"), log.path);
+        CPPUNIT_ASSERT(log.gzip);
+        CPPUNIT_ASSERT_EQUAL(std::string("text/plain"), log.content_type);
+        CPPUNIT_ASSERT_EQUAL(std::string("/srv/a/log.txt.gz"), log.source);
+        // Beside a plain twin, each keeps its own name.
+        const ImportItem twin = plan_import("/srv/a/log.txt.gz", "a/log.txt.gz", true);
+        CPPUNIT_ASSERT_EQUAL(std::string("a/log.txt.gz"), twin.path);
+        CPPUNIT_ASSERT(!twin.gzip);
+        CPPUNIT_ASSERT_EQUAL(std::string("application/gzip"), twin.content_type);
+        // An archive stays bytes; so does a bare .gz and an unknown inner type.
+        for (const char* name : {"dist.tar.gz", "x.gz", "image.qcow2.gz"}) {
+            const ImportItem item = plan_import(std::string("/srv/") + name, name, false);
+            CPPUNIT_ASSERT_EQUAL(std::string(name), item.path);
+            CPPUNIT_ASSERT(!item.gzip);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("a/data.json"), plan_import("/s", "a/data.json.gz", false).path);
+        CPPUNIT_ASSERT_EQUAL(std::string("text/html"), plan_import("/s", "a/index.html", false).content_type);
+    }
+
+    void a_store_has_its_shards_and_their_twins() {
+        CPPUNIT_ASSERT((std::vector<std::string>{"logs", "logs-overwrites"}) == store_containers("logs", 1));
+        const std::vector<std::string> sharded = store_containers("logs", 3);
+        CPPUNIT_ASSERT((std::vector<std::string>{"logs-000", "logs-001", "logs-002", "logs-000-overwrites",
+                                                 "logs-001-overwrites", "logs-002-overwrites"}) == sharded);
     }
 };
 
