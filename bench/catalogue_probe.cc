@@ -35,10 +35,13 @@ double ms(Clock::duration d) {
 void summary(const char* what, std::vector<double> samples) {
     std::sort(samples.begin(), samples.end());
     const auto at = [&](double q) {
-        return samples.empty() ? 0 : samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))];
+        return samples.empty() ? 0
+                               : samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))];
     };
-    std::printf("%s: %zu calls, p50 %.3f ms, p99 %.3f ms, max %.3f ms", what, samples.size(), at(0.5), at(0.99),
-                samples.empty() ? 0 : samples.back());
+    const auto over = std::count_if(samples.begin(), samples.end(), [](double sample) { return sample > 50; });
+    std::printf("%s: %zu calls, p50 %.3f ms, p99 %.3f ms, p99.99 %.3f ms, max %.3f ms, %zu over 50 ms", what,
+                samples.size(), at(0.5), at(0.99), at(0.9999), samples.empty() ? 0 : samples.back(),
+                static_cast<std::size_t>(over));
     std::printf("\n");
 }
 
@@ -107,8 +110,8 @@ int commits(const char* settings, int writers, int each) {
             std::vector<double> mine;
             for (int i = 0; i < each; ++i) {
                 ArtifactRecord record;
-                record.path = "bench-commits/" + std::to_string(w) + "/" + std::to_string(started.time_since_epoch().count()) +
-                              "/log-" + std::to_string(i) + ".txt";
+                record.path = "bench-commits/" + std::to_string(w) + "/" +
+                              std::to_string(started.time_since_epoch().count()) + "/log-" + std::to_string(i) + ".txt";
                 record.object = record.path;
                 record.size = 4096;
                 record.mtime = std::time(nullptr);

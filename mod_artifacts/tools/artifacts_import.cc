@@ -276,9 +276,19 @@ int run(int argc, char** argv) {
     std::mutex report;
     const auto started = std::chrono::steady_clock::now();
     std::atomic<std::size_t> next{0};
+    // Symlinks first, all of them: with --delete-source a link's target may be one of the
+    // files, and once it is gone the link could no longer be read.
+    const std::size_t links =
+        static_cast<std::size_t>(std::stable_partition(walk.items.begin(), walk.items.end(),
+                                                       [](const ImportItem& item) { return !item.link.empty(); }) -
+                                 walk.items.begin());
+    std::atomic<std::size_t> links_done{0};
     const auto work = [&] {
         for (std::size_t i = next.fetch_add(1); i < walk.items.size(); i = next.fetch_add(1)) {
             const ImportItem& item = walk.items[i];
+            while (i >= links && links_done.load() < links) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
             try {
                 const ImportResult result = importer.import(item);
                 switch (result.outcome) {
@@ -306,6 +316,9 @@ int run(int argc, char** argv) {
                 std::cerr << "\nartifacts-import: " << item.path << ": " << e.what() << "\n";
             }
             counts.done.fetch_add(1);
+            if (i < links) {
+                links_done.fetch_add(1);
+            }
         }
     };
     std::vector<std::thread> threads;
