@@ -154,6 +154,16 @@ def main():
             print(f"  loaded {generator.total:,} rows in {time.monotonic() - started:.0f} s", flush=True)
         print(f"loaded: {generator.total:,} rows ({generator.files:,} files, {generator.expired_files:,} expired) "
               f"in {time.monotonic() - started:.0f} s", flush=True)
+        mariadb.root_sql("ANALYZE TABLE artifacts", database=mariadb.database)
+        sizes = mariadb.root_sql("SELECT ROUND(data_length / 1048576), ROUND(index_length / 1048576) "
+                                 "FROM information_schema.tables WHERE table_schema = DATABASE() "
+                                 "AND table_name = 'artifacts'", database=mariadb.database)[0]
+        indexes = mariadb.root_sql("SELECT index_name, ROUND(stat_value * @@innodb_page_size / 1048576) "
+                                   "FROM mysql.innodb_index_stats WHERE database_name = DATABASE() "
+                                   "AND table_name = 'artifacts' AND stat_name = 'size' ORDER BY index_name",
+                                   database=mariadb.database)
+        print(f"table: {sizes[0]} MiB of rows (the primary key), {sizes[1]} MiB of secondary indexes (" +
+              ", ".join(f"{name} {mib} MiB" for name, mib in indexes if name != "PRIMARY") + ")", flush=True)
         sample = os.path.join(workdir, "lookups.txt")
         with open(sample, "w") as out:
             out.write("\n".join(generator.live_sample) + "\n")

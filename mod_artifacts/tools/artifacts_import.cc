@@ -27,6 +27,7 @@
 #include "../core/codec/units.h"
 #include "../core/policy/path_policy.h"
 #include "command_line.h"
+#include "store_options.h"
 
 using namespace artifacts;
 using artifacts::tools::UsageError;
@@ -54,15 +55,6 @@ struct Settings {
     ImportSettings import;
     unsigned parallel = 8;
 };
-
-std::vector<std::string> words(const std::string& text) {
-    std::istringstream stream(text);
-    std::vector<std::string> result;
-    for (std::string word; stream >> word;) {
-        result.push_back(word);
-    }
-    return result;
-}
 
 unsigned positive(const std::string& option, const std::string& value) {
     char* end = nullptr;
@@ -248,14 +240,8 @@ void report_progress(const Counts& counts, std::size_t total, std::uint64_t tota
 
 int run(int argc, char** argv) {
     const Settings settings = parse(argc, argv);
-    CatalogueSettings catalogue_settings;
-    if (const std::string error = parse_catalogue_settings(settings.catalogue, catalogue_settings); !error.empty()) {
-        throw UsageError("--catalogue: " + error);
-    }
-    SwiftSettings swift_settings;
-    if (const std::string error = parse_swift_settings(words(settings.swift), swift_settings); !error.empty()) {
-        throw UsageError("--swift: " + error);
-    }
+    const CatalogueSettings catalogue_settings = tools::catalogue_option(settings.catalogue);
+    const SwiftSettings swift_settings = tools::swift_option(settings.swift);
     Walk walk(settings.root);
     if (settings.paths.empty()) {
         walk.directory("");

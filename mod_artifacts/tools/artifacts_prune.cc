@@ -27,6 +27,7 @@
 #include "../core/codec/units.h"
 #include "../core/store/retention.h"
 #include "command_line.h"
+#include "store_options.h"
 
 using namespace artifacts;
 using artifacts::tools::UsageError;
@@ -234,15 +235,6 @@ int prune_fs(int argc, char** argv) {
     return stats.errors.load() == 0 ? 0 : 1;
 }
 
-std::vector<std::string> words(const std::string& text) {
-    std::istringstream stream(text);
-    std::vector<std::string> result;
-    for (std::string word; stream >> word;) {
-        result.push_back(word);
-    }
-    return result;
-}
-
 int prune_swift(int argc, char** argv) {
     const Arguments arguments(argc, argv, {"--dry-run", "--list", "--orphans"},
                               {"--catalogue", "--swift", "--container", "--shards", "--older-than", "--orphan-grace",
@@ -250,16 +242,8 @@ int prune_swift(int argc, char** argv) {
     if (!arguments.has("--catalogue") || !arguments.has("--swift") || !arguments.has("--container")) {
         throw UsageError("--catalogue, --swift and --container are required");
     }
-    CatalogueSettings catalogue_settings;
-    if (const std::string error = parse_catalogue_settings(arguments.get("--catalogue"), catalogue_settings);
-        !error.empty()) {
-        throw UsageError("--catalogue: " + error);
-    }
-    SwiftSettings swift_settings;
-    if (const std::string error = parse_swift_settings(words(arguments.get("--swift")), swift_settings);
-        !error.empty()) {
-        throw UsageError("--swift: " + error);
-    }
+    const CatalogueSettings catalogue_settings = tools::catalogue_option(arguments.get("--catalogue"));
+    const SwiftSettings swift_settings = tools::swift_option(arguments.get("--swift"));
     RetentionRules rules;
     read_common(arguments, rules);
     CataloguePruneOptions options;

@@ -9,13 +9,12 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 import requests
 
-from conftest import eventually, main_config, mint, new_dir
-from scripts.services.httpd import Httpd
+from conftest import eventually, mint
+from storage_helpers import OwnCatalogue
 from upload_helpers import bearer
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -24,23 +23,9 @@ DATABASE = "import_catalogue"
 CONTAINER = "import-artifacts"
 
 
-class Site:
+class Site(OwnCatalogue):
     def __init__(self, workdir, mariadb, swift):
-        self.mariadb = mariadb
-        self.catalogue = mariadb.add_catalogue(DATABASE)
-        self.swift_settings = swift.swift_directive(swift.credentials_file(os.path.join(workdir, "swift.key")))
-        home = new_dir(workdir, "import")
-        self.root = new_dir(home, "logs")
-        self.server = Httpd(new_dir(home, "httpd"), new_dir(home, "docroot"))
-        self.server.write_config(main_config(home, self.root, (
-            f'ArtifactsCatalogue "{self.catalogue}"\n'
-            f"ArtifactsSwift {self.swift_settings}\n"
-            f"ArtifactsSwiftContainer {CONTAINER}\n"
-            "ArtifactsStore swift\n")))
-        self.server.start()
-
-    def sql(self, statement):
-        return self.mariadb.root_sql(statement, database=DATABASE)
+        super().__init__(workdir, mariadb, swift, "import", DATABASE, CONTAINER)
 
     def command(self, *args):
         return [IMPORT_CLI, "--catalogue", self.catalogue, "--swift", self.swift_settings,

@@ -6,15 +6,14 @@ or a claim names, tokens that may still upload, live claims). A catalogue and a 
 their own: the orphan pass removes whatever no row names."""
 import os
 import subprocess
-import time
 
 import pymysql
 import pytest
 import requests
 import swiftclient
 
-from conftest import main_config, mint, new_dir
-from scripts.services.httpd import Httpd
+from conftest import mint
+from storage_helpers import OwnCatalogue
 from upload_helpers import bearer
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,24 +22,9 @@ DATABASE = "prune_catalogue"
 CONTAINER = "prune-artifacts"
 
 
-class Site:
+class Site(OwnCatalogue):
     def __init__(self, workdir, mariadb, swift):
-        self.mariadb = mariadb
-        self.catalogue = mariadb.add_catalogue(DATABASE)
-        self.key_file = swift.credentials_file(os.path.join(workdir, "swift.key"))
-        self.swift_settings = swift.swift_directive(self.key_file)
-        self.swift = swift.connection()
-        home = new_dir(workdir, "prune-swift")
-        self.server = Httpd(new_dir(home, "httpd"), new_dir(home, "docroot"))
-        self.server.write_config(main_config(home, new_dir(home, "artifacts"), (
-            f'ArtifactsCatalogue "{self.catalogue}"\n'
-            f"ArtifactsSwift {self.swift_settings}\n"
-            f"ArtifactsSwiftContainer {CONTAINER}\n"
-            "ArtifactsStore swift\n")))
-        self.server.start()
-
-    def sql(self, statement):
-        return self.mariadb.root_sql(statement, database=DATABASE)
+        super().__init__(workdir, mariadb, swift, "prune-swift", DATABASE, CONTAINER)
 
     def prune(self, *args):
         return subprocess.run([PRUNE_CLI, "swift", "--catalogue", self.catalogue, "--swift", self.swift_settings,
