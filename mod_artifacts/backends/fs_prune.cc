@@ -69,14 +69,19 @@ public:
         Emptied result;
         bool readable = true;
         for (const Entry& entry : read_entries(fd, relative, readable)) {
-            const bool directory = entry.type == DT_DIR || (entry.type == DT_UNKNOWN && is_directory(fd, entry.name));
-            const bool gone = directory ? prune_subdirectory(fd, relative, entry.name, sealed)
-                                        : prune_file(fd, relative, entry.name, sealed);
+            const bool gone = prune_entry(fd, relative, entry, sealed);
             result.removed = result.removed || gone;
             result.empty = result.empty && gone;
         }
         result.empty = result.empty && readable;
         return result;
+    }
+
+    // One entry of the directory open as `parent`; true when it is gone (or would be).
+    bool prune_entry(int parent, const std::string& relative, const Entry& entry, std::optional<std::int64_t> sealed) {
+        const bool directory = entry.type == DT_DIR || (entry.type == DT_UNKNOWN && is_directory(parent, entry.name));
+        return directory ? prune_subdirectory(parent, relative, entry.name, sealed)
+                         : prune_file(parent, relative, entry.name, sealed);
     }
 
     // True when the subdirectory is gone (or would be).
@@ -216,17 +221,7 @@ void prune_tree(const std::string& root, const RetentionPlan& plan, const PruneO
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t i = next.fetch_add(1); i < entries.size(); i = next.fetch_add(1)) {
-            const Entry& entry = entries[i];
-            struct stat child {};
-            const bool directory =
-                entry.type == DT_DIR ||
-                (entry.type == DT_UNKNOWN && fstatat(top.get(), entry.name.c_str(), &child, AT_SYMLINK_NOFOLLOW) == 0 &&
-                 S_ISDIR(child.st_mode));
-            if (directory) {
-                pruner.prune_subdirectory(top.get(), "", entry.name, sealed);
-            } else {
-                pruner.prune_file(top.get(), "", entry.name, sealed);
-            }
+            pruner.prune_entry(top.get(), "", entries[i], sealed);
         }
     };
     std::vector<std::thread> threads;
