@@ -1,8 +1,9 @@
-// The checks every upload body goes through piece by piece, whichever store receives it:
-// the file size limit (413 too_large), the gzip stream of a Content-Encoding: gzip body
-// (400 bad_encoding as soon as it is damaged), its SHA-256 against X-Artifact-Sha256 at
-// the end (400 checksum_mismatch), and the token's byte quota against the usage seen
-// before the body (413 quota_exceeded; the store's commit checks again under the lock).
+// The checks every upload body goes through, as processors of its chain (processor.h),
+// whichever store receives it: the gzip stream of a Content-Encoding: gzip body (400
+// bad_encoding as soon as it is damaged), the file size limit (413 too_large), the digest
+// and size of the bytes (400 checksum_mismatch against X-Artifact-Sha256 at the end), and
+// the token's byte quota against the usage seen before the body (413 quota_exceeded; the
+// store's commit checks again under the lock).
 #pragma once
 
 #include <cstdint>
@@ -13,48 +14,64 @@
 #include "../codec/digest.h"
 #include "../codec/gunzip.h"
 #include "../store/ledger.h"
-#include "../store/store.h"
 #include "../token/token.h"
+#include "processor.h"
 
 namespace artifacts {
 
 // X-Artifact-Sha256 as sent: nullopt when absent; 400 bad_checksum when not 64 hex digits.
 std::optional<std::string> parse_expected_sha256(const char* header);
 
-struct BodyLimits {
-    std::uint64_t max_file_size = 0;
-    bool gzip = false;                    // the body must be one whole gzip stream
-    std::optional<std::string> sha256;    // what the client says the body hashes to
-    const TokenClaims* claims = nullptr;  // with `usage`: the byte quota while it arrives
-    std::optional<LedgerUsage> usage;     // nullopt: not checked before the commit
-};
-
-// A ByteSource that passes another through, checking and hashing every piece; at the end
-// (the empty piece) it has verified the whole body, so a store that sees the end may make
-// the object. Throws Refused.
-class CheckedBody final : public ByteSource {
+// The body must be one whole gzip stream (Content-Encoding: gzip).
+class GzipBodyCheck final : public Processor {
 public:
-    CheckedBody(ByteSource& body, BodyLimits limits);
-    std::string_view next() override;
-    std::uint64_t size() const { return size_; }
-    bool finished() const { return finished_; }
-    // The body's SHA-256, hex, once finished.
-    const std::string& sha256() const { return sha256_; }
-    // Reads the rest of the body through the checks (for a body nobody stores).
-    void drain();
+    void see(std::string_view piece, Sink& next) override;
+    void finish(Sink& next) override;
 
 private:
-    void take(std::string_view piece);
-    void finish();
+    GzipVerifier gzip_;
+    bool started_ = false;
+};
 
-    ByteSource& body_;
-    BodyLimits limits_;
-    std::optional<GzipVerifier> gzip_;
-    bool gzip_started_ = false;
+// 413 too_large past `max` bytes.
+class SizeLimit final : public Processor {
+public:
+    explicit SizeLimit(std::uint64_t max) : max_(max) {}
+    void see(std::string_view piece, Sink& next) override;
+
+private:
+    std::uint64_t max_;
+    std::uint64_t size_ = 0;
+};
+
+// The size and SHA-256 of the bytes that pass; with `expected`, 400 checksum_mismatch at
+// the end when they differ.
+class BodyDigest final : public Processor {
+public:
+    explicit BodyDigest(std::optional<std::string> expected = std::nullopt) : expected_(std::move(expected)) {}
+    void see(std::string_view piece, Sink& next) override;
+    void finish(Sink& next) override;
+    std::uint64_t size() const { return size_; }
+    // Hex, once finished.
+    const std::string& sha256() const { return sha256_; }
+
+private:
+    std::optional<std::string> expected_;
     Sha256 sha_;
     std::uint64_t size_ = 0;
-    bool finished_ = false;
     std::string sha256_;
+};
+
+// The token's byte quota while the bytes arrive, from the usage seen before the body.
+class QuotaCheck final : public Processor {
+public:
+    QuotaCheck(const TokenClaims& claims, LedgerUsage usage) : claims_(claims), usage_(usage) {}
+    void see(std::string_view piece, Sink& next) override;
+
+private:
+    const TokenClaims& claims_;
+    LedgerUsage usage_;
+    std::uint64_t size_ = 0;
 };
 
 }  // namespace artifacts

@@ -6,11 +6,14 @@
 
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "../store/ledger.h"
 #include "../store/store.h"
 #include "../token/token.h"
+#include "processor.h"
 
 namespace artifacts {
 
@@ -22,12 +25,16 @@ struct PutRequest {
     std::optional<std::uint64_t> length;  // declared, checked against the size limit already
     std::uint64_t max_file_size = 0;
     std::optional<std::string> sha256;  // X-Artifact-Sha256
+    // The location's processors for this file, in order, after the checks of what was sent
+    // and before the bytes are measured for the store (processor.h). put_file takes them.
+    std::vector<std::unique_ptr<Processor>> processors;
 };
 
 struct PutResult {
     std::uint64_t size = 0;
     std::string sha256;
     bool created = false;  // 201 with Location; false: the same bytes were stored already (200)
+    ObjectNotes notes;     // what the processors noted
 };
 
 // The early look at the token's ledger, before a body is read: the usage seen, or refused
@@ -41,7 +48,7 @@ constexpr std::uint64_t kSmallBody = 64 * 1024;
 
 // Stores `body` at `request.path` in `store`. Throws Refused, LedgerUnavailable and the
 // store's own errors; whatever it throws, nothing of this PUT stays in the store.
-PutResult put_file(Store& store, const PutRequest& request, ByteSource& body);
+PutResult put_file(Store& store, PutRequest& request, ByteSource& body);
 
 struct SealResult {
     std::string path;  // scope + kManifestName
