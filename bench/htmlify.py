@@ -1,6 +1,6 @@
 """Driver of bench/htmlify: one httpd; /art/plain/big.txt is a plain log, /art/gz/big.txt
-exists only as big.txt.gz. Each case is fetched whole with curl, raw and as a page, in
-alternating rounds; throughput is MB of uncompressed log per second."""
+exists only as big.txt.gz. Each case is fetched whole with curl, raw, as a page and as
+?format=ndjson, in alternating rounds; throughput is MB of uncompressed log per second."""
 import os
 import shutil
 import statistics
@@ -59,11 +59,11 @@ def main():
         print(f"bench/htmlify: {log_mb:.0f} MB generated log (tests/data/make_logs.py), one GET at a time with curl, "
               f"median of {rounds} alternating rounds, httpd {server.url} (mpm_event)")
         print(f"{'source':8} {'raw MB/s':>9} {'page MB/s':>10} {'page/raw':>9} {'page size':>10} "
-              f"{'gz page MB/s':>13} {'gz page size':>13} {'peak RSS':>9}")
+              f"{'gz page MB/s':>13} {'gz page size':>13} {'ndjson MB/s':>12} {'ndjson/page':>12} {'peak RSS':>9}")
         for label, path in (("plain", "/art/plain/big.txt"), ("gzip", "/art/gz/big.txt")):
             url = server.url + path
             fetch(url, "*/*")  # page cache and workers warm
-            raw_runs, page_runs, gz_runs = [], [], []
+            raw_runs, page_runs, gz_runs, ndjson_runs = [], [], [], []
             page_bytes = gz_bytes = 0
             for _ in range(rounds):
                 raw_runs.append(fetch(url, "*/*")[0])
@@ -71,14 +71,17 @@ def main():
                 page_runs.append(seconds)
                 seconds, gz_bytes = fetch(url, BROWSER, "gzip")
                 gz_runs.append(seconds)
+                ndjson_runs.append(fetch(url + "?format=ndjson", "*/*")[0])
             raw_rate = log_mb / statistics.median(raw_runs)
             page_rate = log_mb / statistics.median(page_runs)
             gz_rate = log_mb / statistics.median(gz_runs)
+            ndjson_rate = log_mb / statistics.median(ndjson_runs)
             print(f"{label:8} {raw_rate:9.0f} {page_rate:10.0f} {page_rate / raw_rate:9.2f} "
                   f"{page_bytes / 1e6 / log_mb:9.2f}x {gz_rate:13.0f} {gz_bytes / 1e6 / log_mb:12.3f}x "
+                  f"{ndjson_rate:12.0f} {ndjson_rate / page_rate:12.2f} "
                   f"{server.peak_rss_kib() / 1024:7.1f}MB", flush=True)
         print("raw: the core handler's bytes (gzip: decoded by the module's ARTIFACTS_GUNZIP for a client without gzip); "
-              "page: HTMLIFY's page; gz page: the same for a browser (Accept-Encoding: gzip), "
+              "page: HTMLIFY's page; ndjson: ?format=ndjson, uncompressed; gz page: the same for a browser (Accept-Encoding: gzip), "
               "sizes are bytes on the wire per byte of log; MB/s are of log; "
               "peak RSS: largest VmHWM of the httpd children")
     finally:

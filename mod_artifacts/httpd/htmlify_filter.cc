@@ -61,13 +61,17 @@ bool client_gone(conn_rec* c) {
 
 struct HtmlifyContext {
     explicit HtmlifyContext(ap_filter_t* f)
-        : sink(f), engine(options_for(f->r), sink, [this, r = f->r](HtmlifyResult result, bool decoded_gzip) {
-              fix_headers(r, result, decoded_gzip);
-              if (result == HtmlifyResult::Page) {
-                  page = true;
-                  compress_page(r);
-              }
-          }) {}
+        : sink(f),
+          engine(
+              options_for(f->r), sink,
+              [this, r = f->r](HtmlifyResult result, bool decoded_gzip) {
+                  fix_headers(r, result, decoded_gzip);
+                  if (result != HtmlifyResult::Html) {
+                      page = true;
+                      compress_page(r);
+                  }
+              },
+              wants_ndjson(f->r) ? LogFormat::Ndjson : LogFormat::Page) {}
 
     // A page is about 1.5 times its log: sent gzip-encoded (a fast level, flushed as the
     // page flushes) to clients that take it, which every browser does.
@@ -94,7 +98,8 @@ struct HtmlifyContext {
             // content's policy (an HTML file uploaded as a .txt is not served as HTML).
             return;
         }
-        ap_set_content_type(r, "text/html; charset=utf-8");
+        ap_set_content_type(
+            r, result == HtmlifyResult::Ndjson ? "application/x-ndjson; charset=utf-8" : "text/html; charset=utf-8");
         // The page is built from untrusted text: even if escaping ever failed, nothing in it may run.
         set_generated_page_policy(r);
     }
@@ -206,7 +211,7 @@ apr_status_t htmlify_filter(ap_filter_t* f, apr_bucket_brigade* in) {
             return APR_SUCCESS;
         }
         apr_table_mergen(r->headers_out, "Vary", "Accept");
-        if (r->status != HTTP_OK || !wants_log_page(r)) {
+        if (r->status != HTTP_OK || !(wants_ndjson(r) || wants_log_page(r))) {
             ap_remove_output_filter(f);
             return ap_pass_brigade(f->next, in);
         }
@@ -241,14 +246,26 @@ apr_status_t htmlify_filter(ap_filter_t* f, apr_bucket_brigade* in) {
 
 }  // namespace
 
+namespace {
+
+// A GET of a whole file, not ?raw, not a sub-request.
+bool whole_file_get(request_rec* r) {
+    return r->main == nullptr && r->method_number == M_GET && !r->header_only &&
+           apr_table_get(r->headers_in, "Range") == nullptr && !(r->args != nullptr && query_parameter(r->args, "raw"));
+}
+
+}  // namespace
+
+bool wants_ndjson(request_rec* r) {
+    if (!whole_file_get(r) || r->args == nullptr) {
+        return false;
+    }
+    const auto format = query_parameter(r->args, "format");
+    return format && *format == "ndjson";
+}
+
 bool wants_log_page(request_rec* r) {
-    if (r->main != nullptr || r->method_number != M_GET || r->header_only) {
-        return false;
-    }
-    if (apr_table_get(r->headers_in, "Range") != nullptr) {
-        return false;
-    }
-    if (r->args != nullptr && query_parameter(r->args, "raw")) {
+    if (!whole_file_get(r)) {
         return false;
     }
     const char* accept = apr_table_get(r->headers_in, "Accept");

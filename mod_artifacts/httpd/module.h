@@ -180,5 +180,7 @@ void decode_for_this_client(request_rec* r);
 void register_htmlify_filter();
 // A browser's GET for the whole file: not HEAD, Range, ?raw, a sub-request or a */* client.
 bool wants_log_page(request_rec* r);
+// A GET of a whole file with ?format=ndjson: the log's lines as JSON, whichever file it is.
+bool wants_ndjson(request_rec* r);
 
 }  // namespace artifacts::httpd

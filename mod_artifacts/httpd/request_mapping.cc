@@ -225,10 +225,12 @@ int fixup_artifact_request(request_rec* r) {
     // The requested name decides, so foo.txt served from foo.txt.gz matches "*.txt".
     const char* slash = strrchr(r->uri, '/');
     const bool htmlify = matches_any_pattern(conf->htmlify, slash != nullptr ? slash + 1 : r->uri);
-    const bool log_page = htmlify && wants_log_page(r);
+    // ?format=ndjson asks for any file's lines explicitly; the page is for the files named.
+    const bool ndjson = wants_ndjson(r);
+    const bool log_page = ndjson || (htmlify && wants_log_page(r));
     const Routed routed = route_request(r, log_page);
     if (routed.status == OK && routed.file) {
-        if (htmlify) {
+        if (htmlify || ndjson) {
             ap_add_output_filter(kHtmlifyFilter, nullptr, r, r->connection);
         }
         if (routed.by_name) {

@@ -17,6 +17,9 @@ from scripts.services.mariadb import MariaDB  # noqa: E402
 from scripts.services.swift import Swift  # noqa: E402
 import artifacts_token  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "data"))
+import make_logs  # noqa: E402
+
 # Upload keys: k2026a is current, k2026b the previous one still accepted (rotation).
 KEYS = {"k2026a": b"integration-secret-a-0123456789abcdef", "k2026b": b"integration-secret-b-0123456789abcdef"}
 
@@ -180,3 +183,13 @@ def swift(workdir):
     aio.start()
     yield aio
     aio.stop()
+
+
+@pytest.fixture(scope="module")
+def samples(artifact_root):
+    """The generated sample logs, 2 MiB each, in htmlify/samples/ below the root: name to bytes."""
+    directory = new_dir(os.path.join(artifact_root, "htmlify"), "samples")
+    written = make_logs.make_set(directory, 2 << 20)
+    for name in os.listdir(directory):
+        os.chmod(os.path.join(directory, name), 0o644)
+    return written

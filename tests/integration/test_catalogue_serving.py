@@ -4,6 +4,7 @@ an index from the catalogue merged with the filesystem; what it does not know is
 filesystem's, as before."""
 import gzip
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -167,6 +168,27 @@ def test_htmlify_works_on_swift_objects(server, catalogued, prefix):
             (["ERROR"], "plain <b>line</b>")]  # a line without a level continues the last
     raw = requests.get(f"{server.url}/{prefix}h/job-output.txt", headers={"Accept": "*/*"})
     assert raw.text == log
+
+
+def test_ndjson_works_on_swift_objects(server, catalogued, prefix):
+    log = ("2026-11-25 10:00:00.000 123 ERROR nova.compute [req-1] it broke\n"
+           "Traceback (most recent call last):\n2026-11-25 10:00:01.500 123 INFO nova.compute [-] ok\n")
+    catalogued.put(prefix + "n/job-output.txt", log)
+    catalogued.put(prefix + "n/console.log", gzip.compress(log.encode()), encoding="gzip")
+    expected = [
+        {"@timestamp": "2026-11-25T10:00:00.000Z", "level": "ERROR", "line": 1, "message": log.splitlines()[0]},
+        {"@timestamp": "2026-11-25T10:00:00.000Z", "level": "ERROR", "line": 2, "message": log.splitlines()[1]},
+        {"@timestamp": "2026-11-25T10:00:01.500Z", "level": "INFO", "line": 3, "message": log.splitlines()[2]}]
+    for name in ("job-output.txt", "console.log"):
+        for encoding in ("gzip", "identity"):
+            reply = requests.get(f"{server.url}/{prefix}n/{name}", params={"format": "ndjson"},
+                                 headers={"Accept-Encoding": encoding})
+            assert reply.status_code == 200, reply.text
+            assert reply.headers["Content-Type"] == "application/x-ndjson; charset=utf-8"
+            assert reply.headers.get("Content-Encoding") == (encoding if encoding == "gzip" else None)
+            assert [json.loads(line) for line in reply.text.splitlines()] == expected, (name, encoding)
+    errors = requests.get(f"{server.url}/{prefix}n/console.log", params={"format": "ndjson", "level": "ERROR"})
+    assert [json.loads(line)["line"] for line in errors.text.splitlines()] == [1, 2]
 
 
 def test_a_limited_log_page_stops_reading_from_swift(server, catalogued, prefix):

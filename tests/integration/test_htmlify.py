@@ -144,15 +144,6 @@ def get_page(url, **kwargs):
     return reply, Page(reply.content.decode("utf-8"))
 
 
-@pytest.fixture(scope="module")
-def samples(artifact_root):
-    directory = new_dir(os.path.join(artifact_root, "htmlify"), "samples")
-    written = make_logs.make_set(directory, 2 << 20)
-    for name in os.listdir(directory):
-        os.chmod(os.path.join(directory, name), 0o644)
-    return written
-
-
 @pytest.mark.parametrize("name", ["screen-n-cpu.txt", "job-output.txt", "devstacklog.txt", "syslog.txt",
                                   "mixed.txt"])
 def test_every_line_is_rendered_with_its_level(httpd, samples, name):

@@ -8,7 +8,6 @@ import subprocess
 import pytest
 from PIL import Image
 
-from test_htmlify import samples  # noqa: F401  (the module-scoped sample set)
 
 ERROR_BACKGROUND = (0xFF, 0xEC, 0xEC)
 CRITICAL_BACKGROUND = (0xBB, 0x00, 0x00)

@@ -46,8 +46,14 @@ std::optional<bool> sniff_html(std::string_view head, bool at_end) {
 
 }  // namespace
 
-Htmlifier::Htmlifier(HtmlifyOptions options, Sink& sink, Decided decided)
-    : options_(std::move(options)), sink_(sink), decided_(std::move(decided)), page_(options_, out_) {}
+Htmlifier::Htmlifier(HtmlifyOptions options, Sink& sink, Decided decided, LogFormat format)
+    : options_(std::move(options)), sink_(sink), decided_(std::move(decided)), format_(format) {
+    if (format_ == LogFormat::Ndjson) {
+        page_ = std::make_unique<NdjsonLog>(options_, out_);
+    } else {
+        page_ = std::make_unique<LogPage>(options_, out_);
+    }
+}
 
 void Htmlifier::feed(std::string_view bytes) {
     if (done_ || bytes.empty()) {
@@ -120,15 +126,19 @@ void Htmlifier::take_decoded(std::string_view bytes) {
 }
 
 void Htmlifier::decide(bool at_end) {
-    const std::optional<bool> html = sniff_html(sniff_, at_end);
+    // Lines are lines to an indexer: only the page passes an HTML file through.
+    const std::optional<bool> html = format_ == LogFormat::Ndjson ? false : sniff_html(sniff_, at_end);
     if (!html) {
         return;
     }
     decided_once_ = true;
     passthrough_ = *html;
-    decided_(passthrough_ ? HtmlifyResult::Html : HtmlifyResult::Page, gzip_ != nullptr);
+    decided_(passthrough_                   ? HtmlifyResult::Html
+             : format_ == LogFormat::Ndjson ? HtmlifyResult::Ndjson
+                                            : HtmlifyResult::Page,
+             gzip_ != nullptr);
     if (!passthrough_) {
-        page_.begin();
+        page_->begin();
     }
     std::string head;
     head.swap(sniff_);
@@ -136,7 +146,7 @@ void Htmlifier::decide(bool at_end) {
 }
 
 void Htmlifier::take_lines(std::string_view text) {
-    while (!text.empty() && !page_.limit_reached()) {
+    while (!text.empty() && !page_->limit_reached()) {
         const void* newline = std::memchr(text.data(), '\n', text.size());
         if (newline == nullptr) {
             partial_.append(text);
@@ -156,7 +166,7 @@ void Htmlifier::take_lines(std::string_view text) {
         text.remove_prefix(length + 1);
         drain_if_full();
     }
-    if (page_.limit_reached()) {
+    if (page_->limit_reached()) {
         done_ = true;
     }
 }
@@ -167,17 +177,17 @@ void Htmlifier::end_line(std::string_view line) {
         line.remove_suffix(1);
     }
     if (in_long_line_) {
-        page_.continue_line(line);
-        page_.close_line();
+        page_->continue_line(line);
+        page_->close_line();
         in_long_line_ = false;
     } else {
-        page_.line(line);
+        page_->line(line);
     }
 }
 
 // The input ended (or broke off) inside a line: what was read of it is still shown.
 void Htmlifier::end_partial_line() {
-    if (!page_.limit_reached() && (in_long_line_ || !partial_.empty())) {
+    if (!page_->limit_reached() && (in_long_line_ || !partial_.empty())) {
         end_line(partial_);
     }
     partial_.clear();
@@ -192,9 +202,9 @@ void Htmlifier::emit_piece() {
     }
     const std::string_view piece(partial_.data(), cut);
     if (in_long_line_) {
-        page_.continue_line(piece);
+        page_->continue_line(piece);
     } else {
-        page_.open_line(piece);
+        page_->open_line(piece);
         in_long_line_ = true;
     }
     partial_.erase(0, cut);
@@ -208,7 +218,7 @@ void Htmlifier::stop_on_damage(const GzipError& error) {
     }
     if (!passthrough_) {
         end_partial_line();
-        page_.notice("mod_artifacts: " + damage_ + "; the rest of the file cannot be shown.");
+        page_->notice("mod_artifacts: " + damage_ + "; the rest of the file cannot be shown.");
     }
     done_ = true;
 }
@@ -216,8 +226,8 @@ void Htmlifier::stop_on_damage(const GzipError& error) {
 void Htmlifier::stop_over_budget() {
     if (!done_) {
         end_partial_line();
-        page_.notice("mod_artifacts: the page stops after " + std::to_string(log_bytes_) +
-                     " bytes of the log (ArtifactsHtmlifyMaxBytes); ?raw gives the whole file.");
+        page_->notice("mod_artifacts: the page stops after " + std::to_string(log_bytes_) +
+                      " bytes of the log (ArtifactsHtmlifyMaxBytes); ?raw gives the whole file.");
         over_budget_ = true;
         done_ = true;
     }
@@ -253,7 +263,7 @@ void Htmlifier::finish() {
     }
     if (!passthrough_) {
         end_partial_line();
-        page_.end();
+        page_->end();
     }
     done_ = true;
     flush();

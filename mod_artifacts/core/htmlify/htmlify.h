@@ -12,13 +12,21 @@
 
 #include "../codec/gunzip.h"
 #include "log_page.h"
+#include "ndjson_log.h"
 #include "../http/sink.h"
 
 namespace artifacts {
 
+// What the engine makes of a log's lines.
+enum class LogFormat {
+    Page,    // the HTML page (log_page.h); a file that is HTML already passes through
+    Ndjson,  // one JSON object per line (ndjson_log.h), whatever the file holds
+};
+
 enum class HtmlifyResult {
-    Page,  // a rendered log page (text/html)
-    Html,  // the file is already HTML: its bytes, unchanged (decoded when it was gzip)
+    Page,    // a rendered log page (text/html)
+    Html,    // the file is already HTML: its bytes, unchanged (decoded when it was gzip)
+    Ndjson,  // newline-delimited JSON (application/x-ndjson)
 };
 
 class Htmlifier {
@@ -31,7 +39,7 @@ public:
     // A line longer than this is rendered in pieces of this size.
     static constexpr std::size_t kMaxPiece = 64 * 1024;
 
-    Htmlifier(HtmlifyOptions options, Sink& sink, Decided decided);
+    Htmlifier(HtmlifyOptions options, Sink& sink, Decided decided, LogFormat format = LogFormat::Page);
 
     void feed(std::string_view bytes);
     // Hands what is ready to the sink (a FLUSH from upstream).
@@ -67,8 +75,9 @@ private:
     HtmlifyOptions options_;
     Sink& sink_;
     Decided decided_;
+    LogFormat format_;
     PageBuffer out_;
-    LogPage page_;
+    std::unique_ptr<LineRenderer> page_;
     std::unique_ptr<GzipDecoder> gzip_;
     bool gzip_decided_ = false;
     bool decided_once_ = false;

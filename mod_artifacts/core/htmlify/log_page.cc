@@ -7,6 +7,7 @@
 #include "../codec/escape.h"
 #include "../http/negotiation.h"
 #include "../codec/utf8.h"
+#include "plain_bytes.h"
 
 namespace artifacts {
 
@@ -54,37 +55,9 @@ void append_html_text(PageBuffer& out, std::string_view text) {
     out.append(escaped);
 }
 
-// Bytes that need more than a copy in page text: markup characters, controls, and
-// everything above ASCII (checked as UTF-8).
-struct SpecialBytes {
-    bool table[256] = {};
-    constexpr SpecialBytes() {
-        for (int byte = 0; byte < 0x20; ++byte) {
-            table[byte] = byte != '\t';
-        }
-        for (int byte = 0x7F; byte < 256; ++byte) {
-            table[byte] = true;
-        }
-        table[static_cast<unsigned char>('&')] = true;
-        table[static_cast<unsigned char>('<')] = true;
-        table[static_cast<unsigned char>('>')] = true;
-    }
-};
-constexpr SpecialBytes kSpecial;
-
-// Eight bytes at a time: true when none of them needs escaping (SWAR, no SIMD intrinsics).
-bool all_plain(const char* p) {
-    std::uint64_t word;
-    std::memcpy(&word, p, sizeof word);
-    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-    const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-    // A byte below 0x20 (tab included: the slow path copies it as it is), 0x7F or above,
-    // or one of & < >.
-    const std::uint64_t special = ((word - 0x20 * kOnes) | word | (word + 0x01 * kOnes)) & kHigh;
-    return (special | has_zero(word ^ ('&' * kOnes)) | has_zero(word ^ ('<' * kOnes)) |
-            has_zero(word ^ ('>' * kOnes))) == 0;
-}
+// Bytes that need more than a copy in page text: markup characters, controls (tab aside:
+// the slow path would copy it as it is), and everything above ASCII (checked as UTF-8).
+constexpr SpecialBytes<'&', '<', '>', false> kSpecial;
 
 // Text content: & < > escaped, a control character shown as its Unicode "control picture"
 // (so an ESC of a colour code is visible and inert), invalid UTF-8 as U+FFFD.
@@ -93,7 +66,7 @@ void append_log_text(PageBuffer& out, std::string_view text) {
     const char* const end = p + text.size();
     while (p < end) {
         const char* run = p;
-        while (end - p >= 8 && all_plain(p)) {
+        while (end - p >= 8 && all_plain<'&', '<', '>'>(p)) {
             p += 8;
         }
         while (p < end && !kSpecial.table[static_cast<unsigned char>(*p)]) {
@@ -199,7 +172,7 @@ void PageBuffer::grow(std::size_t needed) {
     capacity_ = capacity;
 }
 
-LogPage::LogPage(const HtmlifyOptions& options, PageBuffer& out) : options_(options), out_(out) {}
+LogPage::LogPage(const HtmlifyOptions& options, PageBuffer& out) : options_(options), out_(out), selector_(options) {}
 
 void LogPage::begin() {
     out_.append(
@@ -246,7 +219,7 @@ void LogPage::begin() {
     out_.append("</nav>\n<ol>");
 }
 
-bool LogPage::keep(const LogLine& line, Level effective, std::string_view text) {
+bool LineSelector::keep(const LogLine& line, Level effective, std::string_view text) {
     bool by_level = true;
     if (options_.min_level) {
         const bool continuation = line.level == Level::None || line.level == Level::Trace;
@@ -258,17 +231,29 @@ bool LogPage::keep(const LogLine& line, Level effective, std::string_view text) 
     return by_level && (options_.grep.empty() || text.find(options_.grep) != std::string_view::npos);
 }
 
-void LogPage::open_line(std::string_view first_piece) {
+LineSelector::Choice LineSelector::choose(std::string_view first_piece) {
     ++line_number_;
-    const LogLine line = classify_log_line(first_piece);
-    const Level effective = line.level != Level::None ? line.level : previous_level_;
-    previous_level_ = effective;
-    if (limit_reached() || !keep(line, effective, first_piece)) {
+    Choice choice;
+    choice.line = classify_log_line(first_piece);
+    choice.effective = choice.line.level != Level::None ? choice.line.level : previous_level_;
+    previous_level_ = choice.effective;
+    choice.kept = !limit_reached() && keep(choice.line, choice.effective, first_piece);
+    if (choice.kept) {
+        ++shown_;
+    }
+    return choice;
+}
+
+void LogPage::open_line(std::string_view first_piece) {
+    const LineSelector::Choice choice = selector_.choose(first_piece);
+    if (!choice.kept) {
         line_open_ = false;
         return;
     }
+    const LogLine& line = choice.line;
+    const Level effective = choice.effective;
+    const std::uint64_t line_number = selector_.line_number();
     line_open_ = true;
-    ++shown_;
     // Attribute values here are letters, digits, '_', '-' and '#': no quotes needed.
     out_.append("<li");
     if (const std::string_view css = level_class(effective); !css.empty()) {
@@ -276,8 +261,8 @@ void LogPage::open_line(std::string_view first_piece) {
         out_.append(css);
     }
     char digits[24];
-    const std::string_view number = format_number(digits, line_number_);
-    if (line_number_ != last_shown_ + 1) {
+    const std::string_view number = format_number(digits, line_number);
+    if (line_number != last_shown_ + 1) {
         // After lines left out the count goes on from here (counter-set applies after the
         // item's increment). Browsers do not apply the value attribute to CSS counters, and
         // a counter-reset here would start a counter of this item's own.
@@ -285,7 +270,7 @@ void LogPage::open_line(std::string_view first_piece) {
         out_.append(number);
         out_.push_back('"');
     }
-    last_shown_ = line_number_;
+    last_shown_ = line_number;
     out_.append(" id=L");
     out_.append(number);
     out_.append("><a href=#L");
@@ -386,15 +371,16 @@ void LogPage::notice(std::string_view text) {
 
 void LogPage::end() {
     close_line();
+    const std::uint64_t shown = selector_.shown();
     out_.append("</ol>\n<footer>");
-    append_number(out_, shown_);
-    out_.append(shown_ == 1 ? " line shown of " : " lines shown of ");
-    append_number(out_, line_number_);
+    append_number(out_, shown);
+    out_.append(shown == 1 ? " line shown of " : " lines shown of ");
+    append_number(out_, selector_.line_number());
     if (limit_reached()) {
         out_.append(" read: stopped at the limit of ");
         append_number(out_, options_.limit);
         out_.append(" lines");
-    } else if (shown_ == 0 && line_number_ > 0) {
+    } else if (shown == 0 && selector_.line_number() > 0) {
         out_.append(": no line matched");
     }
     out_.append(". <a href=\"?raw\">Raw file</a></footer>\n</body></html>\n");

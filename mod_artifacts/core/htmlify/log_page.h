@@ -62,42 +62,79 @@ private:
     std::size_t capacity_ = 0;
 };
 
-class LogPage {
+// Which lines of a log are kept (?level, ?grep, ?limit), with their numbers and their
+// effective levels: the same choice for every rendering of a log (page, NDJSON).
+class LineSelector {
 public:
-    // Appends to out; the caller drains out whenever it likes.
-    LogPage(const HtmlifyOptions& options, PageBuffer& out);
+    explicit LineSelector(const HtmlifyOptions& options) : options_(options) {}
 
-    void begin();
-    // One whole line, without its terminator (LF or CRLF: a CR left here is shown as ␍).
+    struct Choice {
+        LogLine line;
+        Level effective = Level::None;  // its own level, else the level of the line before
+        bool kept = false;
+    };
+    // Numbers and judges the next line, given its first piece.
+    Choice choose(std::string_view first_piece);
+
+    // ?limit= lines were kept: nothing more will be.
+    bool limit_reached() const { return options_.limit != 0 && shown_ >= options_.limit; }
+    std::uint64_t line_number() const { return line_number_; }
+    std::uint64_t shown() const { return shown_; }
+
+private:
+    bool keep(const LogLine& line, Level effective, std::string_view text);
+
+    const HtmlifyOptions& options_;
+    std::uint64_t line_number_ = 0;
+    std::uint64_t shown_ = 0;
+    Level previous_level_ = Level::None;  // the effective level of the line before
+    bool previous_kept_ = false;          // by the level filter
+};
+
+// What the engine (htmlify.h) hands a log's lines to: the HTML page, the NDJSON feed.
+class LineRenderer {
+public:
+    virtual ~LineRenderer() = default;
+    virtual void begin() = 0;
+    // One whole line, without its terminator (LF or CRLF: a CR left here is kept as text).
     void line(std::string_view text) {
         open_line(text);
         close_line();
     }
     // A line in pieces: the first piece decides its level and whether it is kept.
-    void open_line(std::string_view first_piece);
-    void continue_line(std::string_view piece);
-    void close_line();
+    virtual void open_line(std::string_view first_piece) = 0;
+    virtual void continue_line(std::string_view piece) = 0;
+    virtual void close_line() = 0;
     // A line of the module's own (a damaged compressed file), shown whatever the filters.
-    void notice(std::string_view text);
-    void end();
+    virtual void notice(std::string_view text) = 0;
+    virtual void end() = 0;
+    virtual bool limit_reached() const = 0;
+};
 
-    // ?limit= lines were shown: nothing more will be.
-    bool limit_reached() const { return options_.limit != 0 && shown_ >= options_.limit; }
-    std::uint64_t lines_read() const { return line_number_; }
-    std::uint64_t lines_shown() const { return shown_; }
+class LogPage final : public LineRenderer {
+public:
+    // Appends to out; the caller drains out whenever it likes.
+    LogPage(const HtmlifyOptions& options, PageBuffer& out);
+
+    void begin() override;
+    void open_line(std::string_view first_piece) override;
+    void continue_line(std::string_view piece) override;
+    void close_line() override;
+    void notice(std::string_view text) override;
+    void end() override;
+
+    bool limit_reached() const override { return selector_.limit_reached(); }
+    std::uint64_t lines_read() const { return selector_.line_number(); }
+    std::uint64_t lines_shown() const { return selector_.shown(); }
 
 private:
-    bool keep(const LogLine& line, Level effective, std::string_view text);
     void render_text(std::string_view text);
 
     const HtmlifyOptions& options_;
     PageBuffer& out_;
-    std::uint64_t line_number_ = 0;
-    std::uint64_t shown_ = 0;
-    std::uint64_t last_shown_ = 0;        // the number of the list's last item (0: none yet)
-    Level previous_level_ = Level::None;  // the effective level of the line before
-    bool previous_kept_ = false;          // by the level filter
-    bool line_open_ = false;              // a kept line is open (its pieces are being written)
+    LineSelector selector_;
+    std::uint64_t last_shown_ = 0;  // the number of the list's last item (0: none yet)
+    bool line_open_ = false;        // a kept line is open (its pieces are being written)
     bool has_anchor_ = false;
     TimestampAnchor last_anchor_{};  // anchors are only given to later timestamps, so ids stay unique
 };
