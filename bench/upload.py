@@ -1,8 +1,12 @@
-"""Driver of bench/upload: one httpd, two URL spaces over directories of the same disk:
+"""Driver of bench/upload: one httpd, URL spaces over directories of the same disk:
 /dav (mod_dav + mod_dav_fs, `Dav On`), /art (mod_artifacts with a token, the default
-ArtifactsSync On) and /art-nosync (ArtifactsSync Off: no fsync, as mod_dav_fs). wrk sends
-PUTs of a fixed body to fresh names; each round starts from an empty directory and a
-flushed page cache, so one side's writeback does not slow the other."""
+ArtifactsSync On), /art-nosync (ArtifactsSync Off: no fsync, as mod_dav_fs) and
+/art-compress (ArtifactsCompress: stored gzip). wrk sends PUTs of a fixed body to fresh
+names; each round starts from an empty directory and a flushed page cache, so one side's
+writeback does not slow the other. The "1 MiB logs" case sends a generated CI log
+(tests/data/make_logs.py) rather than one repeated byte; at the end a log set (the
+generated one and the machine's own /var/log) is uploaded through /art-compress and the
+disk it takes is compared with its size."""
 import os
 import re
 import shutil
@@ -14,7 +18,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "data"))
 import artifacts_token  # noqa: E402
+import make_logs  # noqa: E402
 from scripts.services.httpd import Httpd, make_accessible  # noqa: E402
 
 SECRET = b"benchmark-secret-0123456789abcdef"
@@ -43,6 +49,10 @@ ArtifactsMaxFileSize 2G
     ArtifactsEngine On
     ArtifactsSync Off
 </Location>
+<Location "/art-compress">
+    ArtifactsEngine On
+    ArtifactsCompress "*.bin" "*.txt" "*.log"
+</Location>
 """
 
 # One wrk thread numbers its requests; every thread has a prefix of its own.
@@ -55,7 +65,7 @@ function setup(thread)
 end
 function init(args)
     wrk.method = "PUT"
-    wrk.body = string.rep("x", {size})
+    {body}
     {header}
 end
 function request()
@@ -65,10 +75,12 @@ end
 """
 
 
-def wrk(server, base, size, seconds, connections, header, workdir):
+def wrk(server, base, size, seconds, connections, header, workdir, body_file=None):
     script = os.path.join(workdir, "put.lua")
+    body = (f'local f = io.open("{body_file}", "rb"); wrk.body = f:read("*a"); f:close()' if body_file
+            else f'wrk.body = string.rep("x", {size})')
     with open(script, "w") as out:
-        out.write(LUA.format(size=size, base=base, header=header))
+        out.write(LUA.format(body=body, base=base, header=header))
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script, server.url + base]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -120,6 +132,30 @@ def one_gigabyte(server, workdir, root, token):
             f"(+{(after_art - before) / 1024:.1f} MB)")
 
 
+def disk_saved(server, workdir, root, token):
+    """Uploads a log set through /art-compress; its size against the disk its files take."""
+    logs = os.path.join(workdir, "logset")
+    os.makedirs(logs)
+    make_logs.make_set(logs, 4 << 20)
+    sources = [os.path.join(logs, name) for name in sorted(os.listdir(logs))]
+    for name in sorted(os.listdir("/var/log")):
+        path = os.path.join("/var/log", name)
+        if os.path.isfile(path) and os.access(path, os.R_OK) and not name.endswith(".gz") and \
+                os.path.getsize(path) > 0 and (name.endswith(".log") or "." not in name):
+            sources.append(path)
+    sent = stored = 0
+    for number, path in enumerate(sources):
+        url = f"{server.url}/art-compress/up/set/{number}-{os.path.basename(path).replace('.', '_')}.txt"
+        curl_put(url, path, [f"Authorization: Bearer {token}"])
+        sent += os.path.getsize(path)
+    for directory, _, names in os.walk(os.path.join(root, "art", "up", "set")):
+        stored += sum(os.stat(os.path.join(directory, name)).st_blocks * 512 for name in names)
+    empty(os.path.join(root, "art", "up"))
+    return (f"log set of {len(sources)} files, {sent / 1e6:.1f} MB (generated CI logs and this machine's /var/log): "
+            f"{stored / 1e6:.1f} MB on disk with ArtifactsCompress, {sent / max(stored, 1):.1f}x smaller, "
+            f"{100 * (1 - stored / sent):.0f}% saved")
+
+
 def main():
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 8
@@ -143,30 +179,39 @@ def main():
         # The 1 GiB upload first, while the children's high-water mark is still low.
         if not os.environ.get("BENCH_CASES"):
             print(one_gigabyte(server, workdir, root, token))
-        cases = [("1 MiB files", 1 << 20), ("64 MiB files", 64 << 20), ("4 KiB files", 4096)]
+        log_body = os.path.join(workdir, "log-1m.txt")
+        with open(log_body, "wb") as out:
+            make_logs.stream(1 << 20, out)
+        cases = [("1 MiB files", 1 << 20, None), ("1 MiB logs", os.path.getsize(log_body), log_body),
+                 ("64 MiB files", 64 << 20, None), ("4 KiB files", 4096, None)]
         only = os.environ.get("BENCH_CASES")
         if only:
             cases = [case for case in cases if case[0].split()[0] in only.split(",")]
         print(f"{'case':13} {'mod_dav req/s':>13} {'ours req/s':>10} {'no-sync req/s':>13} {'mod_dav MB/s':>12} "
-              f"{'ours MB/s':>9} {'no-sync MB/s':>12} {'ours/dav':>8} {'no-sync/dav':>11} {'peak RSS':>8}")
+              f"{'ours MB/s':>9} {'no-sync MB/s':>12} {'ours/dav':>8} {'no-sync/dav':>11} {'compress req/s':>14} "
+              f"{'compress/ours':>13} {'peak RSS':>8}")
         header = f'wrk.headers["Authorization"] = "Bearer {token}"'
-        sides = [("/dav/", "dav", ""), ("/art/up/", "art/up", header), ("/art-nosync/up/", "art/up", header)]
-        for label, size in cases:
+        sides = [("/dav/", "dav", ""), ("/art/up/", "art/up", header), ("/art-nosync/up/", "art/up", header),
+                 ("/art-compress/up/", "art/up", header)]
+        for label, size, body_file in cases:
             runs = [[] for _ in sides]
             for round_number in range(rounds + 1):  # the first round warms up, unmeasured
                 for side, (base, directory, side_header) in enumerate(sides):
                     empty(os.path.join(root, directory))
                     rate = wrk(server, base, size, 1 if round_number == 0 else seconds, connections, side_header,
-                               workdir)
+                               workdir, body_file)
                     if round_number > 0:
                         runs[side].append(rate)
-            dav, ours, nosync = (statistics.median(side_runs) for side_runs in runs)
+            dav, ours, nosync, compress = (statistics.median(side_runs) for side_runs in runs)
             megabytes = size / (1 << 20)
             print(f"{label:13} {dav:13.0f} {ours:10.0f} {nosync:13.0f} {dav * megabytes:12.1f} {ours * megabytes:9.1f} "
-                  f"{nosync * megabytes:12.1f} {ours / dav:8.2f} {nosync / dav:11.2f} "
+                  f"{nosync * megabytes:12.1f} {ours / dav:8.2f} {nosync / dav:11.2f} {compress:14.0f} "
+                  f"{compress / ours:13.2f} "
                   f"{server.peak_rss_kib() / 1024:6.1f}MB", flush=True)
         print("ours: token verified, ledger charged under its lock, file and directory fsync'ed, published by rename;"
-              " no-sync: the same with ArtifactsSync Off; mod_dav_fs: no fsync")
+              " no-sync: the same with ArtifactsSync Off; compress: ours with ArtifactsCompress (zlib level 1);"
+              " mod_dav_fs: no fsync")
+        print(disk_saved(server, workdir, root, token))
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

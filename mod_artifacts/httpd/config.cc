@@ -123,26 +123,38 @@ const char* add_index_ignore(cmd_parms* cmd, void* config, const char* pattern) 
     return nullptr;
 }
 
-// ArtifactsHtmlify "*.txt" "*.log.gz" ... or ArtifactsHtmlify Off. Lines of one section add
-// up; a nested section that names the directive replaces the enclosing list (merge_dir_config).
-const char* add_htmlify(cmd_parms* cmd, void* config, const char* pattern) {
-    auto* conf = static_cast<DirConfig*>(config);
+// One line of a file name pattern list (ArtifactsHtmlify, ArtifactsCompress): patterns, or
+// Off. Lines of one section add up; a nested section that names the directive replaces the
+// enclosing list (merge_dir_config).
+const char* add_name_pattern(cmd_parms* cmd, const char* pattern, apr_array_header_t*& list, bool& off_said) {
     if (const char* problem = file_name_pattern_problem(cmd, pattern)) {
         return problem;
     }
-    if (conf->htmlify == nullptr) {
-        conf->htmlify = apr_array_make(cmd->pool, 4, sizeof(const char*));
+    if (list == nullptr) {
+        list = apr_array_make(cmd->pool, 4, sizeof(const char*));
     }
     const bool off = strcasecmp(pattern, "Off") == 0;
-    if (off ? conf->htmlify->nelts > 0 : conf->htmlify_off) {
+    if (off ? list->nelts > 0 : off_said) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, " Off cannot be mixed with file name patterns", nullptr);
     }
     if (off) {
-        conf->htmlify_off = true;
+        off_said = true;
     } else {
-        APR_ARRAY_PUSH(conf->htmlify, const char*) = apr_pstrdup(cmd->pool, pattern);
+        APR_ARRAY_PUSH(list, const char*) = apr_pstrdup(cmd->pool, pattern);
     }
     return nullptr;
+}
+
+// ArtifactsHtmlify "*.txt" "*.log.gz" ... or ArtifactsHtmlify Off.
+const char* add_htmlify(cmd_parms* cmd, void* config, const char* pattern) {
+    auto* conf = static_cast<DirConfig*>(config);
+    return add_name_pattern(cmd, pattern, conf->htmlify, conf->htmlify_off);
+}
+
+// ArtifactsCompress "*.txt" "*.log" ... or ArtifactsCompress Off.
+const char* add_compress(cmd_parms* cmd, void* config, const char* pattern) {
+    auto* conf = static_cast<DirConfig*>(config);
+    return add_name_pattern(cmd, pattern, conf->compress, conf->compress_off);
 }
 
 const char* add_gzip_inner_type(cmd_parms* cmd, void* config, const char* type) {
@@ -390,6 +402,7 @@ void* merge_dir_config(apr_pool_t* pool, void* base_config, void* add_config) {
     merged->max_file_size = add->max_file_size != -1 ? add->max_file_size : base->max_file_size;
     merged->sync = add->sync != -1 ? add->sync : base->sync;
     merged->htmlify = add->htmlify != nullptr ? add->htmlify : base->htmlify;
+    merged->compress = add->compress != nullptr ? add->compress : base->compress;
     merged->htmlify_max_bytes = add->htmlify_max_bytes != -1 ? add->htmlify_max_bytes : base->htmlify_max_bytes;
     merged->content_policy = add->content_policy != nullptr ? add->content_policy : base->content_policy;
     merged->frame_ancestors = add->frame_ancestors != nullptr ? add->frame_ancestors : base->frame_ancestors;
@@ -424,6 +437,8 @@ const command_rec directives[] = {
                   "Largest file one upload may store (default 2G)"),
     AP_INIT_ITERATE("ArtifactsHtmlify", as_cmd_func(add_htmlify), nullptr, RSRC_CONF | ACCESS_CONF,
                     "File name patterns (shell globs) whose files browsers get as log pages, or Off"),
+    AP_INIT_ITERATE("ArtifactsCompress", as_cmd_func(add_compress), nullptr, RSRC_CONF | ACCESS_CONF,
+                    "File name patterns (shell globs) of uploads stored gzip-compressed when sent plain, or Off"),
     AP_INIT_TAKE1("ArtifactsHtmlifyMaxBytes", as_cmd_func(set_htmlify_max_bytes), nullptr, RSRC_CONF | ACCESS_CONF,
                   "Most bytes of log one log page reads before it stops (default 8G)"),
     AP_INIT_ITERATE("ArtifactsGzipInnerTypes", as_cmd_func(add_gzip_inner_type), nullptr, RSRC_CONF | ACCESS_CONF,

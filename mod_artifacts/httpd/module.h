@@ -41,8 +41,10 @@ struct DirConfig {
     // ArtifactsHtmlify: const char* file name patterns; an empty list is Off. A nested
     // section that sets it replaces the enclosing list.
     apr_array_header_t* htmlify = nullptr;
-    bool htmlify_off = false;            // not merged: this section said ArtifactsHtmlify Off (a parse check)
-    apr_int64_t htmlify_max_bytes = -1;  // ArtifactsHtmlifyMaxBytes (-1 unset: 8 GiB)
+    bool htmlify_off = false;                // not merged: this section said ArtifactsHtmlify Off (a parse check)
+    apr_int64_t htmlify_max_bytes = -1;      // ArtifactsHtmlifyMaxBytes (-1 unset: 8 GiB)
+    apr_array_header_t* compress = nullptr;  // ArtifactsCompress patterns (empty: Off)
+    bool compress_off = false;               // not merged: this section said ArtifactsCompress Off
     // ArtifactsContentPolicy and ArtifactsFrameAncestors: nullptr unset (the defaults), "" Off.
     const char* content_policy = nullptr;
     const char* frame_ancestors = nullptr;

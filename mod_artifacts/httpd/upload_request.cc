@@ -151,7 +151,7 @@ std::string check_directory_put(UploadRequest& upload) {
 
 int put_file(UploadRequest& upload, Store& store) {
     request_rec* r = upload.r;
-    check_put_target(upload);
+    const SplitPath target = check_put_target(upload);
     PutRequest request;
     request.claims = &upload.claims;
     request.ledger = &upload.ledger;
@@ -160,6 +160,7 @@ int put_file(UploadRequest& upload, Store& store) {
     request.length = declared_length(upload);
     request.max_file_size = max_file_size(upload);
     request.sha256 = parse_expected_sha256(apr_table_get(r->headers_in, "X-Artifact-Sha256"));
+    request.compress = matches_any_pattern(upload.conf->compress, target.name.c_str());
     BodyReader body(r);
     const PutResult result = artifacts::put_file(store, request, body);
     audit(upload, result.created ? "stored" : "already stored", upload.relative, result.size, result.sha256);

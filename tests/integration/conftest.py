@@ -74,6 +74,12 @@ LimitRequestBody 0
 <Location "/private">
     ArtifactsIndex Off
 </Location>
+<Location "/compressed">
+    ArtifactsCompress "*.txt" "*.log"
+</Location>
+<Location "/compressed/off">
+    ArtifactsCompress Off
+</Location>
 """
 
 

@@ -51,6 +51,8 @@ def checker(workdir, request):
     ("ArtifactsHtmlify \"logs/*.txt\"\n", "ArtifactsHtmlify takes file name patterns without '/'"),
     ("ArtifactsHtmlify Off \"*.txt\"\n", "ArtifactsHtmlify Off cannot be mixed with file name patterns"),
     ("ArtifactsHtmlify \"*.txt\"\nArtifactsHtmlify off\n", "ArtifactsHtmlify Off cannot be mixed"),
+    ("ArtifactsCompress \"logs/*.txt\"\n", "ArtifactsCompress takes file name patterns without '/'"),
+    ("ArtifactsCompress \"*.txt\" Off\n", "ArtifactsCompress Off cannot be mixed with file name patterns"),
     ("ArtifactsCatalogue \"user=a password=secret\"\n", "give the password in a file"),
     ("ArtifactsCatalogue \"user=a password-file=/does/not/exist\"\n", "cannot read password-file '/does/not/exist'"),
     ("ArtifactsCatalogue \"user=a password-file={good_key} colour=blue\"\n", "unknown setting 'colour'"),

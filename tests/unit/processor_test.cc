@@ -99,6 +99,7 @@ class ProcessorChainTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(ProcessorChainTest);
     CPPUNIT_TEST(observers_pass_every_piece_unchanged_in_order);
     CPPUNIT_TEST(a_transformer_changes_what_follows_it_and_adds_its_tail);
+    CPPUNIT_TEST(a_transformer_may_reuse_its_buffer_between_writes);
     CPPUNIT_TEST(an_empty_body_still_finishes_every_processor);
     CPPUNIT_TEST(a_refusal_midway_aborts_every_processor);
     CPPUNIT_TEST(a_chain_left_before_its_end_aborts_and_a_finished_one_does_not);
@@ -130,6 +131,27 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("ABCABCDD!"), read_all(chain));
         CPPUNIT_ASSERT_EQUAL(std::string("ab|c|d|"), before.seen);
         CPPUNIT_ASSERT_EQUAL(std::string("ABC|ABC|D|D|!|"), after.seen);
+    }
+
+    void a_transformer_may_reuse_its_buffer_between_writes() {
+        // As zlib's output block is: written, then overwritten by the next output.
+        class Reuser final : public Processor {
+        public:
+            void see(std::string_view piece, Sink& next) override {
+                for (const char c : piece) {
+                    buffer_[0] = c;
+                    buffer_[1] = c;
+                    next.write(std::string_view(buffer_, 2));
+                }
+            }
+
+        private:
+            char buffer_[2] = {};
+        };
+        PiecesSource body({"abc", "d"});
+        ProcessorChain chain(body);
+        chain.add(std::make_unique<Reuser>());
+        CPPUNIT_ASSERT_EQUAL(std::string("aabbccdd"), read_all(chain));
     }
 
     void an_empty_body_still_finishes_every_processor() {

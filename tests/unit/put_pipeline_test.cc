@@ -374,6 +374,7 @@ class PutPipelineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(a_damaged_gzip_body_is_refused);
     CPPUNIT_TEST(a_gzip_body_is_stored_compressed);
     CPPUNIT_TEST(a_checksum_mismatch_is_refused);
+    CPPUNIT_TEST(a_plain_body_to_compress_is_stored_gzip_and_answered_as_sent);
     CPPUNIT_TEST(a_sealed_token_stores_nothing);
     CPPUNIT_TEST(a_retry_on_a_sealed_token_is_refused);
     CPPUNIT_TEST(the_file_quota_counts_new_names_only);
@@ -479,6 +480,42 @@ public:
         // The same name uncompressed is other content.
         gzip_ = false;
         assert_refused(409, "exists", "42/abc/log.txt", "a log line\n");
+    }
+
+    void a_plain_body_to_compress_is_stored_gzip_and_answered_as_sent() {
+        std::string log;
+        for (int line = 0; line < 5000; ++line) {
+            log += "2026-11-25 21:50:01.123 4242 INFO nova.compute [-] line " + std::to_string(line % 7) + "\n";
+        }
+        compress_ = true;
+        sha256_ = sha256_of(log);  // the client's checksum is of what it sent
+        const PutResult result = put("42/abc/job-output.txt", log);
+        CPPUNIT_ASSERT(result.created);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(log.size()), result.size);
+        CPPUNIT_ASSERT_EQUAL(sha256_of(log), result.sha256);
+        const bool on_disk = std::is_same_v<W, DiskWorld>;
+        const std::string stored = world_->held(on_disk ? "42/abc/job-output.txt.gz" : "42/abc/job-output.txt").value_or("");
+        CPPUNIT_ASSERT(stored.size() < log.size() / 5);
+        std::string decoded;
+        GzipDecoder decoder;
+        decoder.feed(stored, [&](std::string_view out) { decoded.append(out); });
+        decoder.finish();
+        CPPUNIT_ASSERT(decoded == log);
+        assert_usage(stored.size(), 1);  // the quota counts what the store holds
+        // The same plain bytes again compress to the same object: a retry, charged nothing.
+        const PutResult again = put("42/abc/job-output.txt", log);
+        CPPUNIT_ASSERT(!again.created);
+        CPPUNIT_ASSERT_EQUAL(sha256_of(log), again.sha256);
+        assert_usage(stored.size(), 1);
+        // Other plain bytes are other content; a wrong checksum is refused before anything.
+        assert_refused(400, "checksum_mismatch", "42/abc/other.txt", "not the log");
+        sha256_.reset();
+        assert_refused(409, "exists", "42/abc/job-output.txt", log + "more\n");
+        // A body sent gzip-encoded is stored as sent, not compressed twice.
+        gzip_ = true;
+        const std::string sent = testing::gzip("already compressed\n");
+        put("42/abc/sent.txt", sent);
+        CPPUNIT_ASSERT(world_->held(on_disk ? "42/abc/sent.txt.gz" : "42/abc/sent.txt") == sent);
     }
 
     void a_checksum_mismatch_is_refused() {
@@ -619,6 +656,7 @@ private:
         request.length = length;
         request.max_file_size = max_file_size_;
         request.sha256 = sha256_;
+        request.compress = compress_;
         return put_file(world_->store(), request, body);
     }
     PutResult put(const std::string& path, const std::string& bytes) {
@@ -656,6 +694,7 @@ private:
     bool gzip_ = false;
     std::uint64_t max_file_size_ = 1 << 30;
     std::optional<std::string> sha256_;
+    bool compress_ = false;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(PutPipelineTest<MemoryWorld>);

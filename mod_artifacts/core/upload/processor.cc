@@ -20,8 +20,12 @@ void ProcessorChain::pass(std::size_t index, std::string_view bytes) {
         processors_[index]->see(bytes, links_[index]);
         return;
     }
-    if (!gathered_ && out_view_.empty()) {
-        out_view_ = bytes;  // valid until the next pull: its writer keeps it until then
+    // Bytes of the body's own piece stay valid until the next pull and go on uncopied (the
+    // common case: every processor only looks). A transformer's output may be its buffer,
+    // reused at its next write: that is copied.
+    const bool of_piece = bytes.data() >= piece_.data() && bytes.data() + bytes.size() <= piece_.data() + piece_.size();
+    if (!gathered_ && out_view_.empty() && of_piece) {
+        out_view_ = bytes;
         return;
     }
     if (!gathered_) {
@@ -53,11 +57,11 @@ std::string_view ProcessorChain::next() {
             finished_ = true;
             break;
         }
-        const std::string_view piece = body_.next();
-        if (piece.empty()) {
+        piece_ = body_.next();
+        if (piece_.empty()) {
             end();  // the tails of transformers are the last output
         } else {
-            pass(0, piece);
+            pass(0, piece_);
         }
         if (gathered_ || !out_view_.empty()) {
             break;

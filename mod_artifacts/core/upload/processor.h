@@ -94,9 +94,11 @@ private:
     void end();
 
     ByteSource& body_;
+    std::string_view piece_;  // the body's latest piece
     std::vector<std::unique_ptr<Processor>> processors_;
     std::vector<Link> links_;
-    // The output of one pull: a view when it came in one write (no copy), else gathered.
+    // The output of one pull: a view of the body's piece when it is that (no copy), else
+    // gathered.
     std::string_view out_view_;
     std::string out_buffer_;
     bool gathered_ = false;

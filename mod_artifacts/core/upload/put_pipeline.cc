@@ -6,6 +6,7 @@
 #include "../policy/refusal.h"
 #include "../policy/upload_policy.h"
 #include "body_checks.h"
+#include "compressor.h"
 #include "processor.h"
 
 namespace artifacts {
@@ -30,22 +31,36 @@ private:
     Sha256 sha_;
 };
 
-// The chain of a PUT: the checks of what the client sent (its gzip stream, the size limit),
-// the location's observers, then what the store receives measured (and the quota kept) as
-// it goes. The digest is the last processor: it is what the store commits.
-BodyDigest& build_chain(ProcessorChain& chain, PutRequest& request, std::optional<LedgerUsage> usage) {
+// What a PUT's chain measured: the body as the client sent it (the reply's size and
+// SHA-256, which the client can check) and as the store receives it (what it commits).
+struct Measured {
+    const BodyDigest& sent;
+    const BodyDigest& stored;
+};
+
+// The chain of a PUT: the checks of what the client sent (its gzip stream, the size limit,
+// X-Artifact-Sha256), the location's processors, the compression of a plain body when the
+// location asks for it, then what the store receives measured (and the quota kept) as it
+// goes. Without compression what is sent is what is stored: one digest measures both.
+Measured build_chain(ProcessorChain& chain, PutRequest& request, std::optional<LedgerUsage> usage) {
+    const bool compress = request.compress && !request.gzip;
     if (request.gzip) {
         chain.add(std::make_unique<GzipBodyCheck>());
     }
     chain.add(std::make_unique<SizeLimit>(request.max_file_size));
+    const BodyDigest* sent = compress ? &chain.add(std::make_unique<BodyDigest>(request.sha256)) : nullptr;
     for (auto& processor : request.processors) {
         chain.add(std::move(processor));
     }
     request.processors.clear();
+    if (compress) {
+        chain.add(std::make_unique<GzipCompressor>());
+    }
     if (usage) {
         chain.add(std::make_unique<QuotaCheck>(*request.claims, *usage));
     }
-    return chain.add(std::make_unique<BodyDigest>(request.sha256));
+    const BodyDigest& stored = chain.add(std::make_unique<BodyDigest>(compress ? std::nullopt : request.sha256));
+    return Measured{sent != nullptr ? *sent : stored, stored};
 }
 
 }  // namespace
@@ -58,20 +73,26 @@ LedgerUsage check_ledger_early(Ledger& ledger, const TokenClaims& claims, std::u
     return usage;
 }
 
+bool stores_gzip(const PutRequest& request) {
+    return request.gzip || request.compress;
+}
+
 PutResult put_file(Store& store, PutRequest& request, ByteSource& body) {
-    const std::unique_ptr<PutTransaction> put = store.begin_put(PutTarget{request.path, request.gzip});
+    const std::unique_ptr<PutTransaction> put = store.begin_put(PutTarget{request.path, stores_gzip(request)});
     const std::optional<StoredFile>& existing = put->existing();
     ProcessorChain chain(body);
     // A retry of a stored file without overwrite: the body is read, checked and hashed,
     // and stored again nowhere. The same bytes are the answer already given; others, 409.
+    // (Compression depends on the bytes alone, so the same plain body compresses to the
+    // same object.)
     if (existing && !existing->sha256.empty() && !request.claims->overwrite) {
         check_ledger_early(*request.ledger, *request.claims, 0);
-        const BodyDigest& digest = build_chain(chain, request, std::nullopt);
+        const Measured measured = build_chain(chain, request, std::nullopt);
         chain.drain();
-        if (digest.sha256() != existing->sha256 || existing->gzip != request.gzip) {
+        if (measured.stored.sha256() != existing->sha256 || existing->gzip != stores_gzip(request)) {
             refuse_other_content(request.path);
         }
-        return PutResult{existing->size, digest.sha256(), false, chain.notes()};
+        return PutResult{measured.sent.size(), measured.sent.sha256(), false, chain.notes()};
     }
     // A replacement may be a retry charged nothing: its bytes are not counted on the way.
     std::optional<LedgerUsage> usage;
@@ -82,13 +103,14 @@ PutResult put_file(Store& store, PutRequest& request, ByteSource& body) {
             usage = seen;
         }
     }
-    const BodyDigest& digest = build_chain(chain, request, usage);
-    put->write(chain, request.length);
+    const Measured measured = build_chain(chain, request, usage);
+    // The declared length is of the sent body; the store checks it against what it receives.
+    put->write(chain, stores_gzip(request) && !request.gzip ? std::nullopt : request.length);
     if (!chain.finished()) {
         throw std::logic_error("the store stopped reading the body before its end");
     }
-    const PutOutcome outcome = put->commit(digest.size(), digest.sha256());
-    return PutResult{digest.size(), digest.sha256(), outcome != PutOutcome::Identical, chain.notes()};
+    const PutOutcome outcome = put->commit(measured.stored.size(), measured.stored.sha256());
+    return PutResult{measured.sent.size(), measured.sent.sha256(), outcome != PutOutcome::Identical, chain.notes()};
 }
 
 SealResult seal(Store& store, const std::string& scope, std::int64_t now) {

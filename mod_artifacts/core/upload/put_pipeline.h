@@ -25,12 +25,15 @@ struct PutRequest {
     std::optional<std::uint64_t> length;  // declared, checked against the size limit already
     std::uint64_t max_file_size = 0;
     std::optional<std::string> sha256;  // X-Artifact-Sha256
+    bool compress = false;              // ArtifactsCompress names the file: a plain body is stored gzip
     // The location's processors for this file, in order, after the checks of what was sent
     // and before the bytes are measured for the store (processor.h). put_file takes them.
     std::vector<std::unique_ptr<Processor>> processors;
 };
 
 struct PutResult {
+    // Of the body as sent (what the client can check): with compression, the store holds
+    // other bytes (their size and digest are in the store's records).
     std::uint64_t size = 0;
     std::string sha256;
     bool created = false;  // 201 with Location; false: the same bytes were stored already (200)
