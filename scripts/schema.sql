@@ -44,6 +44,7 @@ CREATE TABLE artifacts (
     build VARBINARY(1024) NOT NULL DEFAULT '',  -- the token's build and job claims, cut at 1,024 bytes
     job VARBINARY(1024) NOT NULL DEFAULT '',
     expires_at BIGINT NULL,                    -- Swift deletes the object then (X-Delete-At)
+    summary VARCHAR(512) CHARACTER SET ascii NULL,  -- a log's lines per level, counted at upload
     UNIQUE KEY by_path (path),
     KEY by_parent (parent, name),
     KEY by_jti (jti),
@@ -85,4 +86,5 @@ CREATE TABLE uploads_in_progress (
 INSERT INTO schema_version (version, description) VALUES
     (1, 'artifacts, tokens, uploads_in_progress'),
     (2, 'claims with owner, lease and reservation'),
-    (3, 'tokens keep their scope and expiry');
+    (3, 'tokens keep their scope and expiry'),
+    (4, 'artifacts keep a log summary');

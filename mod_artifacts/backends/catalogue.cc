@@ -57,6 +57,9 @@ ArtifactRecord record_from_row(const SqlRow& row) {
     if (row.at(14)) {
         record.expires_at = std::stoll(*row.at(14));
     }
+    if (row.at(15)) {
+        record.summary = parse_log_summary(*row.at(15));
+    }
     return record;
 }
 
@@ -99,7 +102,7 @@ bool Catalogue::list(std::string_view directory, std::int64_t now, IndexEntries&
     check_schema();
     const SqlResult result = lookups_.with_connection([&](MySqlConnection& connection) {
         return connection.execute(
-            "SELECT name, is_directory, size, mtime, content_encoding FROM artifacts WHERE parent = ? "
+            "SELECT name, is_directory, size, mtime, content_encoding, summary FROM artifacts WHERE parent = ? "
             "AND (expires_at IS NULL OR expires_at > ?)",
             {directory, now});
     });
@@ -113,7 +116,8 @@ bool Catalogue::list(std::string_view directory, std::int64_t now, IndexEntries&
             continue;
         }
         out.push_back(IndexEntry{std::pmr::string(name, out.get_allocator()), to_int(row[1]) != 0,
-                                 static_cast<std::uint64_t>(row[2] ? std::stoull(*row[2]) : 0), to_int(row[3])});
+                                 static_cast<std::uint64_t>(row[2] ? std::stoull(*row[2]) : 0), to_int(row[3]), false,
+                                 row[5] ? parse_log_summary(*row[5]) : std::nullopt});
     }
     if (!result.rows.empty()) {
         return true;
@@ -133,19 +137,21 @@ void Catalogue::record(MySqlConnection& connection, const ArtifactRecord& record
     const std::string parent = parent_of(record.path);
     const std::string name = name_of(record.path);
     const SqlValue expires = record.expires_at ? SqlValue(*record.expires_at) : SqlValue(nullptr);
+    const std::string summary = record.summary ? format_log_summary(*record.summary) : std::string();
     connection.execute(
         "INSERT INTO artifacts (path, parent, name, is_directory, size, mtime, content_type, content_encoding, "
-        "sha256, etag, store, container, object, jti, build, job, expires_at) "
-        "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "sha256, etag, store, container, object, jti, build, job, expires_at, summary) "
+        "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON DUPLICATE KEY UPDATE size = VALUES(size), mtime = VALUES(mtime), content_type = VALUES(content_type), "
         "content_encoding = VALUES(content_encoding), sha256 = VALUES(sha256), etag = VALUES(etag), "
         "store = VALUES(store), container = VALUES(container), object = VALUES(object), jti = VALUES(jti), "
-        "build = VALUES(build), job = VALUES(job), expires_at = VALUES(expires_at)",
+        "build = VALUES(build), job = VALUES(job), expires_at = VALUES(expires_at), summary = VALUES(summary)",
         {std::string_view(record.path), std::string_view(parent), std::string_view(name), record.size, record.mtime,
          std::string_view(record.content_type), std::string_view(record.content_encoding),
          std::string_view(record.sha256), std::string_view(record.etag), std::string_view(record.store),
          std::string_view(record.container), std::string_view(record.object), std::string_view(record.jti),
-         std::string_view(record.build), std::string_view(record.job), expires});
+         std::string_view(record.build), std::string_view(record.job), expires,
+         record.summary ? SqlValue(std::string_view(summary)) : SqlValue(nullptr)});
     record_directory(connection, parent, record.mtime);
 }
 

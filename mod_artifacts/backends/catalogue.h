@@ -15,7 +15,7 @@
 namespace artifacts {
 
 // The schema version this build reads and writes (scripts/schema.sql).
-constexpr int kCatalogueSchemaVersion = 3;
+constexpr int kCatalogueSchemaVersion = 4;
 // Longest path the catalogue holds (bytes of UTF-8): the limit of its index keys, and so
 // the longest path any upload may store.
 constexpr std::size_t kMaxCataloguePath = 1024;
@@ -37,6 +37,7 @@ struct ArtifactRecord {
     std::string build;
     std::string job;
     std::optional<std::int64_t> expires_at;
+    std::optional<LogSummary> summary;  // a log's, counted at upload
 };
 
 // How a request's path matched.
@@ -100,7 +101,7 @@ std::string name_of(std::string_view path);    // last segment without '/'
 // The columns record_from_row reads, in its order.
 #define ARTIFACTS_RECORD_COLUMNS                                                                        \
     "path, is_directory, size, mtime, content_type, content_encoding, sha256, etag, store, container, " \
-    "object, jti, build, job, expires_at"
+    "object, jti, build, job, expires_at, summary"
 
 template <typename Visit>
 void Catalogue::for_each_below(std::string_view prefix, std::int64_t now, Visit&& visit) {

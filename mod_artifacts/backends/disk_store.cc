@@ -114,6 +114,9 @@ public:
         for (std::string_view piece = body.next(); !piece.empty(); piece = body.next()) {
             writer.write(piece);
         }
+        if (const ObjectNotes* notes = body.notes(); notes != nullptr && notes->summary) {
+            writer.keep_summary(*notes->summary);
+        }
         staged_ = writer.finish();
     }
 

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "fs_store.h"
+
 namespace artifacts {
 
 namespace {
@@ -19,7 +21,8 @@ struct DirCloser {
 
 }  // namespace
 
-int read_directory(const std::string& directory, const NameFilter& hide, IndexEntries& out) {
+int read_directory(const std::string& directory, const NameFilter& hide, IndexEntries& out,
+                   const NameFilter& summarised) {
     const int fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         return errno;
@@ -42,7 +45,11 @@ int read_directory(const std::string& directory, const NameFilter& hide, IndexEn
         const bool is_directory = S_ISDIR(info.st_mode);
         // The name is built with the list's allocator; moving the entry in keeps it there.
         out.push_back(IndexEntry{std::pmr::string(name, out.get_allocator()), is_directory,
-                                 is_directory ? 0 : static_cast<std::uint64_t>(info.st_size), info.st_mtim.tv_sec});
+                                 is_directory ? 0 : static_cast<std::uint64_t>(info.st_size), info.st_mtim.tv_sec,
+                                 false, std::nullopt});
+        if (S_ISREG(info.st_mode) && summarised && summarised(name)) {
+            out.back().summary = read_kept_summary(fd, item->d_name);
+        }
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../core/index/index_model.h"
+#include "fs_store.h"
 
 namespace artifacts {
 
@@ -24,6 +25,7 @@ struct Entry {
     bool directory;
     std::uint64_t size;
     std::int64_t mtime;
+    std::optional<LogSummary> summary;
 };
 
 std::vector<Entry> read_entries(int directory, bool top) {
@@ -47,7 +49,8 @@ std::vector<Entry> read_entries(int directory, bool top) {
         }
         if (S_ISDIR(info.st_mode) || S_ISREG(info.st_mode)) {
             entries.push_back(Entry{std::string(name), S_ISDIR(info.st_mode), static_cast<std::uint64_t>(info.st_size),
-                                    static_cast<std::int64_t>(info.st_mtime)});
+                                    static_cast<std::int64_t>(info.st_mtime),
+                                    S_ISREG(info.st_mode) ? read_kept_summary(directory, item->d_name) : std::nullopt});
         }
     }
     closedir(stream);
@@ -84,7 +87,7 @@ void walk(int top, const std::string& relative, ManifestWriter& manifest) {
     }
     for (const Entry& entry : entries) {
         if (!entry.directory) {
-            manifest.file(entry.name, entry.size, entry.mtime);
+            manifest.file(entry.name, entry.size, entry.mtime, entry.summary ? &*entry.summary : nullptr);
             continue;
         }
         manifest.begin_directory(entry.name);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -205,6 +206,24 @@ FileWriter::~FileWriter() {
             store_.journal()->remove(temporary_name_);
         }
     }
+}
+
+bool FileWriter::keep_summary(const LogSummary& summary) {
+    const std::string stored = format_log_summary(summary);
+    return fsetxattr(file_.get(), kSummaryAttribute, stored.data(), stored.size(), 0) == 0;
+}
+
+std::optional<LogSummary> read_kept_summary(int directory_fd, const char* name) {
+    const UniqueFd file(openat(directory_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!file) {
+        return std::nullopt;
+    }
+    char stored[512];
+    const ssize_t got = fgetxattr(file.get(), kSummaryAttribute, stored, sizeof stored);
+    if (got <= 0) {
+        return std::nullopt;
+    }
+    return parse_log_summary(std::string_view(stored, static_cast<std::size_t>(got)));
 }
 
 void FileWriter::write(std::string_view bytes) {

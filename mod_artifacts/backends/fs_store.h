@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../core/codec/digest.h"
+#include "../core/store/log_summary.h"
 #include "unique_fd.h"
 
 namespace artifacts {
@@ -100,6 +101,14 @@ private:
 
 // Writes one file to a temporary name in an open directory. Destroying it before
 // finish() removes the temporary file.
+// The extended attribute a file's log summary is kept in (store/log_summary.h's stored
+// form): it travels with the file through rename, and goes with it.
+constexpr const char* kSummaryAttribute = "user.artifacts.summary";
+
+// The summary kept with the regular file `name` of `directory_fd` (not followed when it is a
+// symbolic link); nullopt when there is none or it cannot be read.
+std::optional<LogSummary> read_kept_summary(int directory_fd, const char* name);
+
 class FileWriter {
 public:
     // Without `hash`, the caller hashes the bytes itself and sets the staged file's sha256.
@@ -111,6 +120,10 @@ public:
 
     // Throws StoreError; the bytes may be buffered until finish().
     void write(std::string_view bytes);
+    // Keeps a log's summary with the file, as the extended attribute kSummaryAttribute, made
+    // durable with it by finish(). Best effort: false where the filesystem keeps no user
+    // attributes (the file is stored all the same, without a summary).
+    bool keep_summary(const LogSummary& summary);
     std::uint64_t size() const { return size_; }
     // Writes what is buffered, fsyncs (when the store syncs, unless the caller makes a batch
     // durable at once with sync_all) and closes the file; the staged file still has to be

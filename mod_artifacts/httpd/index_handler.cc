@@ -40,18 +40,34 @@ bool wants_json(request_rec* r) {
     return accept != nullptr && prefers_json(accept);
 }
 
+bool matches_name(const apr_array_header_t* patterns, std::string_view name) {
+    // fnmatch wants a C string; a directory entry's name is at most NAME_MAX bytes.
+    char terminated[NAME_MAX + 1];
+    const std::size_t length = std::min(name.size(), std::size_t{NAME_MAX});
+    std::memcpy(terminated, name.data(), length);
+    terminated[length] = '\0';
+    return matches_any_pattern(patterns, terminated);
+}
+
 NameFilter ignore_filter(const DirConfig* conf) {
     if (conf->index_ignore == nullptr || conf->index_ignore->nelts == 0) {
         return {};
     }
     const apr_array_header_t* patterns = conf->index_ignore;
+    return [patterns](std::string_view name) { return matches_name(patterns, name); };
+}
+
+// The files whose log summaries the index shows: those ArtifactsHtmlify names (a name.gz
+// stored from a gzip upload of name too), the files a summary was made for at upload.
+NameFilter summarised_filter(const DirConfig* conf) {
+    if (conf->htmlify == nullptr || conf->htmlify->nelts == 0) {
+        return {};
+    }
+    const apr_array_header_t* patterns = conf->htmlify;
     return [patterns](std::string_view name) {
-        // fnmatch wants a C string; a directory entry's name is at most NAME_MAX bytes.
-        char terminated[NAME_MAX + 1];
-        const std::size_t length = std::min(name.size(), std::size_t{NAME_MAX});
-        std::memcpy(terminated, name.data(), length);
-        terminated[length] = '\0';
-        return matches_any_pattern(patterns, terminated);
+        constexpr std::string_view kGz = ".gz";
+        const bool gz = name.size() > kGz.size() && name.substr(name.size() - kGz.size()) == kGz;
+        return matches_name(patterns, name) || (gz && matches_name(patterns, name.substr(0, name.size() - kGz.size())));
     };
 }
 
@@ -61,7 +77,7 @@ int list_disk(request_rec* r, const NameFilter& hide, IndexEntries& entries) {
     if (r->finfo.filetype != APR_DIR) {
         return DECLINED;
     }
-    const int error = read_directory(r->filename, hide, entries);
+    const int error = read_directory(r->filename, hide, entries, summarised_filter(dir_config(r)));
     if (error == 0) {
         return OK;
     }

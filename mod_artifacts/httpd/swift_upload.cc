@@ -101,6 +101,9 @@ public:
         etag_ = swift_.put(place.container, place.object, object_headers(storage_, content_type_, target_.gzip),
                            read_body, -1);
         unpublished_->stored(place.container, place.object);
+        if (const ObjectNotes* notes = body.notes(); notes != nullptr) {
+            summary_ = notes->summary;
+        }
     }
 
     PutOutcome commit(std::uint64_t size, const std::string& sha256) override {
@@ -108,8 +111,9 @@ public:
         if (row_ && !identical && !upload_.claims.overwrite) {
             refuse_other_content(target_.path);
         }
-        const ArtifactRecord record =
+        ArtifactRecord record =
             record_for(upload_, storage_, target_.path, container_, size, sha256, etag_, content_type_, target_.gzip);
+        record.summary = summary_;
         publish(
             ledger_, claims_, upload_.claims.jti,
             [&](MySqlLedgerEntry& entry) {
@@ -133,6 +137,7 @@ public:
 private:
     UploadRequest& upload_;
     const StorageConfig& storage_;
+    std::optional<LogSummary> summary_;  // the processors' note, once the body ended
     Catalogue& catalogue_;
     SwiftClient& swift_;
     PutTarget target_;
@@ -183,7 +188,7 @@ public:
                 } else if (record.content_encoding == "gzip") {
                     name += ".gz";  // as the filesystem store names a compressed upload
                 }
-                files.push_back(ManifestFile{std::move(name), record.size, record.mtime});
+                files.push_back(ManifestFile{std::move(name), record.size, record.mtime, record.summary});
             });
             return 0;
         });

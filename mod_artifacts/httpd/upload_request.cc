@@ -10,6 +10,7 @@
 #include "../core/codec/escape.h"
 #include "../core/policy/upload_policy.h"
 #include "../core/upload/body_checks.h"
+#include "../core/upload/log_summarizer.h"
 #include "../core/upload/put_pipeline.h"
 #include "body_reader.h"
 #include "upload_reply.h"
@@ -161,6 +162,10 @@ int put_file(UploadRequest& upload, Store& store) {
     request.max_file_size = max_file_size(upload);
     request.sha256 = parse_expected_sha256(apr_table_get(r->headers_in, "X-Artifact-Sha256"));
     request.compress = matches_any_pattern(upload.conf->compress, target.name.c_str());
+    // The logs HTMLIFY shows get their summary counted as they arrive.
+    if (matches_any_pattern(upload.conf->htmlify, target.name.c_str())) {
+        request.processors.push_back(std::make_unique<LogSummarizer>());
+    }
     BodyReader body(r);
     const PutResult result = artifacts::put_file(store, request, body);
     audit(upload, result.created ? "stored" : "already stored", upload.relative, result.size, result.sha256);

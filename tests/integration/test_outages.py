@@ -88,7 +88,7 @@ def test_swift_down_answers_503_and_disk_is_still_served(server, catalogued, swi
 
 def test_unknown_schema_version_is_not_used(workdir, artifact_root, mariadb, swift):
     settings = mariadb.add_catalogue("future_catalogue")
-    mariadb.root_sql("INSERT INTO schema_version (version, description) VALUES (4, 'from the future')",
+    mariadb.root_sql("INSERT INTO schema_version (version, description) VALUES (5, 'from the future')",
                      database="future_catalogue")
     config = storage_config(workdir, mariadb, swift).replace(mariadb.catalogue_directive(), settings)
     server = start_httpd(workdir, "httpd-future-schema", main_config(workdir, artifact_root, config))
@@ -97,7 +97,7 @@ def test_unknown_schema_version_is_not_used(workdir, artifact_root, mariadb, swi
         write(artifact_root, prefix + "disk.txt", "on disk\n")
         assert requests.get(f"{server.url}/{prefix}disk.txt").text == "on disk\n"
         log = server.log_since(0)
-        assert "ARTF0402" in log and "schema is version 4, this module reads 3" in log
+        assert "ARTF0402" in log and "schema is version 5, this module reads 4" in log
     finally:
         server.stop()
 
@@ -148,10 +148,10 @@ def test_a_version_1_catalogue_upgraded_with_the_script_is_used(workdir, artifac
     scope = f"upgraded/{uuid.uuid4().hex[:8]}/"
     mariadb.root_sql("INSERT INTO uploads_in_progress (path, jti, started_at) VALUES "
                      f"('{scope}claim.txt', 'j', 1000)", database="v1_catalogue")
-    for version in (2, 3):
+    for version in (2, 3, 4):
         with open(os.path.join(repo, "scripts", f"schema-upgrade-{version}.sql")) as upgrade:
             mariadb.root_sql(upgrade.read(), database="v1_catalogue")
-    assert mariadb.root_sql("SELECT MAX(version) FROM schema_version", database="v1_catalogue") == [["3"]]
+    assert mariadb.root_sql("SELECT MAX(version) FROM schema_version", database="v1_catalogue") == [["4"]]
     # A claim of version 1 keeps the hour it had: its lease ran out long ago.
     assert mariadb.root_sql("SELECT lease_until FROM uploads_in_progress", database="v1_catalogue") == [["4600"]]
     settings = mariadb.catalogue_directive().replace(f"dbname={mariadb.database}", "dbname=v1_catalogue")

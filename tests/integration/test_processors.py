@@ -4,6 +4,7 @@ for the client that sent them."""
 import gzip
 import hashlib
 import os
+import re
 import subprocess
 
 import requests
@@ -81,3 +82,68 @@ def test_the_upload_tool_checks_its_replies_against_what_it_sent(each_store, wor
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert requests.get(f"{each_store.url}/{scope}logs/job-output.txt").content == log_text(5000)
+
+
+FAILING_LOG = (
+    b"2026-11-25 21:50:01.123 4242 INFO nova.compute [-] Starting\n"
+    b"2026-11-25 21:50:01.200 4242 WARNING nova.compute [-] Careful\n"
+    b"2026-11-25 21:50:02.456 4242 ERROR nova.compute [-] Boom\n"
+    b"Traceback (most recent call last):\n"
+    b"2026-11-25 21:50:02.500 4242 CRITICAL nova [-] Dead\n"
+    b"2026-11-25 21:50:03.000 4242 ERROR nova.compute [-] Again\n")
+FAILING_SUMMARY = {"lines": 6, "levels": {"INFO": 1, "WARNING": 1, "ERROR": 2, "CRITICAL": 1},
+                   "first_error": 3, "first_critical": 5}
+
+
+def upload_build(server, scope):
+    """A build of forty logs, one of them failing (and sent gzip-encoded), sealed."""
+    token = mint(scope)
+    for number in range(39):
+        put = requests.put(f"{server.url}/{scope}logs/service-{number:02d}.txt",
+                           data=b"2026-11-25 21:50:01.123 4242 INFO svc [-] fine\n" * (number + 1), headers=bearer(token))
+        assert put.status_code == 201, put.text
+    failing = requests.put(f"{server.url}/{scope}logs/job-output.txt", data=gzip.compress(FAILING_LOG),
+                           headers={**bearer(token), "Content-Encoding": "gzip"})
+    assert failing.status_code == 201, failing.text
+    binary = requests.put(f"{server.url}/{scope}logs/data.json", data=b'{"ERROR": 1}\n', headers=bearer(token))
+    assert binary.status_code == 201
+    assert requests.post(f"{server.url}/{scope}?seal", headers=bearer(token)).status_code == 200
+
+
+def test_a_log_summary_is_counted_at_upload_and_shown_by_index_and_manifest(each_store, httpd, artifact_root):
+    scope = unique_scope("summary")
+    upload_build(each_store, scope)
+    # The failing log is stored gzip (from its Content-Encoding): listed as its .gz name.
+    listing = requests.get(f"{each_store.url}/{scope}logs/", params={"format": "json"}).json()
+    summaries = {entry["name"]: entry.get("summary") for entry in listing["entries"]}
+    assert summaries["job-output.txt.gz"] == FAILING_SUMMARY
+    assert summaries["service-04.txt"] == {"lines": 5, "levels": {"INFO": 5}, "first_error": None,
+                                           "first_critical": None}
+    assert summaries["data.json"] is None  # not a log ArtifactsHtmlify names
+    page = requests.get(f"{each_store.url}/{scope}logs/", headers={"Accept": "text/html"}).text
+    badges = re.findall(r'<a class="lv (\w)" href="([^"]+)"[^>]*>([^<]+)</a>', page)
+    assert badges == [("C", "./job-output.txt.gz?level=CRITICAL#L5", "1 CRITICAL"),
+                      ("E", "./job-output.txt.gz?level=ERROR#L3", "2 ERROR"),
+                      ("W", "./job-output.txt.gz?level=WARNING", "1 WARNING")]
+    # The badge's link is the log page at that level.
+    target = requests.get(f"{each_store.url}/{scope}logs/job-output.txt.gz?level=ERROR",
+                          headers={"Accept": "text/html"}).text
+    assert 'id=L3' in target and 'id=L5' in target and 'id=L1>' not in target
+    manifest = requests.get(f"{each_store.url}/{scope}zuul-manifest.json").json()
+    logs = next(entry for entry in manifest["tree"] if entry["name"] == "logs")
+    by_name = {entry["name"]: entry for entry in logs["children"]}
+    assert by_name["job-output.txt.gz"]["summary"] == FAILING_SUMMARY
+    assert "summary" not in by_name["data.json"]
+    if each_store is httpd:
+        stored = os.path.join(artifact_root, scope, "logs", "job-output.txt.gz")
+        assert os.getxattr(stored, "user.artifacts.summary") == \
+            b"lines=6 INFO=1 WARNING=1 ERROR=2 CRITICAL=1 first_error=3 first_critical=5"
+
+
+def test_a_compressed_log_is_summarised_from_its_plain_bytes(each_store):
+    scope = unique_scope("compressed/summary")
+    token = mint(scope)
+    put = requests.put(f"{each_store.url}/{scope}job-output.txt", data=FAILING_LOG, headers=bearer(token))
+    assert put.status_code == 201, put.text
+    listing = requests.get(f"{each_store.url}/{scope}", params={"format": "json"}).json()
+    assert [entry.get("summary") for entry in listing["entries"]] == [FAILING_SUMMARY]

@@ -26,11 +26,22 @@ public:
     }
 
     void rows_become_records() {
-        const SqlRow row{std::string("a/b.txt"),    std::string("0"),          std::string("18446744073709551615"),
-                         std::string("1700000000"), std::string("text/plain"), std::string("gzip"),
-                         std::string(64, 'f'),      std::string(32, 'e'),      std::string("swift"),
-                         std::string("logs-007"),   std::string("a/b.txt"),    std::string("jti-1"),
-                         std::string("b"),          std::string("j"),          std::nullopt};
+        const SqlRow row{std::string("a/b.txt"),
+                         std::string("0"),
+                         std::string("18446744073709551615"),
+                         std::string("1700000000"),
+                         std::string("text/plain"),
+                         std::string("gzip"),
+                         std::string(64, 'f'),
+                         std::string(32, 'e'),
+                         std::string("swift"),
+                         std::string("logs-007"),
+                         std::string("a/b.txt"),
+                         std::string("jti-1"),
+                         std::string("b"),
+                         std::string("j"),
+                         std::nullopt,
+                         std::nullopt};
         const ArtifactRecord record = record_from_row(row);
         CPPUNIT_ASSERT_EQUAL(std::string("a/b.txt"), record.path);
         CPPUNIT_ASSERT(!record.is_directory);
@@ -42,6 +53,13 @@ public:
         SqlRow expiring = row;
         expiring[14] = std::string("1800000000");
         CPPUNIT_ASSERT_EQUAL(std::int64_t{1800000000}, *record_from_row(expiring).expires_at);
+        CPPUNIT_ASSERT(!record.summary);
+        SqlRow summarised = row;
+        summarised[15] = std::string("lines=9 ERROR=2 first_error=4");
+        const auto summary = record_from_row(summarised).summary;
+        CPPUNIT_ASSERT(summary && summary->lines == 9 && summary->count("ERROR") == 2 && summary->first_error == 4);
+        summarised[15] = std::string("not a summary");  // damaged: none, not an error
+        CPPUNIT_ASSERT(!record_from_row(summarised).summary);
     }
 
     void legacy_names_import_as_the_disk_serves_them() {

@@ -119,7 +119,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("ab|c|def|"), first.seen);
         CPPUNIT_ASSERT_EQUAL(first.seen, second.seen);
         CPPUNIT_ASSERT(first.finished && second.finished);
-        CPPUNIT_ASSERT(chain.notes().compressed);
+        CPPUNIT_ASSERT(chain.notes() != nullptr && chain.notes()->compressed);
     }
 
     void a_transformer_changes_what_follows_it_and_adds_its_tail() {

@@ -50,6 +50,8 @@ Htmlifier::Htmlifier(HtmlifyOptions options, Sink& sink, Decided decided, LogFor
     : options_(std::move(options)), sink_(sink), decided_(std::move(decided)), format_(format) {
     if (format_ == LogFormat::Ndjson) {
         page_ = std::make_unique<NdjsonLog>(options_, out_);
+    } else if (format_ == LogFormat::Summary) {
+        page_ = std::make_unique<LogCounter>(summary_);
     } else {
         page_ = std::make_unique<LogPage>(options_, out_);
     }
@@ -133,10 +135,12 @@ void Htmlifier::decide(bool at_end) {
     }
     decided_once_ = true;
     passthrough_ = *html;
-    decided_(passthrough_                   ? HtmlifyResult::Html
-             : format_ == LogFormat::Ndjson ? HtmlifyResult::Ndjson
-                                            : HtmlifyResult::Page,
-             gzip_ != nullptr);
+    if (decided_) {
+        decided_(passthrough_                   ? HtmlifyResult::Html
+                 : format_ == LogFormat::Ndjson ? HtmlifyResult::Ndjson
+                                                : HtmlifyResult::Page,
+                 gzip_ != nullptr);
+    }
     if (!passthrough_) {
         page_->begin();
     }

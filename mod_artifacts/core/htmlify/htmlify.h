@@ -12,6 +12,7 @@
 
 #include "../codec/gunzip.h"
 #include "log_page.h"
+#include "log_counter.h"
 #include "ndjson_log.h"
 #include "../http/sink.h"
 
@@ -19,8 +20,9 @@ namespace artifacts {
 
 // What the engine makes of a log's lines.
 enum class LogFormat {
-    Page,    // the HTML page (log_page.h); a file that is HTML already passes through
-    Ndjson,  // one JSON object per line (ndjson_log.h), whatever the file holds
+    Page,     // the HTML page (log_page.h); a file that is HTML already passes through
+    Ndjson,   // one JSON object per line (ndjson_log.h), whatever the file holds
+    Summary,  // nothing written: lines counted per level (summary()); HTML is not counted
 };
 
 enum class HtmlifyResult {
@@ -55,6 +57,11 @@ public:
     std::uint64_t log_bytes() const { return log_bytes_; }
     // Why the output stopped early ("" when it did not): for the error log.
     const std::string& damage() const { return damage_; }
+    // LogFormat::Summary, once finished: the log's lines counted, or nullptr when the file
+    // was HTML (not a log) or could not be read to its end.
+    const LogSummary* summary() const {
+        return format_ == LogFormat::Summary && finished_ && !passthrough_ && damage_.empty() ? &summary_ : nullptr;
+    }
 
 private:
     void take_raw(std::string_view bytes);
@@ -77,6 +84,7 @@ private:
     Decided decided_;
     LogFormat format_;
     PageBuffer out_;
+    LogSummary summary_;
     std::unique_ptr<LineRenderer> page_;
     std::unique_ptr<GzipDecoder> gzip_;
     bool gzip_decided_ = false;

@@ -2,6 +2,8 @@
 // Sources (filesystem today, the catalogue later) fill it; renderers only read it.
 #pragma once
 
+#include "../store/log_summary.h"
+
 #include <cstdint>
 #include <memory_resource>
 #include <string>
@@ -22,6 +24,8 @@ struct IndexEntry {
     // stored with Content-Encoding: gzip is its compressed size (the listing does not say
     // which objects are so; asking each would cost a request per entry).
     bool size_as_stored = false;
+    // A log's summary, kept by the store when it was uploaded (store/log_summary.h).
+    std::optional<LogSummary> summary{};
 };
 
 using IndexEntries = std::pmr::vector<IndexEntry>;

@@ -65,6 +65,9 @@ constexpr std::string_view kStyle =
     "tbody tr:hover{background:#eaeef2}"
     "a{color:#0969da}tr.dir a{font-weight:600}"
     "footer{padding:.5rem 1rem;color:#57606a;font-size:.85rem}"
+    "a.lv{display:inline-block;margin-left:.5rem;padding:0 .45rem;border-radius:.7rem;font-size:.8rem;"
+    "font-weight:600;text-decoration:none;white-space:nowrap}"
+    "a.lv.C{background:#b00;color:#fff}a.lv.E{background:#ffd7d7;color:#a00}a.lv.W{background:#fff1c7;color:#7a4d00}"
     "@media (max-width:600px){td.mtime,th.mtime{display:none}}";
 
 void append_breadcrumbs(std::string& out, std::string_view url_path) {
@@ -128,6 +131,41 @@ std::string format_iso8601(std::int64_t unix_seconds) {
     return format_utc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ", text, sizeof text) ? text : "";
 }
 
+namespace {
+
+// A log's badges beside its name: how many CRITICAL, ERROR and WARNING lines it has, each a
+// link to the log page filtered to that level (at the first such line, where it is known),
+// so the failing log among forty is found without opening each.
+void append_summary_badges(std::string& out, const IndexEntry& entry) {
+    const LogSummary& summary = *entry.summary;
+    struct Badge {
+        std::string_view level;
+        std::string_view css;
+        std::uint64_t first;
+    };
+    for (const Badge& badge : {Badge{"CRITICAL", "C", summary.first_critical}, Badge{"ERROR", "E", summary.first_error},
+                               Badge{"WARNING", "W", 0}}) {
+        const std::uint64_t count = summary.count(badge.level);
+        if (count == 0) {
+            continue;
+        }
+        out.append(" <a class=\"lv ").append(badge.css).append("\" href=\"./");
+        append_url_encoded_segment(out, entry.name);
+        out.append("?level=").append(badge.level);
+        if (badge.first != 0) {
+            out.append("#L").append(std::to_string(badge.first));
+        }
+        out.append("\" title=\"").append(std::to_string(count)).append(" ").append(badge.level);
+        out.append(count == 1 ? " line" : " lines");
+        if (badge.first != 0) {
+            out.append(", the first at line ").append(std::to_string(badge.first));
+        }
+        out.append("\">").append(std::to_string(count)).append(" ").append(badge.level).append("</a>");
+    }
+}
+
+}  // namespace
+
 void render_html_index(const IndexPage& page, Sink& sink) {
     BlockWriter writer(sink);
     std::string& out = writer.buffer();
@@ -156,7 +194,11 @@ void render_html_index(const IndexPage& page, Sink& sink) {
         append_url_encoded_segment(out, entry.name);
         out.append(entry.is_directory ? "/\">" : "\">");
         append_html_escaped(out, entry.name);
-        out.append(entry.is_directory ? "/</a></td><td class=\"mtime\">" : "</a></td><td class=\"mtime\">");
+        out.append(entry.is_directory ? "/</a>" : "</a>");
+        if (entry.summary) {
+            append_summary_badges(out, entry);
+        }
+        out.append("</td><td class=\"mtime\">");
         // 0: a pseudo-folder of a Swift listing (no marker) has no time of its own.
         out.append(entry.mtime != 0 ? format_listing_time(entry.mtime) : "-");
         if (entry.is_directory) {
@@ -214,6 +256,10 @@ void render_json_index(const IndexPage& page, Sink& sink) {
             out.append(",\"content_type\":\"").append(type.media_type).append("\"");
             if (!type.encoding.empty()) {
                 out.append(",\"content_encoding\":\"").append(type.encoding).append("\"");
+            }
+            if (entry.summary) {
+                out.append(",\"summary\":");
+                append_log_summary_json(out, *entry.summary);
             }
         }
         out.push_back('}');

@@ -62,7 +62,7 @@ ListingPage append_listing_page(std::string_view json_text, std::string_view pre
         if (name.empty() || name.find('/') != std::string_view::npos || is_hidden_from_index(name)) {
             continue;
         }
-        IndexEntry entry{std::pmr::string(name, out.get_allocator()), folder, 0, 0};
+        IndexEntry entry{std::pmr::string(name, out.get_allocator()), folder, 0, 0, false, std::nullopt};
         if (!subdir) {
             const json& bytes = item.value("bytes", json());
             entry.size = !marker && bytes.is_number_unsigned() ? bytes.get<std::uint64_t>() : 0;

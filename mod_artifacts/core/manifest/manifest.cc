@@ -160,7 +160,7 @@ void ManifestWriter::end_directory() {
     out_.write("]}");
 }
 
-void ManifestWriter::file(std::string_view name, std::uint64_t size, std::int64_t mtime) {
+void ManifestWriter::file(std::string_view name, std::uint64_t size, std::int64_t mtime, const LogSummary* summary) {
     separate();
     const ManifestType type = manifest_type_for(name);
     std::string entry = "\n{\"name\":";
@@ -173,7 +173,12 @@ void ManifestWriter::file(std::string_view name, std::uint64_t size, std::int64_
     } else {
         append_json_string(entry, type.encoding);
     }
-    entry += ",\"last_modified\":" + std::to_string(mtime) + ",\"size\":" + std::to_string(size) + "}";
+    entry += ",\"last_modified\":" + std::to_string(mtime) + ",\"size\":" + std::to_string(size);
+    if (summary != nullptr) {
+        entry += ",\"summary\":";
+        append_log_summary_json(entry, *summary);
+    }
+    entry += "}";
     out_.write(entry);
 }
 
@@ -217,7 +222,7 @@ void write_level(const std::vector<ManifestFile>& files, std::size_t begin, std:
     for (std::size_t i = begin; i < end; ++i) {
         const std::string_view rest = std::string_view(files[i].path).substr(prefix);
         if (!rest.empty() && rest.find('/') == std::string_view::npos) {  // "": the directory's own entry
-            manifest.file(rest, files[i].size, files[i].mtime);
+            manifest.file(rest, files[i].size, files[i].mtime, files[i].summary ? &*files[i].summary : nullptr);
         }
     }
 }

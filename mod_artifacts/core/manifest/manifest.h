@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "../http/sink.h"
+#include "../store/log_summary.h"
 
 namespace artifacts {
 
@@ -22,7 +24,8 @@ public:
     explicit ManifestWriter(Sink& out);
     void begin_directory(std::string_view name);
     void end_directory();
-    void file(std::string_view name, std::uint64_t size, std::int64_t mtime);
+    // A file; with a log summary (store/log_summary.h), a "summary" field Zuul's viewer ignores.
+    void file(std::string_view name, std::uint64_t size, std::int64_t mtime, const LogSummary* summary = nullptr);
     // Closes the tree; call once, after every directory is ended.
     void finish();
 
@@ -48,6 +51,7 @@ struct ManifestFile {
     std::string path;  // relative to the manifest's directory, "a/b.txt"; "a/b/" is a directory
     std::uint64_t size = 0;
     std::int64_t mtime = 0;
+    std::optional<LogSummary> summary{};
 };
 
 // Writes the tree of `files` (in any order) as Zuul's generator orders it: directories

@@ -22,8 +22,16 @@
 #include "../http/sink.h"
 #include "../manifest/manifest.h"
 #include "../policy/refusal.h"
+#include "log_summary.h"
 
 namespace artifacts {
+
+// What the upload's processors (upload/processor.h) noted about the bytes a store receives,
+// for the store to keep with the object.
+struct ObjectNotes {
+    bool compressed = false;            // the bytes are a plain body gzip-compressed on the way
+    std::optional<LogSummary> summary;  // a log's lines, counted as they arrived
+};
 
 // A stream of bytes pulled piece by piece; an empty piece is its end. A piece stays valid
 // until the next call. Pulled, not pushed, because libcurl pulls what it uploads.
@@ -31,6 +39,8 @@ class ByteSource {
 public:
     virtual ~ByteSource() = default;
     virtual std::string_view next() = 0;
+    // Once the empty piece was returned: what was noted about the bytes (nullptr: nothing).
+    virtual const ObjectNotes* notes() const { return nullptr; }
 };
 
 // A file a store holds, as far as a PUT of the same name cares.

@@ -54,6 +54,9 @@ std::string_view ProcessorChain::next() {
     gathered_ = false;
     while (!finished_) {
         if (ended_) {
+            for (const auto& processor : processors_) {
+                processor->annotate(notes_);
+            }
             finished_ = true;
             break;
         }
@@ -73,14 +76,6 @@ std::string_view ProcessorChain::next() {
 void ProcessorChain::drain() {
     while (!next().empty()) {
     }
-}
-
-ObjectNotes ProcessorChain::notes() const {
-    ObjectNotes notes;
-    for (const auto& processor : processors_) {
-        processor->annotate(notes);
-    }
-    return notes;
 }
 
 }  // namespace artifacts

@@ -22,21 +22,6 @@
 
 namespace artifacts {
 
-// Lines per level and the first ERROR and CRITICAL line of a log, counted as it arrived.
-struct LogSummary {
-    // Lines by their own level: DEBUG, INFO, AUDIT, TRACE, WARNING, ERROR, CRITICAL.
-    std::uint64_t levels[7] = {};
-    std::uint64_t lines = 0;
-    std::uint64_t first_error = 0;     // line number; 0: none
-    std::uint64_t first_critical = 0;  // line number; 0: none
-};
-
-// What processors say about the object they let through.
-struct ObjectNotes {
-    bool compressed = false;  // the chain gzip-compressed a plain body
-    std::optional<LogSummary> summary;
-};
-
 class Processor {
 public:
     virtual ~Processor() = default;
@@ -74,8 +59,8 @@ public:
     // Reads the rest of the body through the chain (for a body nobody stores).
     void drain();
     bool finished() const { return finished_; }
-    // What the processors noted, once finished.
-    ObjectNotes notes() const;
+    // What the processors noted, once finished (nullptr before).
+    const ObjectNotes* notes() const override { return finished_ ? &notes_ : nullptr; }
 
 private:
     // Where processor `index` writes: the next processor's see(), or after the last one the
@@ -104,6 +89,7 @@ private:
     bool gathered_ = false;
     bool ended_ = false;
     bool finished_ = false;
+    ObjectNotes notes_;
 };
 
 }  // namespace artifacts

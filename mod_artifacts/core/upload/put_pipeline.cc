@@ -92,7 +92,7 @@ PutResult put_file(Store& store, PutRequest& request, ByteSource& body) {
         if (measured.stored.sha256() != existing->sha256 || existing->gzip != stores_gzip(request)) {
             refuse_other_content(request.path);
         }
-        return PutResult{measured.sent.size(), measured.sent.sha256(), false, chain.notes()};
+        return PutResult{measured.sent.size(), measured.sent.sha256(), false, *chain.notes()};
     }
     // A replacement may be a retry charged nothing: its bytes are not counted on the way.
     std::optional<LedgerUsage> usage;
@@ -110,7 +110,7 @@ PutResult put_file(Store& store, PutRequest& request, ByteSource& body) {
         throw std::logic_error("the store stopped reading the body before its end");
     }
     const PutOutcome outcome = put->commit(measured.stored.size(), measured.stored.sha256());
-    return PutResult{measured.sent.size(), measured.sent.sha256(), outcome != PutOutcome::Identical, chain.notes()};
+    return PutResult{measured.sent.size(), measured.sent.sha256(), outcome != PutOutcome::Identical, *chain.notes()};
 }
 
 SealResult seal(Store& store, const std::string& scope, std::int64_t now) {
