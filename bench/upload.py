@@ -6,7 +6,8 @@ names; each round starts from an empty directory and a flushed page cache, so on
 writeback does not slow the other. The "1 MiB logs" case sends a generated CI log
 (tests/data/make_logs.py) rather than one repeated byte; at the end a log set (the
 generated one and the machine's own /var/log) is uploaded through /art-compress and the
-disk it takes is compared with its size."""
+disk it takes is compared with its size; and a 100 MB log is PUT with curl to /art and to
+/art-summary (ArtifactsHtmlify: its summary is counted as it arrives), in alternating rounds."""
 import os
 import re
 import shutil
@@ -52,6 +53,10 @@ ArtifactsMaxFileSize 2G
 <Location "/art-compress">
     ArtifactsEngine On
     ArtifactsCompress "*.bin" "*.txt" "*.log"
+</Location>
+<Location "/art-summary">
+    ArtifactsEngine On
+    ArtifactsHtmlify "*.txt"
 </Location>
 """
 
@@ -156,6 +161,25 @@ def disk_saved(server, workdir, root, token):
             f"{100 * (1 - stored / sent):.0f}% saved")
 
 
+def summary_cost(server, workdir, root, token, rounds=5):
+    """Median seconds of a 100 MB log PUT without and with the summary at ingest."""
+    log = os.path.join(workdir, "log-100m.txt")
+    with open(log, "wb") as out:
+        make_logs.stream(100 * 1000 * 1000, out)
+    runs = {"/art/up/": [], "/art-summary/up/": []}
+    for number in range(rounds + 1):  # the first round warms up, unmeasured
+        for base, seconds in runs.items():
+            empty(os.path.join(root, "art", "up"))
+            taken = curl_put(f"{server.url}{base}big-{number}.txt", log, [f"Authorization: Bearer {token}"])
+            if number > 0:
+                seconds.append(taken)
+    plain, summarised = (statistics.median(seconds) for seconds in runs.values())
+    os.unlink(log)
+    empty(os.path.join(root, "art", "up"))
+    return (f"100 MB log PUT with curl, median of {rounds}: {plain:.3f} s without a summary, {summarised:.3f} s "
+            f"with it (ArtifactsHtmlify), {100 * (summarised / plain - 1):+.1f}%")
+
+
 def main():
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 8
@@ -212,6 +236,7 @@ def main():
               " no-sync: the same with ArtifactsSync Off; compress: ours with ArtifactsCompress (zlib level 1);"
               " mod_dav_fs: no fsync")
         print(disk_saved(server, workdir, root, token))
+        print(summary_cost(server, workdir, root, token))
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

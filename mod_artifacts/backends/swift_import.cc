@@ -18,6 +18,7 @@
 #include "../core/http/content_type.h"
 #include "../core/policy/path_policy.h"
 #include "../core/store/swift_naming.h"
+#include "../core/upload/log_summarizer.h"
 #include "unique_fd.h"
 
 namespace artifacts {
@@ -27,6 +28,12 @@ namespace {
 constexpr std::string_view kImportJti = "artifacts-import";
 constexpr int kBusyAttempts = 8;
 constexpr std::size_t kReadBlock = 256 * 1024;
+
+// Where a summarizer hands on the bytes: they have gone to Swift already.
+class Discard final : public Sink {
+public:
+    void write(std::string_view) override {}
+};
 
 struct Row {
     std::uint64_t size = 0;
@@ -257,6 +264,12 @@ ImportResult Importer::import(const ImportItem& item) {
     }
     Sha256 sha;
     off_t offset = 0;
+    // The same count an upload makes of a log, from the bytes as they go to Swift.
+    std::optional<LogSummarizer> summarizer;
+    if (item.summarise) {
+        summarizer.emplace();
+    }
+    Discard discard;
     const std::string etag = swift_.put(
         container, item.path, headers,
         [&](char* buffer, std::size_t size) -> std::size_t {
@@ -268,7 +281,11 @@ ImportResult Importer::import(const ImportItem& item) {
                 if (got < 0) {
                     fail("cannot read '" + item.source + "'");
                 }
-                sha.update(std::string_view(buffer, static_cast<std::size_t>(got)));
+                const std::string_view piece(buffer, static_cast<std::size_t>(got));
+                sha.update(piece);
+                if (summarizer && got > 0) {
+                    summarizer->see(piece, discard);
+                }
                 offset += got;
                 return static_cast<std::size_t>(got);
             }
@@ -294,6 +311,12 @@ ImportResult Importer::import(const ImportItem& item) {
     record.store = "swift";
     record.container = container;
     record.jti = std::string(kImportJti);
+    if (summarizer) {
+        summarizer->finish(discard);
+        ObjectNotes notes;
+        summarizer->annotate(notes);
+        record.summary = notes.summary;
+    }
     if (settings_.retention > 0) {
         record.expires_at = now + settings_.retention;
     }

@@ -37,6 +37,7 @@ struct ImportItem {
     std::string path;          // the row's path, below the root
     bool gzip = false;         // a legacy name.ext.gz imported as name.ext, gzip-encoded
     std::string content_type;  // of what the row serves
+    bool summarise = false;    // a log: its summary is counted as it is read (store/log_summary.h)
 };
 
 // What `relative` (a file below the root) becomes: "a/log.txt.gz" is "a/log.txt" stored gzip

@@ -2,6 +2,8 @@
 // that the servers answer it from Swift and the disk copy can go.
 //   artifacts-import --catalogue "SETTINGS" --swift "SETTINGS" --container NAME --root DIR [PATH...]
 //                    [--shards N] [--retention DURATION] [--parallel N] [--dry-run] [--delete-source]
+//                    [--summarise PATTERN]...
+#include <fnmatch.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +40,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  artifacts-import --catalogue \"SETTINGS\" --swift \"SETTINGS\" --container NAME --root DIR [PATH...]\n"
     "                   [--shards N] [--retention DURATION] [--parallel N] [--dry-run] [--delete-source]\n"
+    "                   [--summarise PATTERN]...\n"
     "Imports the files below DIR (or only below each PATH, relative to DIR) into Swift and the\n"
     "catalogue, as uploads through the module would store them: a legacy name.txt.gz becomes\n"
     "name.txt stored gzip, a symlink to a file inside DIR a copy of that file; symlinks to\n"
@@ -45,7 +48,10 @@ constexpr const char* kUsage =
     "those of ArtifactsCatalogue, ArtifactsSwift, ArtifactsSwiftContainer,\n"
     "ArtifactsSwiftContainerShards and ArtifactsRetention. Resumable: a file whose row already\n"
     "holds the same bytes is skipped. --delete-source removes each file once its row is\n"
-    "committed (and directories left empty).\n";
+    "committed (and directories left empty). Files whose name (as imported: name.txt for a\n"
+    "legacy name.txt.gz) matches a --summarise pattern, those of ArtifactsHtmlify, get the log\n"
+    "summary an upload would (lines per level, the first ERROR and CRITICAL line) for the\n"
+    "index's badges and the manifest; default \"*.txt\" \"*.log\".\n";
 
 struct Settings {
     std::string catalogue;
@@ -54,6 +60,7 @@ struct Settings {
     std::vector<std::string> paths;
     ImportSettings import;
     unsigned parallel = 8;
+    std::vector<std::string> summarise;  // --summarise patterns; empty: the defaults
 };
 
 unsigned positive(const std::string& option, const std::string& value) {
@@ -89,6 +96,11 @@ Settings parse(int argc, char** argv) {
                 settings.import.container = value;
             } else if (arg == "--root") {
                 settings.root = value;
+            } else if (arg == "--summarise") {
+                if (value.find('/') != std::string::npos) {
+                    throw UsageError("--summarise takes a file name pattern without '/', not '" + value + "'");
+                }
+                settings.summarise.push_back(value);
             } else if (arg == "--shards") {
                 settings.import.shards = positive(arg, value);
             } else if (arg == "--parallel") {
@@ -110,13 +122,17 @@ Settings parse(int argc, char** argv) {
         settings.root.empty()) {
         throw UsageError("--catalogue, --swift, --container and --root are required");
     }
+    if (settings.summarise.empty()) {
+        settings.summarise = {"*.txt", "*.log"};
+    }
     return settings;
 }
 
 // The files to import, found by walking the tree; what cannot be imported is said once.
 class Walk {
 public:
-    explicit Walk(std::string root) : root_(std::move(root)) {
+    Walk(std::string root, std::vector<std::string> summarise)
+        : root_(std::move(root)), summarise_(std::move(summarise)) {
         char resolved[PATH_MAX];
         if (realpath(root_.c_str(), resolved) == nullptr) {
             throw std::runtime_error("cannot open '" + root_ + "': " + std::strerror(errno));
@@ -188,6 +204,10 @@ private:
         const bool gz = name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0;
         ImportItem item = plan_import(source, path, gz && present.count(name.substr(0, name.size() - 3)) > 0);
         item.link = link;
+        const std::string imported_name = split_path(item.path).name;
+        item.summarise = std::any_of(summarise_.begin(), summarise_.end(), [&](const std::string& pattern) {
+            return fnmatch(pattern.c_str(), imported_name.c_str(), 0) == 0;
+        });
         bytes += static_cast<std::uint64_t>(status.st_size);
         items.push_back(std::move(item));
     }
@@ -199,6 +219,7 @@ private:
 
     std::string root_;
     std::string real_root_;
+    std::vector<std::string> summarise_;  // --summarise patterns
 };
 
 struct Counts {
@@ -242,7 +263,7 @@ int run(int argc, char** argv) {
     const Settings settings = parse(argc, argv);
     const CatalogueSettings catalogue_settings = tools::catalogue_option(settings.catalogue);
     const SwiftSettings swift_settings = tools::swift_option(settings.swift);
-    Walk walk(settings.root);
+    Walk walk(settings.root, settings.summarise);
     if (settings.paths.empty()) {
         walk.directory("");
     }

@@ -147,6 +147,33 @@ def test_a_row_with_other_bytes_is_never_overwritten(site):
     assert site.get("conflict/other.txt").content == b"imported\n"
 
 
+def test_imported_logs_get_the_summary_an_upload_would(site):
+    failing = (b"2026-11-25 10:00:00.000 1 INFO nova [-] started\n"
+               b"2026-11-25 10:00:01.000 1 ERROR nova [-] it broke\n"
+               b"Traceback (most recent call last):\n")
+    site.write("summary/job-output.txt", failing)
+    site.write("summary/console.log.gz", gzip.compress(failing))
+    site.write("summary/notes.rst", failing)
+    site.write("summary/custom.out", failing)
+    result = site.run("summary")
+    assert result.returncode == 0, result.stderr
+    listing = requests.get(f"{site.server.url}/summary/", params={"format": "json"}, timeout=30).json()
+    summaries = {entry["name"]: entry.get("summary") for entry in listing["entries"]}
+    expected = {"lines": 3, "levels": {"INFO": 1, "ERROR": 1}, "first_error": 2, "first_critical": None}
+    assert summaries == {"job-output.txt": expected, "console.log.gz": expected, "notes.rst": None,
+                         "custom.out": None}
+    # --summarise names other logs (and replaces the defaults).
+    site.write("summary2/custom.out", failing)
+    site.write("summary2/job-output.txt", failing)
+    result = site.run("--summarise", "*.out", "summary2")
+    assert result.returncode == 0, result.stderr
+    listing = requests.get(f"{site.server.url}/summary2/", params={"format": "json"}, timeout=30).json()
+    assert {entry["name"]: entry.get("summary") for entry in listing["entries"]} == {
+        "custom.out": expected, "job-output.txt": None}
+    bad = site.run("--summarise", "logs/*.txt", "summary")
+    assert bad.returncode == 2 and "without '/'" in bad.stderr
+
+
 def test_usage_errors(site):
     result = subprocess.run([IMPORT_CLI, "--root", site.root], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "required" in result.stderr
