@@ -375,6 +375,7 @@ void* merge_server_config(apr_pool_t* pool, void* base_config, void* add_config)
     merged->has_keys = base->has_keys || add->has_keys;
     // <Location> sections of the main server apply to every virtual host too.
     merged->engine_locations = concatenated(pool, base->engine_locations, add->engine_locations);
+    merged->notify = add->notify != nullptr ? add->notify : base->notify;
     merge_storage_config(base->storage, add->storage, merged->storage);
     return merged;
 }
@@ -423,6 +424,8 @@ const command_rec directives[] = {
                  "On (default) to answer a directory holding index.html with it, Off for the module's index"),
     AP_INIT_ITERATE("ArtifactsIndexIgnore", as_cmd_func(add_index_ignore), nullptr, RSRC_CONF | ACCESS_CONF,
                     "File name patterns (shell globs) left out of directory indexes"),
+    AP_INIT_TAKE_ARGV("ArtifactsNotify", as_cmd_func(add_notify), nullptr, RSRC_CONF,
+                      "A receiver of events: URL [seal] [file] key-file=FILE (events are POSTed, HMAC-signed)"),
     AP_INIT_TAKE1("ArtifactsStateDir", as_cmd_func(set_state_dir), nullptr, RSRC_CONF,
                   "Directory for the embedded token ledger (needed for uploads)"),
     AP_INIT_TAKE2("ArtifactsTokenKey", as_cmd_func(add_token_key), nullptr, RSRC_CONF | ACCESS_CONF,

@@ -22,6 +22,8 @@ void register_hooks(apr_pool_t*) {
     ap_hook_check_config(check_storage_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(init_storage_libraries, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(prepare_state_dirs, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_notify_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(start_notifier, nullptr, nullptr, APR_HOOK_LAST);
     ap_hook_monitor(sweep_abandoned_uploads, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_child_init(init_child, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(capture_upload_path, nullptr, nullptr, APR_HOOK_MIDDLE);

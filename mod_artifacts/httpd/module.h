@@ -65,6 +65,16 @@ struct ServerConfig {
     apr_array_header_t* engine_locations = nullptr;  // const char*: every ArtifactsEngine On location
     bool has_keys = false;                           // some ArtifactsTokenKey in this host
     StorageConfig storage;                           // catalogue and Swift (storage_config.cc)
+    apr_array_header_t* notify = nullptr;            // NotifyConfig: every ArtifactsNotify of this host
+};
+
+// One ArtifactsNotify line.
+struct NotifyConfig {
+    const char* url;
+    const char* key;  // the HMAC key, read from key-file= at start-up
+    apr_size_t key_length;
+    bool seal;
+    bool file;
 };
 
 // What a 503 asks clients to wait, in seconds (a backend away, an upload in progress).
@@ -74,6 +84,7 @@ inline constexpr char kRetryAfterSeconds[] = "30";
 inline constexpr char kLedgerDirectory[] = "ledger";
 inline constexpr char kPendingDirectory[] = "pending";
 inline constexpr char kStagingDirectory[] = "staging";  // archives on their way to Swift
+inline constexpr char kOutboxDirectory[] = "outbox";    // events not delivered yet (notify.cc)
 
 inline ServerConfig* server_config(server_rec* s) {
     return static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &artifacts_module));
@@ -156,6 +167,14 @@ int handle_directory_index(request_rec* r);
 int capture_upload_path(request_rec* r);
 int handle_upload(request_rec* r);
 int prepare_state_dirs(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+// Drops every privilege of root for good, to the children's user and group (state_dirs.cc).
+bool become_httpd_user();
+
+// ArtifactsNotify (notify.cc): the directive, the events a commit adds to the outbox, and
+// the one delivery process of the server, started by the parent.
+const char* add_notify(cmd_parms* cmd, void* config, int argc, char* const argv[]);
+int check_notify_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+int start_notifier(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int check_upload_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 int sweep_abandoned_uploads(apr_pool_t* pool, server_rec* s);
 

@@ -20,14 +20,13 @@ APLOG_USE_MODULE(artifacts);
 
 namespace artifacts::httpd {
 
-namespace {
-
-// Drops every privilege of root for good, to the children's user and group.
 bool become_httpd_user() {
     const gid_t group = ap_unixd_config.group_id;
     return setgroups(1, &group) == 0 && setgid(group) == 0 && setuid(ap_unixd_config.user_id) == 0 &&
            ap_unixd_config.user_id != 0 && setuid(0) != 0;
 }
+
+namespace {
 
 // sweep_pending() as the children's user: in a forked process when this one is root.
 std::size_t sweep_unprivileged(const std::string& journal_directory) {
@@ -95,7 +94,7 @@ int prepare_state_dirs(apr_pool_t*, apr_pool_t*, apr_pool_t* ptemp, server_rec* 
             continue;
         }
         apr_status_t status = APR_SUCCESS;
-        for (const char* name : {kLedgerDirectory, kPendingDirectory}) {
+        for (const char* name : {kLedgerDirectory, kPendingDirectory, kOutboxDirectory}) {
             const char* dir = apr_pstrcat(ptemp, conf->state_dir, "/", name, nullptr);
             status = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, ptemp);
             for (const char* owned : {conf->state_dir, dir}) {

@@ -171,6 +171,15 @@ int put_file(UploadRequest& upload, Store& store) {
     audit(upload, result.created ? "stored" : "already stored", upload.relative, result.size, result.sha256);
     if (result.created) {
         count_stored_file(upload, upload.relative, result.size);
+        Event event;
+        event.kind = "file";
+        event.url = url_for(upload, upload.relative);
+        event.path = upload.relative;
+        event.files = 1;
+        event.bytes = result.size;
+        event.sha256 = result.sha256;
+        event.summary = result.notes.summary;
+        notify(upload, std::move(event));
     }
     std::string reply;
     const std::string url = url_for(upload, upload.relative);
@@ -222,6 +231,14 @@ int seal_scope(UploadRequest& upload, Store& store) {
     const SealResult sealed = seal(store, upload.relative, apr_time_sec(r->request_time));
     audit(upload, "sealed with", sealed.path, sealed.size, sealed.sha256);
     metrics::record_seal(upload.store);
+    Event event;
+    event.kind = "seal";
+    event.url = url_for(upload, upload.relative);
+    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
+    event.files = usage.files;
+    event.bytes = usage.bytes;
+    event.scope_summary = sealed.logs;
+    notify(upload, std::move(event));
     std::string reply;
     append_stored_file_json(reply, sealed.path, sealed.size, sealed.sha256, url_for(upload, sealed.path));
     reply.insert(reply.size() - 1, ",\"sealed\":true");

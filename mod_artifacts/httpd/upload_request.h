@@ -2,6 +2,8 @@
 // ledger that holds its quotas, and the checks made before a body byte is read.
 #pragma once
 
+#include "../core/events/event.h"
+
 #include <httpd.h>
 
 #include <cstdint>
@@ -39,6 +41,10 @@ inline TokenFacts token_facts(const TokenClaims& claims) {
 }
 
 std::string url_for(const UploadRequest& upload, std::string_view relative);
+
+// Adds `event` (its kind, url and what it counts set) for every receiver that wants it to the
+// outbox, durably, before the request is answered (notify.cc).
+void notify(const UploadRequest& upload, Event event);
 
 // The audit line of every stored file (ARTF0201).
 void audit(const UploadRequest& upload, const char* what, std::string_view relative, std::uint64_t size,

@@ -175,6 +175,7 @@ void ManifestWriter::file(std::string_view name, std::uint64_t size, std::int64_
     }
     entry += ",\"last_modified\":" + std::to_string(mtime) + ",\"size\":" + std::to_string(size);
     if (summary != nullptr) {
+        logs_.add(*summary);
         entry += ",\"summary\":";
         append_log_summary_json(entry, *summary);
     }

@@ -28,11 +28,14 @@ public:
     void file(std::string_view name, std::uint64_t size, std::int64_t mtime, const LogSummary* summary = nullptr);
     // Closes the tree; call once, after every directory is ended.
     void finish();
+    // The summaries of the files written so far, added up.
+    const ScopeSummary& logs() const { return logs_; }
 
 private:
     void separate();
     Sink& out_;
     std::vector<bool> first_in_level_;
+    ScopeSummary logs_;
 };
 
 // The mimetype and encoding zuul-jobs' generate-zuul-manifest gives a file name: Python's

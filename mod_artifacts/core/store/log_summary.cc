@@ -42,6 +42,17 @@ bool LogSummary::operator==(const LogSummary& other) const {
            first_critical == other.first_critical;
 }
 
+void ScopeSummary::add(const LogSummary& summary) {
+    ++logs;
+    if (summary.count("ERROR") + summary.count("CRITICAL") > 0) {
+        ++failing;
+    }
+    lines.lines += summary.lines;
+    for (std::size_t index = 0; index < lines.levels.size(); ++index) {
+        lines.levels[index] += summary.levels[index];
+    }
+}
+
 std::string format_log_summary(const LogSummary& summary) {
     std::string out;
     append_pair(out, "lines", summary.lines);
@@ -92,10 +103,8 @@ std::optional<LogSummary> parse_log_summary(std::string_view stored) {
     return summary;
 }
 
-void append_log_summary_json(std::string& out, const LogSummary& summary) {
-    out += "{\"lines\":";
-    out += std::to_string(summary.lines);
-    out += ",\"levels\":{";
+void append_log_levels_json(std::string& out, const LogSummary& summary) {
+    out += '{';
     bool first = true;
     for (std::size_t index = 0; index < LogSummary::kLevels.size(); ++index) {
         if (summary.levels[index] != 0) {
@@ -106,7 +115,15 @@ void append_log_summary_json(std::string& out, const LogSummary& summary) {
             first = false;
         }
     }
-    out += "},\"first_error\":";
+    out += '}';
+}
+
+void append_log_summary_json(std::string& out, const LogSummary& summary) {
+    out += "{\"lines\":";
+    out += std::to_string(summary.lines);
+    out += ",\"levels\":";
+    append_log_levels_json(out, summary);
+    out += ",\"first_error\":";
     out += summary.first_error != 0 ? std::to_string(summary.first_error) : "null";
     out += ",\"first_critical\":";
     out += summary.first_critical != 0 ? std::to_string(summary.first_critical) : "null";

@@ -26,6 +26,15 @@ struct LogSummary {
     bool operator==(const LogSummary& other) const;
 };
 
+// Totals of the logs below a sealed scope, from their summaries.
+struct ScopeSummary {
+    std::uint64_t logs = 0;     // files with a summary
+    std::uint64_t failing = 0;  // of which with an ERROR or CRITICAL line
+    LogSummary lines;           // their lines added up (first_* unused)
+
+    void add(const LogSummary& summary);
+};
+
 // The stored form: "lines=120 DEBUG=3 ERROR=2 first_error=17" (zero counts left out),
 // at most a few hundred bytes.
 std::string format_log_summary(const LogSummary& summary);
@@ -34,5 +43,7 @@ std::optional<LogSummary> parse_log_summary(std::string_view stored);
 
 // {"lines":120,"levels":{"DEBUG":3,"ERROR":2},"first_error":17,"first_critical":null}
 void append_log_summary_json(std::string& out, const LogSummary& summary);
+// {"DEBUG":3,"ERROR":2}: the levels with lines.
+void append_log_levels_json(std::string& out, const LogSummary& summary);
 
 }  // namespace artifacts

@@ -118,7 +118,7 @@ SealResult seal(Store& store, const std::string& scope, std::int64_t now) {
     MeasuredSink measured(seal->manifest());
     ManifestWriter manifest(measured);
     seal->describe(manifest);
-    SealResult result{scope + std::string(kManifestName), measured.size(), measured.sha256()};
+    SealResult result{scope + std::string(kManifestName), measured.size(), measured.sha256(), manifest.logs()};
     seal->commit(result.size, result.sha256, now);
     return result;
 }

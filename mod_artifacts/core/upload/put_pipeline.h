@@ -57,6 +57,7 @@ struct SealResult {
     std::string path;  // scope + kManifestName
     std::uint64_t size = 0;
     std::string sha256;
+    ScopeSummary logs;  // the summaries of the scope's logs, added up
 };
 
 // Seals the token whose scope is `scope`, writing the scope's manifest first. Throws

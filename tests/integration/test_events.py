@@ -1,0 +1,170 @@
+"""ArtifactsNotify against a real receiver (an HTTP server of the test's own on 127.0.0.1):
+events after commit are signed, carry an idempotency key, and arrive at least once through a
+receiver that is down, answers 500, is too slow, and then recovers, and through a graceful
+restart of httpd; no upload waits for the receiver meanwhile."""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import statistics
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import eventually, main_config, mint, new_dir
+from scripts.services.ports import free_port
+from storage_helpers import start_httpd
+from upload_helpers import bearer, unique_scope
+
+KEY = b"notify-key-0123456789abcdef"
+
+
+class Receiver:
+    """A webhook receiver whose behaviour the test sets: "ok", "error" (500) or "slow"
+    (answers after 15 s, longer than the sender waits). Down is simply not started."""
+
+    def __init__(self, port):
+        self.port = port
+        self.mode = "ok"
+        self.received = []  # (headers, body) of every request answered 2xx
+        self.attempts = 0
+        self.server = None
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.attempts += 1
+                if receiver.mode == "slow":
+                    time.sleep(15)
+                    return
+                if receiver.mode == "error":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.handler = Handler
+
+    def start(self):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def events(self):
+        """Every delivered event, its signature checked: id to event."""
+        delivered = {}
+        for headers, body in self.received:
+            expected = "sha256=" + hmac.new(KEY, body, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["X-Artifacts-Signature"], expected), "a bad signature"
+            event = json.loads(body)
+            assert headers["X-Artifacts-Event-Id"] == event["id"]
+            assert headers["X-Artifacts-Event"] == event["event"]
+            delivered[event["id"]] = event
+        return delivered
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    receiver = Receiver(free_port())
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def notifying(workdir, artifact_root, receiver):
+    key_file = os.path.join(new_dir(workdir, "notify-keys"), "hook.key")
+    with open(key_file, "wb") as out:
+        out.write(KEY + b"\n")
+    config = main_config(workdir, artifact_root).replace(
+        f'ArtifactsStateDir "{os.path.join(workdir, "state")}"',
+        f'ArtifactsStateDir "{new_dir(workdir, "notify-state")}"')
+    config += f'ArtifactsNotify http://127.0.0.1:{receiver.port}/hook seal file "key-file={key_file}"\n'
+    server = start_httpd(workdir, "httpd-notify", config)
+    server.body = config
+    yield server
+    server.stop()
+
+
+def upload_scope(server, files=10):
+    """A scope of `files` logs, sealed; the seconds each upload took."""
+    scope = unique_scope("events")
+    token = mint(scope)
+    took = []
+    for number in range(files):
+        started = time.monotonic()
+        put = requests.put(f"{server.url}/{scope}log-{number}.txt", headers=bearer(token), timeout=30,
+                           data=b"2026-11-25 21:50:01.123 1 ERROR x [-] boom\n" * (number + 1))
+        took.append(time.monotonic() - started)
+        assert put.status_code == 201, put.text
+    started = time.monotonic()
+    assert requests.post(f"{server.url}/{scope}?seal", headers=bearer(token), timeout=30).status_code == 200
+    took.append(time.monotonic() - started)
+    return scope, took
+
+
+def p99(samples):
+    return sorted(samples)[max(0, int(len(samples) * 0.99) - 1)]
+
+
+def test_every_event_arrives_through_a_receiver_down_failing_slow_and_back(notifying, httpd, receiver):
+    # Down: uploads go on as fast as without a receiver at all.
+    scopes = []
+    dead = []
+    for _ in range(4):
+        scope, took = upload_scope(notifying)
+        scopes.append(scope)
+        dead.extend(took)
+    without = []
+    for _ in range(4):
+        without.extend(upload_scope(httpd)[1])
+    print(f"\nupload latency, receiver dead: p50 {statistics.median(dead) * 1000:.1f} ms, "
+          f"p99 {p99(dead) * 1000:.1f} ms; no ArtifactsNotify: p50 {statistics.median(without) * 1000:.1f} ms, "
+          f"p99 {p99(without) * 1000:.1f} ms ({len(dead)} requests each)")
+    assert max(dead) < 5, "an upload waited for the dead receiver"
+    # Failing, then too slow, then back.
+    receiver.mode = "error"
+    receiver.start()
+    assert eventually(lambda: receiver.attempts >= 3, seconds=30)
+    receiver.mode = "slow"
+    attempts = receiver.attempts
+    assert eventually(lambda: receiver.attempts > attempts, seconds=60)
+    receiver.mode = "ok"
+    expected = {(scope, kind) for scope in scopes for kind in ["seal"] + [f"log-{n}.txt" for n in range(10)]}
+
+    def arrived():
+        return {(event["scope"], event["event"] if event["event"] == "seal" else event["path"][len(event["scope"]):])
+                for event in receiver.events().values()}
+    assert eventually(lambda: expected <= arrived(), seconds=120), sorted(expected - arrived())[:5]
+    events = receiver.events()
+    seal = next(event for event in events.values() if event["event"] == "seal" and event["scope"] == scopes[0])
+    assert seal["files"] == 10 and seal["url"].endswith("/" + scopes[0])  # the manifest is not charged
+    assert seal["summary"]["logs"] == 10 and seal["summary"]["failing"] == 10
+    assert seal["summary"]["levels"] == {"ERROR": 55}
+    one = next(event for event in events.values() if event.get("path") == scopes[0] + "log-2.txt")
+    assert one["bytes"] == 3 * 43 and one["summary"]["first_error"] == 1 and one["jti"]
+    assert notifying.log_since(0).count("ARTF0603") > 0  # the failed attempts were logged
+
+
+def test_the_outbox_survives_a_graceful_restart(notifying, receiver, workdir, artifact_root):
+    receiver.stop()
+    scope, _ = upload_scope(notifying, files=2)
+    notifying.reconfigure(notifying.body)
+    receiver.mode = "ok"
+    receiver.start()
+    assert eventually(lambda: any(event["event"] == "seal" and event["scope"] == scope
+                                  for event in receiver.events().values()), seconds=60)
