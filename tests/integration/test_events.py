@@ -168,3 +168,28 @@ def test_the_outbox_survives_a_graceful_restart(notifying, receiver, workdir, ar
     receiver.start()
     assert eventually(lambda: any(event["event"] == "seal" and event["scope"] == scope
                                   for event in receiver.events().values()), seconds=60)
+
+
+def test_events_of_the_swift_store(workdir, artifact_root, mariadb, swift, receiver):
+    from storage_helpers import storage_config
+    key_file = os.path.join(workdir, "notify-keys", "hook.key")
+    config = main_config(workdir, artifact_root, storage_config(workdir, mariadb, swift, "ArtifactsStore swift\n"))
+    config = config.replace(f'ArtifactsStateDir "{os.path.join(workdir, "state")}"',
+                            f'ArtifactsStateDir "{new_dir(workdir, "notify-swift-state")}"')
+    config += f'ArtifactsNotify http://127.0.0.1:{receiver.port}/hook seal file "key-file={key_file}"\n'
+    server = start_httpd(workdir, "httpd-notify-swift", config)
+    try:
+        receiver.mode = "ok"
+        if receiver.server is None:
+            receiver.start()
+        scope, _ = upload_scope(server, files=3)
+
+        def of_scope():
+            return [event for event in receiver.events().values() if event["scope"] == scope]
+        assert eventually(lambda: len(of_scope()) == 4, seconds=30), of_scope()
+        seal = next(event for event in of_scope() if event["event"] == "seal")
+        assert seal["files"] == 3 and seal["summary"]["levels"] == {"ERROR": 6}
+        files = sorted(event["path"] for event in of_scope() if event["event"] == "file")
+        assert files == [f"{scope}log-{n}.txt" for n in range(3)]
+    finally:
+        server.stop()
