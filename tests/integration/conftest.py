@@ -26,8 +26,8 @@ KEYS = {"k2026a": b"integration-secret-a-0123456789abcdef", "k2026b": b"integrat
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "expected_errors(pattern): error-log lines this module provokes on purpose")
-    config.addinivalue_line("markers", "heavy: long tests of volume (the client tool, 100,000 members) that the "
-                                       "sanitized run leaves to the plain one")
+    config.addinivalue_line("markers", "heavy: long tests of volume (the client tool, 100,000 members) and the "
+                                       "headless-browser tests, that the sanitized run leaves to the plain one")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,10 @@ import subprocess
 import pytest
 from PIL import Image
 
+# The pages these fetch are fetched under ASan by test_htmlify and test_processors: the
+# browser's part is left to the plain run.
+pytestmark = pytest.mark.heavy
+
 
 ERROR_BACKGROUND = (0xFF, 0xEC, 0xEC)
 CRITICAL_BACKGROUND = (0xBB, 0x00, 0x00)

@@ -7,6 +7,10 @@ from test_htmlify_browser import chromium, pixels_of, screenshot
 from test_processors import upload_build
 from upload_helpers import unique_scope
 
+# The pages these fetch are fetched under ASan by test_htmlify and test_processors: the
+# browser's part is left to the plain run.
+pytestmark = pytest.mark.heavy
+
 CRITICAL_BADGE = (0xBB, 0x00, 0x00)
 ERROR_BADGE = (0xFF, 0xD7, 0xD7)
 WARNING_BADGE = (0xFF, 0xF1, 0xC7)

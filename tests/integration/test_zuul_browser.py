@@ -5,9 +5,15 @@ names show as text (a .txt as a log page), and raw .gz of a text or an HTML file
 what they hold instead of downloading."""
 import gzip
 
+import pytest
+
 from test_htmlify_browser import chromium
 from test_serve import write
 from test_zuul_layout import build_prefix, server, upload_like_zuul_jobs  # noqa: F401  (the listing server)
+
+# The listing server's pages are fetched under ASan by test_zuul_layout: the browser's part is
+# left to the plain run.
+pytestmark = pytest.mark.heavy
 
 
 def dom(tmp_path, url):

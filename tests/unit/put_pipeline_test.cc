@@ -494,7 +494,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(log.size()), result.size);
         CPPUNIT_ASSERT_EQUAL(sha256_of(log), result.sha256);
         const bool on_disk = std::is_same_v<W, DiskWorld>;
-        const std::string stored = world_->held(on_disk ? "42/abc/job-output.txt.gz" : "42/abc/job-output.txt").value_or("");
+        const std::string stored =
+            world_->held(on_disk ? "42/abc/job-output.txt.gz" : "42/abc/job-output.txt").value_or("");
         CPPUNIT_ASSERT(stored.size() < log.size() / 5);
         std::string decoded;
         GzipDecoder decoder;
@@ -502,8 +503,24 @@ public:
         decoder.finish();
         CPPUNIT_ASSERT(decoded == log);
         assert_usage(stored.size(), 1);  // the quota counts what the store holds
-        // The same plain bytes again compress to the same object: a retry, charged nothing.
-        const PutResult again = put("42/abc/job-output.txt", log);
+        // The same plain bytes again, cut elsewhere (as the network cuts them), compress to
+        // the same object: a retry, charged nothing.
+        class Uneven final : public ByteSource {
+        public:
+            explicit Uneven(const std::string& bytes) : bytes_(bytes) {}
+            std::string_view next() override {
+                const std::size_t size = std::min<std::size_t>(1 + (step_++ * 7919) % 20000, bytes_.size() - offset_);
+                const std::string_view out(bytes_.data() + offset_, size);
+                offset_ += size;
+                return out;
+            }
+
+        private:
+            const std::string& bytes_;
+            std::size_t offset_ = 0;
+            std::size_t step_ = 0;
+        } recut(log);
+        const PutResult again = put_source("42/abc/job-output.txt", recut, log.size());
         CPPUNIT_ASSERT(!again.created);
         CPPUNIT_ASSERT_EQUAL(sha256_of(log), again.sha256);
         assert_usage(stored.size(), 1);

@@ -105,7 +105,7 @@ struct GzipEncoder::State {
     std::unique_ptr<unsigned char[]> block{new unsigned char[kBlock]};
 };
 
-GzipEncoder::GzipEncoder(int level, Flush flush) : state_(new State), flush_(flush) {
+GzipEncoder::GzipEncoder(int level) : state_(new State) {
     // 16 + MAX_WBITS: a gzip member; memLevel 8 is zlib's default (about 256 KiB in all).
     if (deflateInit2(&state_->stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         throw GzipError("zlib could not start an encoder");
@@ -140,7 +140,7 @@ void GzipEncoder::write(std::string_view input, const Output& out) {
     if (finished_ || input.empty()) {
         return;  // an empty Z_SYNC_FLUSH would only add an empty block
     }
-    run(input, flush_ == Flush::EachWrite ? Z_SYNC_FLUSH : Z_NO_FLUSH, out);
+    run(input, Z_SYNC_FLUSH, out);
 }
 
 void GzipEncoder::finish(const Output& out) {

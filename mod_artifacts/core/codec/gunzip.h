@@ -67,23 +67,18 @@ private:
     GzipDecoder decoder_;
 };
 
-// Encodes a stream as one gzip member at a fast level. For pages and indexes every piece
-// given is flushed (Z_SYNC_FLUSH) so the client can show it at once, as the page flushes;
-// for a file to store (`Flush::AtEnd`) zlib decides, which compresses better. The output
-// depends on the input alone (no time or name in the header), so the same bytes compress
-// to the same object.
+// Encodes a stream as one gzip member at a fast level, for pages and indexes: every piece
+// given is flushed (Z_SYNC_FLUSH) so the client can show it at once, as the page flushes.
 class GzipEncoder {
 public:
     using Output = GzipDecoder::Output;
-    enum class Flush { EachWrite, AtEnd };
 
-    explicit GzipEncoder(int level = 1, Flush flush = Flush::EachWrite);
+    explicit GzipEncoder(int level = 1);
     ~GzipEncoder();
     GzipEncoder(const GzipEncoder&) = delete;
     GzipEncoder& operator=(const GzipEncoder&) = delete;
 
-    // Compresses input and hands out what zlib has made of it so far (with Flush::EachWrite,
-    // everything: decodable to its end).
+    // Compresses input and hands out everything it became so far (decodable to its end).
     void write(std::string_view input, const Output& out);
     // Ends the member (the trailer with the CRC and length).
     void finish(const Output& out);
@@ -96,7 +91,6 @@ private:
     std::unique_ptr<State> state_;
     std::uint64_t written_ = 0;
     bool finished_ = false;
-    Flush flush_;
 };
 
 }  // namespace artifacts
