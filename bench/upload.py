@@ -233,7 +233,7 @@ def main():
                   f"{compress / ours:13.2f} "
                   f"{server.peak_rss_kib() / 1024:6.1f}MB", flush=True)
         print("ours: token verified, ledger charged under its lock, file and directory fsync'ed, published by rename;"
-              " no-sync: the same with ArtifactsSync Off; compress: ours with ArtifactsCompress (zlib level 1);"
+              " no-sync: the same with ArtifactsSync Off; compress: ours with ArtifactsCompress (ISA-L level 2);"
               " mod_dav_fs: no fsync")
         print(disk_saved(server, workdir, root, token))
         print(summary_cost(server, workdir, root, token))
