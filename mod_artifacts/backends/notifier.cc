@@ -51,7 +51,7 @@ DeliveryRound deliver_due(const FsOutbox& outbox, const std::vector<NotifyTarget
                            {"X-Artifacts-Event", record.kind},
                            {"X-Artifacts-Event-Id", record.event_id},
                            {"X-Artifacts-Delivery", std::to_string(record.attempts + 1)},
-                           {"X-Artifacts-Signature", event_signature(target->key, record.body)}};
+                           {"X-Artifacts-Signature", record.signature}};
         request.connect_timeout_ms = limits.connect_timeout_ms;
         request.stall_timeout_s = limits.stall_timeout_s;
         std::string failure;

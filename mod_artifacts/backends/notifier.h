@@ -15,11 +15,9 @@
 
 namespace artifacts {
 
+// A receiver the configuration names: records for any other URL are not sent.
 struct NotifyTarget {
     std::string url;
-    std::string key;  // the HMAC key (from key-file=)
-    bool seal = true;
-    bool file = false;
 };
 
 struct DeliveryLimits {

@@ -64,8 +64,7 @@ std::vector<Mailbox> mailboxes(server_rec* main_server) {
                 known = known || target.url == line.url;
             }
             if (!known) {
-                box->targets.push_back(
-                    NotifyTarget{line.url, std::string(line.key, line.key_length), line.seal, line.file});
+                box->targets.push_back(NotifyTarget{line.url});
             }
         }
     }
@@ -254,7 +253,9 @@ void notify(const UploadRequest& upload, Event event) {
         if (seal ? !line.seal : !line.file) {
             continue;
         }
-        OutboxRecord record{line.url, event.id, event.kind, 0, event.time, event.time, body};
+        OutboxRecord record{
+            line.url, event.id,   event.kind, event_signature(std::string_view(line.key, line.key_length), body),
+            0,        event.time, event.time, body};
         try {
             outbox.put(record);
         } catch (const std::exception& error) {

@@ -30,6 +30,7 @@ class Receiver:
         self.port = port
         self.mode = "ok"
         self.received = []  # (headers, body) of every request answered 2xx
+        self.paths = []     # the path of every request
         self.attempts = 0
         self.server = None
         receiver = self
@@ -38,6 +39,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.attempts += 1
+                receiver.paths.append(self.path)
                 if receiver.mode == "slow":
                     time.sleep(15)
                     return
@@ -66,11 +68,12 @@ class Receiver:
             self.server = None
 
     def events(self):
-        """Every delivered event, its signature checked: id to event."""
+        """Every delivered event whose signature is right: id to event."""
         delivered = {}
         for headers, body in self.received:
             expected = "sha256=" + hmac.new(KEY, body, hashlib.sha256).hexdigest()
-            assert hmac.compare_digest(headers["X-Artifacts-Signature"], expected), "a bad signature"
+            if not hmac.compare_digest(headers["X-Artifacts-Signature"], expected):
+                continue  # what a receiver does with a forgery
             event = json.loads(body)
             assert headers["X-Artifacts-Event-Id"] == event["id"]
             assert headers["X-Artifacts-Event"] == event["event"]
@@ -168,6 +171,28 @@ def test_the_outbox_survives_a_graceful_restart(notifying, receiver, workdir, ar
     receiver.start()
     assert eventually(lambda: any(event["event"] == "seal" and event["scope"] == scope
                                   for event in receiver.events().values()), seconds=60)
+
+
+def test_records_forged_into_the_outbox_are_neither_believed_nor_sent_elsewhere(notifying, receiver, workdir):
+    """Code running as the httpd user can write into the outbox, but cannot sign: the
+    signature is made by the child that committed, which holds the key. And the delivery
+    process sends only to the receivers the configuration names."""
+    receiver.mode = "ok"
+    if receiver.server is None:
+        receiver.start()
+    outbox = os.path.join(workdir, "notify-state", "outbox")
+    now = int(time.time())
+    forged = {"hook": f"http://127.0.0.1:{receiver.port}/hook", "internal": f"http://127.0.0.1:{receiver.port}/admin"}
+    for name, url in forged.items():
+        body = json.dumps({"event": "seal", "id": "f" * 32, "scope": "forged/"})
+        with open(os.path.join(outbox, f"{now:016x}-{name}.event"), "w") as out:
+            out.write(f"artifacts-outbox 1\n{'f' * 32} seal sha256={'0' * 64} 0 {now} {now} {url}\n{body}\n")
+    offset = notifying.log_size()
+    assert eventually(lambda: not any(name.endswith(".event") for name in os.listdir(outbox)), seconds=30)
+    assert "/admin" not in receiver.paths
+    assert "which ArtifactsNotify no longer names: given up" in notifying.log_since(offset)
+    assert not any(event["scope"] == "forged/" for event in receiver.events().values())
+    assert any(b'"scope": "forged/"' in body for _, body in receiver.received)  # sent, and refused
 
 
 def test_events_of_the_swift_store(workdir, artifact_root, mariadb, swift, receiver):

@@ -73,22 +73,24 @@ public:
     }
 
     void outbox_records_read_back_and_refuse_what_they_are_not() {
-        const OutboxRecord record{"http://hook.example/x?a=1", "ab12", "seal", 3, 100, 164, "{\"event\":\"seal\"}"};
+        const OutboxRecord record{"http://hook.example/x?a=1", "ab12", "seal", "sha256=00ff", 3, 100, 164,
+                                  "{\"event\":\"seal\"}"};
         const std::string stored = format_outbox_record(record);
         const auto back = parse_outbox_record(stored);
         CPPUNIT_ASSERT(back);
         CPPUNIT_ASSERT_EQUAL(record.url, back->url);
         CPPUNIT_ASSERT_EQUAL(record.event_id, back->event_id);
         CPPUNIT_ASSERT_EQUAL(record.kind, back->kind);
+        CPPUNIT_ASSERT_EQUAL(record.signature, back->signature);
         CPPUNIT_ASSERT_EQUAL(3u, back->attempts);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{100}, back->created);
         CPPUNIT_ASSERT_EQUAL(std::int64_t{164}, back->next_attempt);
         CPPUNIT_ASSERT_EQUAL(record.body, back->body);
         CPPUNIT_ASSERT(!parse_outbox_record(""));
         CPPUNIT_ASSERT(!parse_outbox_record(stored.substr(0, stored.size() - 1)));  // cut short
-        CPPUNIT_ASSERT(!parse_outbox_record("artifacts-outbox 1\nab12 seal x 100 164 http://h\n{}\n"));
-        CPPUNIT_ASSERT(!parse_outbox_record("artifacts-outbox 1\nab12 seal 1 100 164 http://h\n{}\n{}\n"));
-        CPPUNIT_ASSERT(!parse_outbox_record("artifacts-outbox 2\nab12 seal 1 100 164 http://h\n{}\n"));
+        CPPUNIT_ASSERT(!parse_outbox_record("artifacts-outbox 1\nab12 seal s x 100 164 http://h\n{}\n"));
+        CPPUNIT_ASSERT(!parse_outbox_record("artifacts-outbox 1\nab12 seal s 1 100 164 http://h\n{}\n{}\n"));
+        CPPUNIT_ASSERT(!parse_outbox_record("artifacts-outbox 2\nab12 seal s 1 100 164 http://h\n{}\n"));
     }
 
     void retries_back_off_to_five_minutes_with_jitter() {

@@ -97,7 +97,7 @@ std::string event_signature(std::string_view key, std::string_view body) {
 
 std::string format_outbox_record(const OutboxRecord& record) {
     std::string out(kOutboxMagic);
-    out += record.event_id + ' ' + record.kind + ' ' + std::to_string(record.attempts) + ' ' +
+    out += record.event_id + ' ' + record.kind + ' ' + record.signature + ' ' + std::to_string(record.attempts) + ' ' +
            std::to_string(record.created) + ' ' + std::to_string(record.next_attempt) + ' ' + record.url + '\n';
     out += record.body;
     out += '\n';
@@ -117,14 +117,15 @@ std::optional<OutboxRecord> parse_outbox_record(std::string_view stored) {
     OutboxRecord record;
     record.event_id = std::string(take_field(line));
     record.kind = std::string(take_field(line));
+    record.signature = std::string(take_field(line));
     if (!parse_number(take_field(line), record.attempts) || !parse_number(take_field(line), record.created) ||
         !parse_number(take_field(line), record.next_attempt)) {
         return std::nullopt;
     }
     record.url = std::string(line);
     record.body = std::string(stored.substr(newline + 1, stored.size() - newline - 2));
-    if (!plain_field(record.event_id) || !plain_field(record.kind) || !plain_field(record.url) ||
-        record.body.find('\n') != std::string::npos) {
+    if (!plain_field(record.event_id) || !plain_field(record.kind) || !plain_field(record.signature) ||
+        !plain_field(record.url) || record.body.find('\n') != std::string::npos) {
         return std::nullopt;
     }
     return record;

@@ -40,6 +40,10 @@ struct OutboxRecord {
     std::string url;  // the receiver
     std::string event_id;
     std::string kind;
+    // event_signature(key, body), made by the child that committed, which holds the key: the
+    // delivery process only forwards it, so a record written into the outbox by anyone else
+    // with the httpd user's rights carries no signature a receiver accepts.
+    std::string signature;
     unsigned attempts = 0;
     std::int64_t created = 0;
     std::int64_t next_attempt = 0;
