@@ -62,44 +62,18 @@ constexpr SpecialBytes<'&', '<', '>', false> kSpecial;
 // Text content: & < > escaped, a control character shown as its Unicode "control picture"
 // (so an ESC of a colour code is visible and inert), invalid UTF-8 as U+FFFD.
 void append_log_text(PageBuffer& out, std::string_view text) {
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    while (p < end) {
-        const char* run = p;
-        while (end - p >= 8 && all_plain<'&', '<', '>'>(p)) {
-            p += 8;
-        }
-        while (p < end && !kSpecial.table[static_cast<unsigned char>(*p)]) {
-            ++p;
-        }
-        out.append(run, p);
-        if (p == end) {
-            return;
-        }
-        const auto byte = static_cast<unsigned char>(*p);
-        if (byte >= 0x80) {
-            char32_t code_point;
-            const std::size_t used = utf8::decode(text, p - text.data(), code_point);
-            if (code_point == utf8::kReplacement && used == 1) {
-                out.append("\xEF\xBF\xBD");
-            } else {
-                out.append(std::string_view(p, used));
-            }
-            p += used;
-            continue;
-        }
+    append_escaped(out, text, kSpecial, "\xEF\xBF\xBD", [](PageBuffer& page, unsigned char byte) {
         switch (byte) {
-        case '&': out.append("&amp;"); break;
-        case '<': out.append("&lt;"); break;
-        case '>': out.append("&gt;"); break;
-        case 0x7F: out.append("\xE2\x90\xA1"); break;  // U+2421
-        default:                                       // U+2400 + byte
-            out.push_back('\xE2');
-            out.push_back('\x90');
-            out.push_back(static_cast<char>(0x80 + byte));
+        case '&': page.append("&amp;"); break;
+        case '<': page.append("&lt;"); break;
+        case '>': page.append("&gt;"); break;
+        case 0x7F: page.append("\xE2\x90\xA1"); break;  // U+2421
+        default:                                        // U+2400 + byte
+            page.push_back('\xE2');
+            page.push_back('\x90');
+            page.push_back(static_cast<char>(0x80 + byte));
         }
-        ++p;
-    }
+    });
 }
 
 // A level's class on lines and level links: its initial (INFO, the common case, has none:

@@ -33,45 +33,19 @@ void anchor_to_iso(const TimestampAnchor& anchor, char (&iso)[24]) {
 }  // namespace
 
 void append_json_text(PageBuffer& out, std::string_view text) {
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    while (p < end) {
-        const char* run = p;
-        while (end - p >= 8 && all_plain<'"', '\\', '<'>(p)) {
-            p += 8;
-        }
-        while (p < end && !kJsonSpecial.table[static_cast<unsigned char>(*p)]) {
-            ++p;
-        }
-        out.append(run, p);
-        if (p == end) {
-            return;
-        }
-        const auto byte = static_cast<unsigned char>(*p);
-        if (byte >= 0x80) {
-            char32_t code_point;
-            const std::size_t used = utf8::decode(text, p - text.data(), code_point);
-            if (code_point == utf8::kReplacement && used == 1) {
-                out.append("\\ufffd");
-            } else {
-                out.append(std::string_view(p, used));
-            }
-            p += used;
-            continue;
-        }
+    append_escaped(out, text, kJsonSpecial, "\\ufffd", [](PageBuffer& json, unsigned char byte) {
         switch (byte) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\t': out.append("\\t"); break;
-        case '\r': out.append("\\r"); break;
-        case '\n': out.append("\\n"); break;
+        case '"': json.append("\\\""); break;
+        case '\\': json.append("\\\\"); break;
+        case '\t': json.append("\\t"); break;
+        case '\r': json.append("\\r"); break;
+        case '\n': json.append("\\n"); break;
         default:  // a control, DEL, or '<' (kept inert should the JSON ever be embedded in a page)
-            out.append("\\u00");
-            out.push_back(kHex[byte >> 4]);
-            out.push_back(kHex[byte & 0x0F]);
+            json.append("\\u00");
+            json.push_back(kHex[byte >> 4]);
+            json.push_back(kHex[byte & 0x0F]);
         }
-        ++p;
-    }
+    });
 }
 
 void NdjsonLog::begin() {}

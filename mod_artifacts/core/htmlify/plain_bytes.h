@@ -1,10 +1,13 @@
-// The fast path of escaping log text for a page or a JSON document: which bytes need more
-// than a copy (controls, everything above ASCII, and three markup characters of the
-// format), tested eight at a time without SIMD intrinsics.
+// Escaping log text for a page or a JSON document: which bytes need more than a copy
+// (controls, everything above ASCII, and three markup characters of the format), tested
+// eight at a time without SIMD intrinsics, and the loop that copies the runs between them.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <string_view>
+
+#include "../codec/utf8.h"
 
 namespace artifacts {
 
@@ -37,6 +40,43 @@ inline bool all_plain(const char* p) {
     return (special | has_zero(word ^ (static_cast<unsigned char>(A) * kOnes)) |
             has_zero(word ^ (static_cast<unsigned char>(B) * kOnes)) |
             has_zero(word ^ (static_cast<unsigned char>(C) * kOnes))) == 0;
+}
+
+// Appends `text` to `out`: runs of plain bytes copied, valid UTF-8 sequences copied,
+// `replacement` for each byte of invalid UTF-8, and `escape(out, byte)` for every other
+// byte the table marks (an ASCII control or markup character).
+template <char A, char B, char C, bool tab_special, typename Out, typename Escape>
+void append_escaped(Out& out, std::string_view text, const SpecialBytes<A, B, C, tab_special>& special,
+                    std::string_view replacement, Escape&& escape) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
+        const char* run = p;
+        while (end - p >= 8 && all_plain<A, B, C>(p)) {
+            p += 8;
+        }
+        while (p < end && !special.table[static_cast<unsigned char>(*p)]) {
+            ++p;
+        }
+        out.append(run, p);
+        if (p == end) {
+            return;
+        }
+        const auto byte = static_cast<unsigned char>(*p);
+        if (byte >= 0x80) {
+            char32_t code_point;
+            const std::size_t used = utf8::decode(text, static_cast<std::size_t>(p - text.data()), code_point);
+            if (code_point == utf8::kReplacement && used == 1) {
+                out.append(replacement);
+            } else {
+                out.append(std::string_view(p, used));
+            }
+            p += used;
+            continue;
+        }
+        escape(out, byte);
+        ++p;
+    }
 }
 
 }  // namespace artifacts
