@@ -83,8 +83,23 @@ CREATE TABLE uploads_in_progress (
     KEY by_lease (lease_until)
 ) ENGINE = InnoDB ROW_FORMAT = DYNAMIC;
 
+-- Events after commit (ArtifactsNotify with ArtifactsStore swift): one row per event and
+-- receiver, written in the transaction of the commit it tells of, deleted once delivered.
+CREATE TABLE outbox (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    receiver VARBINARY(1024) NOT NULL,          -- the URL of an ArtifactsNotify line
+    event_id CHAR(32) CHARACTER SET ascii NOT NULL,  -- the idempotency key
+    kind VARCHAR(16) CHARACTER SET ascii NOT NULL,   -- 'seal' or 'file'
+    signature VARCHAR(80) CHARACTER SET ascii NOT NULL,  -- 'sha256=' and the HMAC of body
+    body MEDIUMBLOB NOT NULL,                   -- the event's JSON
+    attempts INT UNSIGNED NOT NULL DEFAULT 0,
+    created BIGINT NOT NULL,                    -- Unix seconds
+    next_attempt BIGINT NOT NULL,               -- due then (a delivery's lease moves it on)
+    KEY by_due (next_attempt)
+) ENGINE = InnoDB;
+
 INSERT INTO schema_version (version, description) VALUES
     (1, 'artifacts, tokens, uploads_in_progress'),
     (2, 'claims with owner, lease and reservation'),
     (3, 'tokens keep their scope and expiry'),
-    (4, 'artifacts keep a log summary');
+    (4, 'artifacts keep a log summary; the outbox of events');

@@ -197,6 +197,7 @@ public:
     }
     void describe(ManifestWriter& manifest) override { write_manifest(files_, scope_, manifest); }
     Sink& manifest() override { return *sink_; }
+    LedgerUsage usage() const override { return entry_->usage(); }
     void commit(std::uint64_t, const std::string& sha256, std::int64_t now) override {
         sink_->flush();
         StagedFile staged = writer_->finish();

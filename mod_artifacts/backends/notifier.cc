@@ -24,13 +24,16 @@ const NotifyTarget* target_for(const std::vector<NotifyTarget>& targets, const s
 
 }  // namespace
 
-DeliveryRound deliver_due(const FsOutbox& outbox, const std::vector<NotifyTarget>& targets, CurlPool& curl,
+DeliveryRound deliver_due(const Outbox& outbox, const std::vector<NotifyTarget>& targets, CurlPool& curl,
                           std::int64_t now, const DeliveryLimits& limits,
                           const std::function<void(int level, const std::string& message)>& log) {
     DeliveryRound round;
     std::vector<std::string> damaged;
     for (auto& [name, record] : outbox.list(limits.batch, &damaged)) {
         const NotifyTarget* target = target_for(targets, record.url);
+        if (target == nullptr && outbox.shared()) {
+            continue;  // another server's receiver
+        }
         if (target == nullptr) {
             log(1, "event " + record.event_id + " is for " + record.url +
                        ", which ArtifactsNotify no longer names: given up");
@@ -41,6 +44,10 @@ DeliveryRound deliver_due(const FsOutbox& outbox, const std::vector<NotifyTarget
         if (record.next_attempt > now) {
             ++round.pending;
             continue;
+        }
+        // Long enough for the attempt (connect and stall timeouts), and not a second more.
+        if (!outbox.claim(name, record, now, 2 * limits.stall_timeout_s + limits.connect_timeout_ms / 1000 + 5)) {
+            continue;  // another delivery process took it
         }
         HttpRequest request;
         request.method = "POST";

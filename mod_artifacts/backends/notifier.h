@@ -33,7 +33,7 @@ struct DeliveryRound {
     unsigned given_up = 0;
     unsigned pending = 0;  // records left for a later round
 };
-DeliveryRound deliver_due(const FsOutbox& outbox, const std::vector<NotifyTarget>& targets, CurlPool& curl,
+DeliveryRound deliver_due(const Outbox& outbox, const std::vector<NotifyTarget>& targets, CurlPool& curl,
                           std::int64_t now, const DeliveryLimits& limits,
                           const std::function<void(int level, const std::string& message)>& log);
 

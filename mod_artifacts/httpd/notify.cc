@@ -11,10 +11,14 @@
 
 #include <poll.h>
 
+#include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "../backends/catalogue_outbox.h"
 #include "../backends/fs_outbox.h"
 #include "../backends/notifier.h"
 #include "../backends/secret_file.h"
@@ -32,12 +36,38 @@ std::string outbox_directory(const ServerConfig* conf) {
     return std::string(conf->state_dir) + "/" + kOutboxDirectory;
 }
 
-// One outbox and the receivers of the hosts that use it.
+// One outbox and the receivers of the hosts that use it: the state directory's, and the
+// catalogue's where the Swift store commits events with what they tell of.
 struct Mailbox {
-    std::string directory;
+    std::string key;  // the directory, or the catalogue's address
+    std::shared_ptr<const Outbox> outbox;
     std::vector<NotifyTarget> targets;
     server_rec* server;
 };
+
+void add_mailbox(std::vector<Mailbox>& boxes, const std::string& key, const std::function<Outbox*()>& make,
+                 const ServerConfig* conf, server_rec* s) {
+    Mailbox* box = nullptr;
+    for (Mailbox& existing : boxes) {
+        if (existing.key == key) {
+            box = &existing;
+        }
+    }
+    if (box == nullptr) {
+        boxes.push_back(Mailbox{key, std::shared_ptr<const Outbox>(make()), {}, s});
+        box = &boxes.back();
+    }
+    for (int i = 0; i < conf->notify->nelts; ++i) {
+        const auto& line = APR_ARRAY_IDX(conf->notify, i, NotifyConfig);
+        bool known = false;
+        for (const NotifyTarget& target : box->targets) {
+            known = known || target.url == line.url;
+        }
+        if (!known) {
+            box->targets.push_back(NotifyTarget{line.url});
+        }
+    }
+}
 
 std::vector<Mailbox> mailboxes(server_rec* main_server) {
     std::vector<Mailbox> boxes;
@@ -47,25 +77,13 @@ std::vector<Mailbox> mailboxes(server_rec* main_server) {
             continue;
         }
         const std::string directory = outbox_directory(conf);
-        Mailbox* box = nullptr;
-        for (Mailbox& existing : boxes) {
-            if (existing.directory == directory) {
-                box = &existing;
-            }
-        }
-        if (box == nullptr) {
-            boxes.push_back(Mailbox{directory, {}, s});
-            box = &boxes.back();
-        }
-        for (int i = 0; i < conf->notify->nelts; ++i) {
-            const auto& line = APR_ARRAY_IDX(conf->notify, i, NotifyConfig);
-            bool known = false;
-            for (const NotifyTarget& target : box->targets) {
-                known = known || target.url == line.url;
-            }
-            if (!known) {
-                box->targets.push_back(NotifyTarget{line.url});
-            }
+        add_mailbox(
+            boxes, directory, [&] { return new FsOutbox(directory, true); }, conf, s);
+        if (Catalogue* catalogue = conf->storage.catalogue) {
+            char address[32];
+            std::snprintf(address, sizeof address, "catalogue %p", static_cast<void*>(catalogue));
+            add_mailbox(
+                boxes, address, [&] { return new CatalogueOutbox(*catalogue); }, conf, s);
         }
     }
     return boxes;
@@ -98,10 +116,9 @@ void request_stop(int) {
     while (!stop_requested && getppid() == parent) {
         bool busy = false;
         for (const Mailbox& box : boxes) {
-            const FsOutbox outbox(box.directory, true);
             try {
                 const DeliveryRound round =
-                    deliver_due(outbox, box.targets, curl, static_cast<std::int64_t>(time(nullptr)), limits,
+                    deliver_due(*box.outbox, box.targets, curl, static_cast<std::int64_t>(time(nullptr)), limits,
                                 [&](int level, const std::string& message) {
                                     ap_log_error(APLOG_MARK, level == 0 ? APLOG_NOTICE : APLOG_WARNING, 0, box.server,
                                                  ARTF_LOGNO(0603) "%s", message.c_str());
@@ -233,9 +250,10 @@ int start_notifier(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* main
     return OK;
 }
 
-void notify(const UploadRequest& upload, Event event) {
+void prepare_events(UploadRequest& upload, Event event) {
+    upload.events.clear();
     const ServerConfig* conf = server_config(upload.r->server);
-    if (conf->notify == nullptr || conf->state_dir == nullptr) {
+    if (conf->notify == nullptr) {
         return;
     }
     event.id = random_hex(16);
@@ -246,24 +264,32 @@ void notify(const UploadRequest& upload, Event event) {
     event.time = apr_time_sec(apr_time_now());
     const std::string body = event_json(event);
     const bool seal = event.kind == "seal";
-    const DirConfig* dir = upload.conf;
-    const FsOutbox outbox(outbox_directory(conf), dir->sync != 0);
     for (int i = 0; i < conf->notify->nelts; ++i) {
         const auto& line = APR_ARRAY_IDX(conf->notify, i, NotifyConfig);
-        if (seal ? !line.seal : !line.file) {
-            continue;
+        if (seal ? line.seal : line.file) {
+            upload.events.push_back(OutboxRecord{line.url, event.id, event.kind,
+                                                 event_signature(std::string_view(line.key, line.key_length), body), 0,
+                                                 event.time, event.time, body});
         }
-        OutboxRecord record{
-            line.url, event.id,   event.kind, event_signature(std::string_view(line.key, line.key_length), body),
-            0,        event.time, event.time, body};
+    }
+}
+
+void keep_events(UploadRequest& upload) {
+    const ServerConfig* conf = server_config(upload.r->server);
+    if (upload.events_committed || upload.events.empty() || conf->state_dir == nullptr) {
+        return;
+    }
+    const FsOutbox outbox(outbox_directory(conf), upload.conf->sync != 0);
+    for (const OutboxRecord& record : upload.events) {
         try {
             outbox.put(record);
         } catch (const std::exception& error) {
             // The commit stands (the client is told so); the event is lost, and said so.
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, upload.r, ARTF_LOGNO(0607) "the %s event of %s for %s is lost: %s",
-                          event.kind.c_str(), event.url.c_str(), line.url, error.what());
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, upload.r, ARTF_LOGNO(0607) "the %s event %s for %s is lost: %s",
+                          record.kind.c_str(), record.event_id.c_str(), record.url.c_str(), error.what());
         }
     }
+    upload.events.clear();
 }
 
 }  // namespace artifacts::httpd

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "../backends/catalogue_outbox.h"
 #include "../backends/catalogue.h"
 #include "../backends/mysql_ledger.h"
 #include "../backends/swift_client.h"
@@ -122,9 +123,13 @@ public:
                 }
                 claims_.settle(entry, identical ? 0 : size, new_files_);
                 catalogue_.record(entry.connection(), record);
+                if (!identical) {
+                    insert_outbox(entry.connection(), upload_.events);  // the file's events, with it
+                }
             },
             [&](MySqlConnection& connection) { return row_is(connection, record); });
         unpublished_->published();
+        upload_.events_committed = !identical;
         if (row_) {
             delete_replaced(swift_, upload_.r, *row_);
         }
@@ -196,6 +201,7 @@ public:
     }
 
     Sink& manifest() override { return text_; }
+    LedgerUsage usage() const override { return entry_->usage(); }
 
     void commit(std::uint64_t size, const std::string& sha256, std::int64_t now) override {
         request_rec* r = upload_.r;
@@ -220,8 +226,11 @@ public:
         catalogue_call([&] {
             claims_.settle(*entry_, 0, 0);
             catalogue_.record(entry_->connection(), record);
+            // The seal's events, committed with it.
+            insert_outbox(entry_->connection(), upload_.events);
             return 0;
         });
+        upload_.events_committed = true;
         entry_->seal(now);
         commit_publication(ledger_, *entry_, claims_,
                            [&](MySqlConnection& connection) { return row_is(connection, record); });

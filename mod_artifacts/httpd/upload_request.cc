@@ -166,20 +166,23 @@ int put_file(UploadRequest& upload, Store& store) {
     if (matches_any_pattern(upload.conf->htmlify, target.name.c_str())) {
         request.processors.push_back(std::make_unique<LogSummarizer>());
     }
-    BodyReader body(r);
-    const PutResult result = artifacts::put_file(store, request, body);
-    audit(upload, result.created ? "stored" : "already stored", upload.relative, result.size, result.sha256);
-    if (result.created) {
-        count_stored_file(upload, upload.relative, result.size);
+    request.before_commit = [&upload](const PutResult& prospective) {
         Event event;
         event.kind = "file";
         event.url = url_for(upload, upload.relative);
         event.path = upload.relative;
         event.files = 1;
-        event.bytes = result.size;
-        event.sha256 = result.sha256;
-        event.summary = result.notes.summary;
-        notify(upload, std::move(event));
+        event.bytes = prospective.size;
+        event.sha256 = prospective.sha256;
+        event.summary = prospective.notes.summary;
+        prepare_events(upload, std::move(event));
+    };
+    BodyReader body(r);
+    const PutResult result = artifacts::put_file(store, request, body);
+    audit(upload, result.created ? "stored" : "already stored", upload.relative, result.size, result.sha256);
+    if (result.created) {
+        count_stored_file(upload, upload.relative, result.size);
+        keep_events(upload);
     }
     std::string reply;
     const std::string url = url_for(upload, upload.relative);
@@ -228,17 +231,19 @@ int seal_scope(UploadRequest& upload, Store& store) {
     }
     ap_discard_request_body(r);
     mark_body_read(r);
-    const SealResult sealed = seal(store, upload.relative, apr_time_sec(r->request_time));
+    const SealResult sealed =
+        seal(store, upload.relative, apr_time_sec(r->request_time), [&upload](const SealResult& result) {
+            Event event;
+            event.kind = "seal";
+            event.url = url_for(upload, upload.relative);
+            event.files = result.usage.files;
+            event.bytes = result.usage.bytes;
+            event.scope_summary = result.logs;
+            prepare_events(upload, std::move(event));
+        });
     audit(upload, "sealed with", sealed.path, sealed.size, sealed.sha256);
     metrics::record_seal(upload.store);
-    Event event;
-    event.kind = "seal";
-    event.url = url_for(upload, upload.relative);
-    const LedgerUsage usage = upload.ledger.peek(upload.claims.jti);
-    event.files = usage.files;
-    event.bytes = usage.bytes;
-    event.scope_summary = sealed.logs;
-    notify(upload, std::move(event));
+    keep_events(upload);
     std::string reply;
     append_stored_file_json(reply, sealed.path, sealed.size, sealed.sha256, url_for(upload, sealed.path));
     reply.insert(reply.size() - 1, ",\"sealed\":true");

@@ -2,8 +2,6 @@
 // ledger that holds its quotas, and the checks made before a body byte is read.
 #pragma once
 
-#include "../core/events/event.h"
-
 #include <httpd.h>
 
 #include <cstdint>
@@ -13,6 +11,7 @@
 #include <vector>
 #include <string_view>
 
+#include "../core/events/event.h"
 #include "../core/metrics/metrics.h"
 #include "../core/store/ledger.h"
 #include "../core/store/store.h"
@@ -30,6 +29,10 @@ struct UploadRequest {
     std::string relative;                                         // below the root, as the client named it
     Ledger& ledger;                                               // under ArtifactsStateDir, or in the catalogue
     metrics::StoreLabel store = metrics::StoreLabel::Filesystem;  // where it is counted
+    // ArtifactsNotify: the records of this request's events, made just before the commit;
+    // a store that keeps them in the commit's own transaction (the catalogue) says so.
+    std::vector<OutboxRecord> events{};
+    bool events_committed = false;
 };
 
 // The token of the request, verified (401/403 otherwise).
@@ -42,9 +45,12 @@ inline TokenFacts token_facts(const TokenClaims& claims) {
 
 std::string url_for(const UploadRequest& upload, std::string_view relative);
 
-// Adds `event` (its kind, url and what it counts set) for every receiver that wants it to the
-// outbox, durably, before the request is answered (notify.cc).
-void notify(const UploadRequest& upload, Event event);
+// The signed records of `event` (its kind, url and what it counts set), one for every
+// receiver that wants it, into upload.events (notify.cc).
+void prepare_events(UploadRequest& upload, Event event);
+// After the commit: the records a store did not commit with it go to the outbox under
+// ArtifactsStateDir, durably, before the request is answered.
+void keep_events(UploadRequest& upload);
 
 // The audit line of every stored file (ARTF0201).
 void audit(const UploadRequest& upload, const char* what, std::string_view relative, std::uint64_t size,

@@ -195,26 +195,34 @@ def test_records_forged_into_the_outbox_are_neither_believed_nor_sent_elsewhere(
     assert any(b'"scope": "forged/"' in body for _, body in receiver.received)  # sent, and refused
 
 
-def test_events_of_the_swift_store(workdir, artifact_root, mariadb, swift, receiver):
+def test_events_of_the_swift_store_are_committed_in_the_catalogue(workdir, artifact_root, mariadb, swift, receiver):
+    """With ArtifactsStore swift the outbox is the catalogue's table, written in the commit's
+    own transaction: the state directory's stays empty."""
     from storage_helpers import storage_config
     key_file = os.path.join(workdir, "notify-keys", "hook.key")
+    state = new_dir(workdir, "notify-swift-state")
     config = main_config(workdir, artifact_root, storage_config(workdir, mariadb, swift, "ArtifactsStore swift\n"))
-    config = config.replace(f'ArtifactsStateDir "{os.path.join(workdir, "state")}"',
-                            f'ArtifactsStateDir "{new_dir(workdir, "notify-swift-state")}"')
+    config = config.replace(f'ArtifactsStateDir "{os.path.join(workdir, "state")}"', f'ArtifactsStateDir "{state}"')
     config += f'ArtifactsNotify http://127.0.0.1:{receiver.port}/hook seal file "key-file={key_file}"\n'
     server = start_httpd(workdir, "httpd-notify-swift", config)
     try:
-        receiver.mode = "ok"
-        if receiver.server is None:
-            receiver.start()
+        receiver.stop()
         scope, _ = upload_scope(server, files=3)
+        rows = mariadb.root_sql(f"SELECT kind, receiver FROM outbox WHERE body LIKE '%{scope}%'",
+                                database=mariadb.database)
+        assert sorted(row[0] for row in rows) == ["file", "file", "file", "seal"], rows
+        assert not [name for name in os.listdir(os.path.join(state, "outbox")) if name.endswith(".event")]
+        receiver.mode = "ok"
+        receiver.start()
 
         def of_scope():
             return [event for event in receiver.events().values() if event["scope"] == scope]
-        assert eventually(lambda: len(of_scope()) == 4, seconds=30), of_scope()
+        assert eventually(lambda: len(of_scope()) == 4, seconds=60), of_scope()
         seal = next(event for event in of_scope() if event["event"] == "seal")
         assert seal["files"] == 3 and seal["summary"]["levels"] == {"ERROR": 6}
         files = sorted(event["path"] for event in of_scope() if event["event"] == "file")
         assert files == [f"{scope}log-{n}.txt" for n in range(3)]
+        assert eventually(lambda: not mariadb.root_sql(f"SELECT id FROM outbox WHERE body LIKE '%{scope}%'",
+                                                       database=mariadb.database))
     finally:
         server.stop()

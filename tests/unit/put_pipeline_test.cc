@@ -192,6 +192,7 @@ private:
             write_manifest_from_files(std::move(files), manifest);
         }
         Sink& manifest() override { return text_; }
+        LedgerUsage usage() const override { return entry_->usage(); }
         void commit(std::uint64_t size, const std::string& sha256, std::int64_t now) override {
             store_.files[path_] = Object{text_.str(), StoredFile{size, sha256, false}};
             entry_->seal(now);

@@ -22,6 +22,7 @@
 #include "../http/sink.h"
 #include "../manifest/manifest.h"
 #include "../policy/refusal.h"
+#include "ledger.h"
 #include "log_summary.h"
 
 namespace artifacts {
@@ -120,6 +121,8 @@ public:
     virtual void describe(ManifestWriter& manifest) = 0;
     // Where the manifest's bytes go: an object nobody sees before commit().
     virtual Sink& manifest() = 0;
+    // What the token has stored, as its held ledger entry says (no upload changes it now).
+    virtual LedgerUsage usage() const = 0;
     // Publishes the manifest in place of an earlier one and seals the token at `now`.
     virtual void commit(std::uint64_t size, const std::string& sha256, std::int64_t now) = 0;
 };

@@ -109,16 +109,24 @@ PutResult put_file(Store& store, PutRequest& request, ByteSource& body) {
     if (!chain.finished()) {
         throw std::logic_error("the store stopped reading the body before its end");
     }
+    if (request.before_commit) {
+        request.before_commit(PutResult{measured.sent.size(), measured.sent.sha256(), true, *chain.notes()});
+    }
     const PutOutcome outcome = put->commit(measured.stored.size(), measured.stored.sha256());
     return PutResult{measured.sent.size(), measured.sent.sha256(), outcome != PutOutcome::Identical, *chain.notes()};
 }
 
-SealResult seal(Store& store, const std::string& scope, std::int64_t now) {
+SealResult seal(Store& store, const std::string& scope, std::int64_t now,
+                const std::function<void(const SealResult&)>& before_commit) {
     const std::unique_ptr<SealTransaction> seal = store.begin_seal(scope);
     MeasuredSink measured(seal->manifest());
     ManifestWriter manifest(measured);
     seal->describe(manifest);
-    SealResult result{scope + std::string(kManifestName), measured.size(), measured.sha256(), manifest.logs()};
+    SealResult result{scope + std::string(kManifestName), measured.size(), measured.sha256(), manifest.logs(),
+                      seal->usage()};
+    if (before_commit) {
+        before_commit(result);
+    }
     seal->commit(result.size, result.sha256, now);
     return result;
 }

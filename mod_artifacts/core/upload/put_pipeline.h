@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,15 @@
 #include "processor.h"
 
 namespace artifacts {
+
+struct PutResult {
+    // Of the body as sent (what the client can check): with compression, the store holds
+    // other bytes (their size and digest are in the store's records).
+    std::uint64_t size = 0;
+    std::string sha256;
+    bool created = false;  // 201 with Location; false: the same bytes were stored already (200)
+    ObjectNotes notes;     // what the processors noted
+};
 
 struct PutRequest {
     const TokenClaims* claims = nullptr;
@@ -29,15 +39,10 @@ struct PutRequest {
     // The location's processors for this file, in order, after the checks of what was sent
     // and before the bytes are measured for the store (processor.h). put_file takes them.
     std::vector<std::unique_ptr<Processor>> processors;
-};
-
-struct PutResult {
-    // Of the body as sent (what the client can check): with compression, the store holds
-    // other bytes (their size and digest are in the store's records).
-    std::uint64_t size = 0;
-    std::string sha256;
-    bool created = false;  // 201 with Location; false: the same bytes were stored already (200)
-    ObjectNotes notes;     // what the processors noted
+    // Called once the body is written and checked, just before the store's commit, with what
+    // the answer will say if the commit makes a new file: what the caller wants committed
+    // with it (the events of ArtifactsNotify) is prepared here.
+    std::function<void(const PutResult& prospective)> before_commit;
 };
 
 // The early look at the token's ledger, before a body is read: the usage seen, or refused
@@ -58,11 +63,15 @@ struct SealResult {
     std::uint64_t size = 0;
     std::string sha256;
     ScopeSummary logs;  // the summaries of the scope's logs, added up
+    LedgerUsage usage;  // what the token stored
 };
 
 // Seals the token whose scope is `scope`, writing the scope's manifest first. Throws
 // Refused (410 sealed already, 409 the manifest's name is a directory), LedgerUnavailable
 // and the store's errors; whatever it throws, the token stays open.
-SealResult seal(Store& store, const std::string& scope, std::int64_t now);
+// `before_commit` is called with the result once the manifest is written, just before the
+// store's commit (as PutRequest::before_commit).
+SealResult seal(Store& store, const std::string& scope, std::int64_t now,
+                const std::function<void(const SealResult&)>& before_commit = nullptr);
 
 }  // namespace artifacts
