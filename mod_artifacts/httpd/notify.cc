@@ -1,8 +1,10 @@
 // ArtifactsNotify: events after commit. A commit that a receiver wants to hear of (a seal;
-// with `file`, each new file) writes one record per receiver into the outbox under
-// ArtifactsStateDir before the request is answered; one delivery process per server,
-// forked by the parent at each (re)start and run as the children's user, POSTs them with
-// backoff (backends/notifier.h). A child never waits for a receiver.
+// with `file`, each new file) has its records, one per receiver, signed by the child just
+// before the commit: the Swift store writes them into the catalogue's outbox in the
+// commit's own transaction; otherwise they go to ArtifactsStateDir/outbox after the commit,
+// before the request is answered. One delivery process per server, forked by the parent at
+// each (re)start and run as the children's user, POSTs them with backoff
+// (backends/notifier.h). A child never waits for a receiver.
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_log.h>
