@@ -120,6 +120,8 @@ public:
         staged_ = writer.finish();
     }
 
+    std::optional<CommitMark> mark() override { return commit_mark(files_, *staged_); }
+
     PutOutcome commit(std::uint64_t, const std::string& sha256) override {
         staged_->sha256 = sha256;
         staged_->other_encoding = other_name_;
@@ -195,12 +197,18 @@ public:
         writer_.emplace(files_, std::move(directory), scope_, name, false);
         sink_.emplace(*writer_);
     }
+    ~DiskSeal() override {
+        if (staged_) {
+            discard(files_, *staged_);
+        }
+    }
     void describe(ManifestWriter& manifest) override { write_manifest(files_, scope_, manifest); }
     Sink& manifest() override { return *sink_; }
     LedgerUsage usage() const override { return entry_->usage(); }
+    std::optional<CommitMark> mark() override { return commit_mark(files_, stage()); }
     void commit(std::uint64_t, const std::string& sha256, std::int64_t now) override {
-        sink_->flush();
-        StagedFile staged = writer_->finish();
+        StagedFile staged = std::move(stage());
+        staged_.reset();
         staged.sha256 = sha256;
         try {
             publish(files_, staged, true);
@@ -214,12 +222,22 @@ public:
     }
 
 private:
+    // The manifest written whole and durable under its temporary name (once).
+    StagedFile& stage() {
+        if (!staged_) {
+            sink_->flush();
+            staged_ = writer_->finish();
+        }
+        return *staged_;
+    }
+
     const FsStore& files_;
     std::string scope_;
     std::unique_ptr<LedgerEntry> entry_;
     CreatedDirectories created_;
     std::optional<FileWriter> writer_;
     std::optional<WriterSink> sink_;  // destroyed before the writer it writes to
+    std::optional<StagedFile> staged_;
 };
 
 // Members are staged as temporary files in their target directories and published by

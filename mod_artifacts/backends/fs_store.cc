@@ -267,6 +267,10 @@ StagedFile FileWriter::finish(bool sync) {
     if (sync && store_.syncs() && fsync(file_.get()) != 0) {
         fail(errno, "cannot fsync '" + directory_path_ + name_ + "'");
     }
+    struct stat info {};
+    if (fstat(file_.get(), &info) != 0) {
+        fail(errno, "cannot stat '" + directory_path_ + name_ + "'");
+    }
     if (close(file_.release()) != 0) {
         fail(errno, "cannot close '" + directory_path_ + name_ + "'");
     }
@@ -277,8 +281,29 @@ StagedFile FileWriter::finish(bool sync) {
                       hash_ ? sha_.hex_digest() : std::string(),
                       directory_,
                       {},
-                      std::nullopt};
+                      std::nullopt,
+                      FileId{info.st_dev, info.st_ino},
+                      static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec};
     return staged;
+}
+
+CommitMark commit_mark(const FsStore& store, const StagedFile& staged) {
+    std::string path = store.root();
+    if (path.empty() || path.back() != '/') {
+        path += '/';
+    }
+    path += staged.directory + staged.name;
+    return CommitMark{std::move(path), static_cast<std::uint64_t>(staged.id.device),
+                      static_cast<std::uint64_t>(staged.id.inode), staged.size, staged.mtime_ns};
+}
+
+bool mark_present(const CommitMark& mark) {
+    struct stat info {};
+    return lstat(mark.path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+           static_cast<std::uint64_t>(info.st_dev) == mark.device &&
+           static_cast<std::uint64_t>(info.st_ino) == mark.inode &&
+           static_cast<std::uint64_t>(info.st_size) == mark.size &&
+           static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec == mark.mtime_ns;
 }
 
 Existing inspect_target(const FsStore& store, StagedFile& staged) {

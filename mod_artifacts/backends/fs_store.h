@@ -16,6 +16,7 @@
 
 #include "../core/codec/digest.h"
 #include "../core/store/log_summary.h"
+#include "../core/store/store.h"
 #include "unique_fd.h"
 
 namespace artifacts {
@@ -64,7 +65,13 @@ struct StagedFile {
     // of the directory at publish, so that a plain and a gzip upload of one name never both land.
     std::string other_encoding;
     std::optional<FileId> replaced_other;  // the other encoding's file when this one was published
+    FileId id;                             // of the temporary file, which publishing renames
+    std::int64_t mtime_ns = 0;
 };
+
+// Whether `mark`'s file is there (the commit it marks happened). False when it cannot be
+// looked at.
+bool mark_present(const CommitMark& mark);
 
 class FsStore {
 public:
@@ -146,6 +153,9 @@ private:
     bool hash_;
     Sha256 sha_;
 };
+
+// The mark a staged file leaves once published under its final name (store.h).
+CommitMark commit_mark(const FsStore& store, const StagedFile& staged);
 
 // What is at the staged file's final name now.
 Existing inspect_target(const FsStore& store, StagedFile& staged);

@@ -28,6 +28,9 @@ DeliveryRound deliver_due(const Outbox& outbox, const std::vector<NotifyTarget>&
                           std::int64_t now, const DeliveryLimits& limits,
                           const std::function<void(int level, const std::string& message)>& log) {
     DeliveryRound round;
+    for (const std::string& sentence : outbox.recover(now)) {
+        log(0, sentence);
+    }
     std::vector<std::string> damaged;
     for (auto& [name, record] : outbox.list(limits.batch, &damaged)) {
         const NotifyTarget* target = target_for(targets, record.url);

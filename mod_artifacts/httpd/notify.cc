@@ -1,10 +1,10 @@
 // ArtifactsNotify: events after commit. A commit that a receiver wants to hear of (a seal;
 // with `file`, each new file) has its records, one per receiver, signed by the child just
 // before the commit: the Swift store writes them into the catalogue's outbox in the
-// commit's own transaction; otherwise they go to ArtifactsStateDir/outbox after the commit,
-// before the request is answered. One delivery process per server, forked by the parent at
-// each (re)start and run as the children's user, POSTs them with backoff
-// (backends/notifier.h). A child never waits for a receiver.
+// commit's own transaction; the filesystem store's go to ArtifactsStateDir/outbox before
+// the commit, pending on its mark, and are settled after it (backends/fs_outbox.h). One delivery process per server,
+// forked by the parent at each (re)start and run as the children's user, POSTs them with backoff (backends/notifier.h).
+// A child never waits for a receiver.
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_log.h>
@@ -252,7 +252,7 @@ int start_notifier(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* main
     return OK;
 }
 
-void prepare_events(UploadRequest& upload, Event event) {
+void prepare_events(UploadRequest& upload, Event event, const std::optional<CommitMark>& mark) {
     upload.events.clear();
     const ServerConfig* conf = server_config(upload.r->server);
     if (conf->notify == nullptr) {
@@ -274,9 +274,26 @@ void prepare_events(UploadRequest& upload, Event event) {
                                                  event.time, event.time, body});
         }
     }
+    if (upload.events.empty() || !mark || upload.store != metrics::StoreLabel::Filesystem ||
+        conf->state_dir == nullptr) {
+        return;
+    }
+    try {
+        upload.pending_events.stage(FsOutbox(outbox_directory(conf), upload.conf->sync != 0), upload.events, *mark);
+    } catch (const std::exception& error) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, upload.r,
+                      ARTF_LOGNO(0608) "the %s event of %s cannot be kept, so the commit is not made: %s",
+                      event.kind.c_str(), upload.r->uri, error.what());
+        refuse(HTTP_SERVICE_UNAVAILABLE, "unavailable",
+               "the event outbox cannot be written; nothing was stored, try again later");
+    }
+    upload.events.clear();
 }
 
 void keep_events(UploadRequest& upload) {
+    for (const std::string& problem : upload.pending_events.settle()) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, upload.r, ARTF_LOGNO(0607) "%s", problem.c_str());
+    }
     const ServerConfig* conf = server_config(upload.r->server);
     if (upload.events_committed || upload.events.empty() || conf->state_dir == nullptr) {
         return;

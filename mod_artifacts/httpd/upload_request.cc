@@ -166,7 +166,7 @@ int put_file(UploadRequest& upload, Store& store) {
     if (matches_any_pattern(upload.conf->htmlify, target.name.c_str())) {
         request.processors.push_back(std::make_unique<LogSummarizer>());
     }
-    request.before_commit = [&upload](const PutResult& prospective) {
+    request.before_commit = [&upload](const PutResult& prospective, const std::optional<CommitMark>& mark) {
         Event event;
         event.kind = "file";
         event.url = url_for(upload, upload.relative);
@@ -175,7 +175,7 @@ int put_file(UploadRequest& upload, Store& store) {
         event.bytes = prospective.size;
         event.sha256 = prospective.sha256;
         event.summary = prospective.notes.summary;
-        prepare_events(upload, std::move(event));
+        prepare_events(upload, std::move(event), mark);
     };
     BodyReader body(r);
     const PutResult result = artifacts::put_file(store, request, body);
@@ -231,16 +231,16 @@ int seal_scope(UploadRequest& upload, Store& store) {
     }
     ap_discard_request_body(r);
     mark_body_read(r);
-    const SealResult sealed =
-        seal(store, upload.relative, apr_time_sec(r->request_time), [&upload](const SealResult& result) {
-            Event event;
-            event.kind = "seal";
-            event.url = url_for(upload, upload.relative);
-            event.files = result.usage.files;
-            event.bytes = result.usage.bytes;
-            event.scope_summary = result.logs;
-            prepare_events(upload, std::move(event));
-        });
+    const SealResult sealed = seal(store, upload.relative, apr_time_sec(r->request_time),
+                                   [&upload](const SealResult& result, const std::optional<CommitMark>& mark) {
+                                       Event event;
+                                       event.kind = "seal";
+                                       event.url = url_for(upload, upload.relative);
+                                       event.files = result.usage.files;
+                                       event.bytes = result.usage.bytes;
+                                       event.scope_summary = result.logs;
+                                       prepare_events(upload, std::move(event), mark);
+                                   });
     audit(upload, "sealed with", sealed.path, sealed.size, sealed.sha256);
     metrics::record_seal(upload.store);
     keep_events(upload);

@@ -11,6 +11,7 @@
 #include <vector>
 #include <string_view>
 
+#include "../backends/fs_outbox.h"
 #include "../core/events/event.h"
 #include "../core/metrics/metrics.h"
 #include "../core/store/ledger.h"
@@ -33,6 +34,9 @@ struct UploadRequest {
     // a store that keeps them in the commit's own transaction (the catalogue) says so.
     std::vector<OutboxRecord> events{};
     bool events_committed = false;
+    // Or they are pending in the outbox under ArtifactsStateDir on the commit's mark, and
+    // settled after it (whatever becomes of the request: the destructor settles them too).
+    PendingEvents pending_events{};
 };
 
 // The token of the request, verified (401/403 otherwise).
@@ -46,10 +50,13 @@ inline TokenFacts token_facts(const TokenClaims& claims) {
 std::string url_for(const UploadRequest& upload, std::string_view relative);
 
 // The signed records of `event` (its kind, url and what it counts set), one for every
-// receiver that wants it, into upload.events (notify.cc).
-void prepare_events(UploadRequest& upload, Event event);
-// After the commit: the records a store did not commit with it go to the outbox under
-// ArtifactsStateDir, durably, before the request is answered.
+// receiver that wants it, into upload.events (notify.cc). With the store's mark of the
+// commit, and no catalogue to commit them with, they are kept pending in the outbox under
+// ArtifactsStateDir now: refused (503) when they cannot be, so that the commit does not
+// happen.
+void prepare_events(UploadRequest& upload, Event event, const std::optional<CommitMark>& mark);
+// After the commit: the pending records are settled (events now), and those of a store
+// that gave no mark go to the outbox, durably, before the request is answered.
 void keep_events(UploadRequest& upload);
 
 // The audit line of every stored file (ARTF0201).

@@ -2,11 +2,13 @@
 events after commit are signed, carry an idempotency key, and arrive at least once through a
 receiver that is down, answers 500, is too slow, and then recovers, and through a graceful
 restart of httpd; no upload waits for the receiver meanwhile."""
+import fcntl
 import hashlib
 import hmac
 import http.server
 import json
 import os
+import signal
 import statistics
 import threading
 import time
@@ -193,6 +195,105 @@ def test_records_forged_into_the_outbox_are_neither_believed_nor_sent_elsewhere(
     assert "which ArtifactsNotify no longer names: given up" in notifying.log_since(offset)
     assert not any(event["scope"] == "forged/" for event in receiver.events().values())
     assert any(b'"scope": "forged/"' in body for _, body in receiver.received)  # sent, and refused
+
+
+def holder_of(server, path):
+    """The child of `server` that has `path` open."""
+    for pid in server.children():
+        try:
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") == path for fd in os.listdir(f"/proc/{pid}/fd")):
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def test_a_crash_between_an_event_and_its_commit_neither_loses_it_nor_sends_one_for_nothing(
+        notifying, receiver, workdir):
+    """The filesystem store's events are kept pending in the outbox before its commit and
+    settled after it. A child killed while its commit waits for the token's ledger leaves a
+    pending record and no file: it is removed, nothing is sent. A child that dies after its
+    commit, before settling, leaves the same pending record with the file there: it is sent
+    (with the event id it had, so a receiver that had it drops the copy)."""
+    receiver.mode = "ok"
+    if receiver.server is None:
+        receiver.start()
+    outbox = os.path.join(workdir, "notify-state", "outbox")
+    scope = unique_scope("crash")
+    jti = os.urandom(16).hex()
+    token = mint(scope, jti=jti)
+    first = requests.put(f"{notifying.url}/{scope}first.txt", headers=bearer(token), data=b"x\n", timeout=30)
+    assert first.status_code == 201, first.text
+    ledger = os.path.join(workdir, "notify-state", "ledger", hashlib.sha256(jti.encode()).hexdigest()[:2],
+                          hashlib.sha256(jti.encode()).hexdigest())
+    assert os.path.exists(ledger)
+
+    def pending():
+        return [name for name in os.listdir(outbox) if name.endswith(".pending")]
+
+    def put_held(name):
+        """A PUT whose commit waits for the ledger's lock, which the test holds: its pending
+        record's name and the thread's result."""
+        result = {}
+
+        def put():
+            try:
+                result["response"] = requests.put(f"{notifying.url}/{scope}{name}", headers=bearer(token),
+                                                  data=b"2026-11-25 21:50:01.123 1 ERROR x [-] boom\n", timeout=30)
+            except requests.RequestException as error:
+                result["error"] = error
+        thread = threading.Thread(target=put)
+        thread.start()
+        assert eventually(lambda: len(pending()) == 1, seconds=10), os.listdir(outbox)
+        return pending()[0], thread, result
+
+    def age(name, content=None):
+        path = os.path.join(outbox, name)
+        if content is not None:
+            with open(path, "wb") as out:
+                out.write(content)
+        old = time.time() - 120
+        os.utime(path, (old, old))
+
+    # Killed before its commit.
+    offset = notifying.log_size()
+    with open(ledger, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        name, thread, result = put_held("killed.txt")
+        child = holder_of(notifying, ledger)
+        assert child is not None
+        os.kill(child, signal.SIGKILL)
+        thread.join(30)
+    assert "error" in result or result["response"].status_code >= 500
+    assert requests.get(f"{notifying.url}/{scope}killed.txt", timeout=30).status_code == 404
+    assert pending() == [name]
+    age(name)
+    assert eventually(lambda: not pending(), seconds=30)
+    assert f"outbox file {name} was left by a request that ended before its commit: removed" in \
+        notifying.log_since(offset)
+
+    # Dead after its commit: the pending record as it was, the file stored.
+    with open(ledger, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        name, thread, result = put_held("committed.txt")
+        with open(os.path.join(outbox, name), "rb") as record:
+            left = record.read()
+    thread.join(30)
+    assert result["response"].status_code == 201, result
+    path = f"{scope}committed.txt"
+
+    def deliveries():
+        return [headers["X-Artifacts-Event-Id"] for headers, body in receiver.received
+                if json.loads(body).get("path") == path]
+    assert eventually(lambda: len(deliveries()) == 1, seconds=30)
+    offset = notifying.log_size()
+    age(name, left)
+    assert eventually(lambda: len(deliveries()) == 2, seconds=30)
+    assert deliveries()[0] == deliveries()[1]
+    assert not pending()
+    assert f"outbox file {name} was left by a request that ended after its commit: sent" in \
+        notifying.log_since(offset)
+    assert not any(event.get("path") == f"{scope}killed.txt" for event in receiver.events().values())
 
 
 def test_events_of_the_swift_store_are_committed_in_the_catalogue(workdir, artifact_root, mariadb, swift, receiver):

@@ -57,6 +57,18 @@ struct PutTarget {
     bool gzip = false;  // the body is Content-Encoding: gzip: stored compressed, served by its name
 };
 
+// What is true of a store once a commit happened, and not before: a file at `path` (absolute)
+// with this identity, the staged object's, which the publishing rename keeps. Whoever keeps
+// records of their own beside the store's (the outbox of events under ArtifactsStateDir)
+// finds out with it, after a crash between the two, whether the commit happened.
+struct CommitMark {
+    std::string path;
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+};
+
 // What committing a PUT did to the name.
 enum class PutOutcome {
     Created,    // the name was new (or held nothing readable)
@@ -78,6 +90,8 @@ public:
     // Makes the object visible and charges the token, as one step under its ledger entry:
     // refused (409, 410, 413) when a concurrent change makes it wrong, with nothing visible.
     virtual PutOutcome commit(std::uint64_t size, const std::string& sha256) = 0;
+    // After write(): the mark commit() will leave, for a store that can give one.
+    virtual std::optional<CommitMark> mark() { return std::nullopt; }
 };
 
 // Decides about one archive member before its bytes are kept: its path below the root and
@@ -125,6 +139,8 @@ public:
     virtual LedgerUsage usage() const = 0;
     // Publishes the manifest in place of an earlier one and seals the token at `now`.
     virtual void commit(std::uint64_t size, const std::string& sha256, std::int64_t now) = 0;
+    // After describe(): the mark commit() will leave, for a store that can give one.
+    virtual std::optional<CommitMark> mark() { return std::nullopt; }
 };
 
 class Store {

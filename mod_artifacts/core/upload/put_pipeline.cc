@@ -110,14 +110,15 @@ PutResult put_file(Store& store, PutRequest& request, ByteSource& body) {
         throw std::logic_error("the store stopped reading the body before its end");
     }
     if (request.before_commit) {
-        request.before_commit(PutResult{measured.sent.size(), measured.sent.sha256(), true, *chain.notes()});
+        request.before_commit(PutResult{measured.sent.size(), measured.sent.sha256(), true, *chain.notes()},
+                              put->mark());
     }
     const PutOutcome outcome = put->commit(measured.stored.size(), measured.stored.sha256());
     return PutResult{measured.sent.size(), measured.sent.sha256(), outcome != PutOutcome::Identical, *chain.notes()};
 }
 
 SealResult seal(Store& store, const std::string& scope, std::int64_t now,
-                const std::function<void(const SealResult&)>& before_commit) {
+                const std::function<void(const SealResult&, const std::optional<CommitMark>&)>& before_commit) {
     const std::unique_ptr<SealTransaction> seal = store.begin_seal(scope);
     MeasuredSink measured(seal->manifest());
     ManifestWriter manifest(measured);
@@ -125,7 +126,7 @@ SealResult seal(Store& store, const std::string& scope, std::int64_t now,
     SealResult result{scope + std::string(kManifestName), measured.size(), measured.sha256(), manifest.logs(),
                       seal->usage()};
     if (before_commit) {
-        before_commit(result);
+        before_commit(result, seal->mark());
     }
     seal->commit(result.size, result.sha256, now);
     return result;

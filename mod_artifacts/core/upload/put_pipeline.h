@@ -41,8 +41,9 @@ struct PutRequest {
     std::vector<std::unique_ptr<Processor>> processors;
     // Called once the body is written and checked, just before the store's commit, with what
     // the answer will say if the commit makes a new file: what the caller wants committed
-    // with it (the events of ArtifactsNotify) is prepared here.
-    std::function<void(const PutResult& prospective)> before_commit;
+    // with it (the events of ArtifactsNotify) is prepared here, with the store's mark of the
+    // commit (store.h) when it gives one.
+    std::function<void(const PutResult& prospective, const std::optional<CommitMark>& mark)> before_commit;
 };
 
 // The early look at the token's ledger, before a body is read: the usage seen, or refused
@@ -71,7 +72,8 @@ struct SealResult {
 // and the store's errors; whatever it throws, the token stays open.
 // `before_commit` is called with the result once the manifest is written, just before the
 // store's commit (as PutRequest::before_commit).
-SealResult seal(Store& store, const std::string& scope, std::int64_t now,
-                const std::function<void(const SealResult&)>& before_commit = nullptr);
+SealResult seal(
+    Store& store, const std::string& scope, std::int64_t now,
+    const std::function<void(const SealResult&, const std::optional<CommitMark>&)>& before_commit = nullptr);
 
 }  // namespace artifacts
