@@ -265,7 +265,17 @@ public:
         }
         staged_ = std::move(staged.files);
     }
-    std::vector<StoredMember> commit() override {
+    std::vector<StoredMember> commit(const ArchiveBeforeCommit& before_commit) override {
+        if (before_commit) {
+            // Which members are stored already is known under the ledger's lock only: those
+            // leave no mark, and what is kept on their marks goes.
+            std::vector<ProspectiveMember> members;
+            members.reserve(staged_.size());
+            for (const StagedFile& file : staged_) {
+                members.push_back({file.directory + file.name, file.size, file.sha256, commit_mark(files_, file)});
+            }
+            before_commit(members);
+        }
         const Published published = publish_all(files_, ledger_, claims_, staged_, true);
         created_.keep();
         std::vector<StoredMember> stored;

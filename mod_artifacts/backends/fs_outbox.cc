@@ -165,6 +165,61 @@ void FsOutbox::replace(const std::string& name, const OutboxRecord& record) cons
     write(name, format_outbox_record(record));
 }
 
+void FsOutbox::remove(const std::string& name) const {
+    unlink((directory_ + "/" + name).c_str());
+}
+
+std::vector<std::pair<std::string, OutboxRecord>> FsOutbox::list(std::size_t max,
+                                                                 std::vector<std::string>* damaged) const {
+    std::vector<std::string> names;
+    {
+        const std::unique_ptr<DIR, int (*)(DIR*)> listing(opendir(directory_.c_str()), closedir);
+        if (!listing) {
+            fail("cannot read the outbox " + directory_);
+        }
+        while (const dirent* entry = readdir(listing.get())) {
+            const std::string_view name = entry->d_name;
+            if (name.size() > kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix &&
+                name.front() != '.') {
+                names.emplace_back(name);
+            }
+        }
+    }
+    std::sort(names.begin(), names.end());
+    std::vector<std::pair<std::string, OutboxRecord>> records;
+    for (const std::string& name : names) {
+        if (records.size() >= max) {
+            break;
+        }
+        const UniqueFd file(open((directory_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        struct stat info {};
+        if (!file || fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode) ||
+            static_cast<std::size_t>(info.st_size) > kMaxRecord) {
+            if (damaged != nullptr && errno != ENOENT) {
+                damaged->push_back(name);
+            }
+            continue;
+        }
+        std::string stored(static_cast<std::size_t>(info.st_size), '\0');
+        const ssize_t got = pread(file.get(), stored.data(), stored.size(), 0);
+        std::optional<OutboxRecord> record;
+        std::string_view rest = stored;
+        bool damaged_mark = false;
+        take_mark(rest, damaged_mark);
+        if (got == info.st_size && !damaged_mark) {
+            record = parse_outbox_record(rest);
+        }
+        if (!record) {
+            if (damaged != nullptr) {
+                damaged->push_back(name);
+            }
+            continue;
+        }
+        records.emplace_back(name, std::move(*record));
+    }
+    return records;
+}
+
 std::string FsOutbox::stage(const OutboxRecord& record, const CommitMark& mark) const {
     std::string name = record_name(record);
     name.replace(name.size() - kSuffix.size(), kSuffix.size(), kPendingSuffix);
@@ -252,92 +307,33 @@ std::vector<std::string> FsOutbox::recover(std::int64_t now) const {
 }
 
 void PendingEvents::stage(const FsOutbox& outbox, const std::vector<OutboxRecord>& records, const CommitMark& mark) {
-    outbox_.emplace(outbox);
-    mark_ = mark;
+    if (!outbox_) {
+        outbox_.emplace(outbox);
+    }
     for (const OutboxRecord& record : records) {
-        names_.push_back(outbox.stage(record, mark));
-        records_.push_back(record);
+        pending_.push_back(Pending{outbox.stage(record, mark), record, mark});
     }
 }
 
 std::vector<std::string> PendingEvents::settle() noexcept {
     std::vector<std::string> problems;
-    try {
-        for (std::size_t i = 0; i < names_.size(); ++i) {
-            // Gone with the mark there: the delivery process took the record for one of a dead
-            // request while this one still committed (or it could not be renamed). It is
+    for (const Pending& pending : pending_) {
+        try {
+            // Gone with the mark there: the delivery process took the record for one of a
+            // dead request while this one still committed (or it could not be renamed). It is
             // written again; a receiver that had it already knows it by its id.
-            const FsOutbox::Settled settled = outbox_->settle(names_[i], &mark_);
-            if ((settled == FsOutbox::Settled::Gone || settled == FsOutbox::Settled::Failed) && mark_present(mark_)) {
-                try {
-                    outbox_->put(records_[i]);
-                } catch (const std::exception& error) {
-                    problems.push_back("the " + records_[i].kind + " event " + records_[i].event_id + " for " +
-                                       records_[i].url + " is lost: " + error.what());
-                }
+            const FsOutbox::Settled settled = outbox_->settle(pending.name, &pending.mark);
+            if ((settled == FsOutbox::Settled::Gone || settled == FsOutbox::Settled::Failed) &&
+                mark_present(pending.mark)) {
+                outbox_->put(pending.record);
             }
+        } catch (const std::exception& error) {
+            problems.push_back("the " + pending.record.kind + " event " + pending.record.event_id + " for " +
+                               pending.record.url + " is lost: " + error.what());
         }
-    } catch (const std::exception& error) {
-        problems.push_back(std::string("events could not be settled: ") + error.what());
     }
-    names_.clear();
-    records_.clear();
+    pending_.clear();
     return problems;
-}
-
-void FsOutbox::remove(const std::string& name) const {
-    unlink((directory_ + "/" + name).c_str());
-}
-
-std::vector<std::pair<std::string, OutboxRecord>> FsOutbox::list(std::size_t max,
-                                                                 std::vector<std::string>* damaged) const {
-    std::vector<std::string> names;
-    {
-        const std::unique_ptr<DIR, int (*)(DIR*)> listing(opendir(directory_.c_str()), closedir);
-        if (!listing) {
-            fail("cannot read the outbox " + directory_);
-        }
-        while (const dirent* entry = readdir(listing.get())) {
-            const std::string_view name = entry->d_name;
-            if (name.size() > kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix &&
-                name.front() != '.') {
-                names.emplace_back(name);
-            }
-        }
-    }
-    std::sort(names.begin(), names.end());
-    std::vector<std::pair<std::string, OutboxRecord>> records;
-    for (const std::string& name : names) {
-        if (records.size() >= max) {
-            break;
-        }
-        const UniqueFd file(open((directory_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        struct stat info {};
-        if (!file || fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode) ||
-            static_cast<std::size_t>(info.st_size) > kMaxRecord) {
-            if (damaged != nullptr && errno != ENOENT) {
-                damaged->push_back(name);
-            }
-            continue;
-        }
-        std::string stored(static_cast<std::size_t>(info.st_size), '\0');
-        const ssize_t got = pread(file.get(), stored.data(), stored.size(), 0);
-        std::optional<OutboxRecord> record;
-        std::string_view rest = stored;
-        bool damaged_mark = false;
-        take_mark(rest, damaged_mark);
-        if (got == info.st_size && !damaged_mark) {
-            record = parse_outbox_record(rest);
-        }
-        if (!record) {
-            if (damaged != nullptr) {
-                damaged->push_back(name);
-            }
-            continue;
-        }
-        records.emplace_back(name, std::move(*record));
-    }
-    return records;
 }
 
 }  // namespace artifacts

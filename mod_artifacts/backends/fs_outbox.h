@@ -96,18 +96,23 @@ public:
     PendingEvents& operator=(const PendingEvents&) = delete;
     ~PendingEvents() { settle(); }
 
-    // Throws std::runtime_error when a record cannot be kept (the commit must then not
-    // happen; what was kept goes when this is settled).
+    // Keeps `records` pending on `mark` (again for every commit of the request that marks
+    // its own file: the members of an archive). Throws std::runtime_error when a record
+    // cannot be kept (the commit must then not happen; what was kept goes when this is
+    // settled).
     void stage(const FsOutbox& outbox, const std::vector<OutboxRecord>& records, const CommitMark& mark);
-    bool empty() const { return names_.empty(); }
+    bool empty() const { return pending_.empty(); }
     // Returns what could not be settled (each a sentence for the log); throws nothing.
     std::vector<std::string> settle() noexcept;
 
 private:
+    struct Pending {
+        std::string name;
+        OutboxRecord record;
+        CommitMark mark;
+    };
     std::optional<FsOutbox> outbox_;
-    CommitMark mark_;
-    std::vector<OutboxRecord> records_;
-    std::vector<std::string> names_;  // of records_, as staged
+    std::vector<Pending> pending_;
 };
 
 }  // namespace artifacts

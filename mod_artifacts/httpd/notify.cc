@@ -253,7 +253,6 @@ int start_notifier(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* main
 }
 
 void prepare_events(UploadRequest& upload, Event event, const std::optional<CommitMark>& mark) {
-    upload.events.clear();
     const ServerConfig* conf = server_config(upload.r->server);
     if (conf->notify == nullptr) {
         return;
@@ -266,20 +265,24 @@ void prepare_events(UploadRequest& upload, Event event, const std::optional<Comm
     event.time = apr_time_sec(apr_time_now());
     const std::string body = event_json(event);
     const bool seal = event.kind == "seal";
+    std::vector<OutboxRecord> records;
     for (int i = 0; i < conf->notify->nelts; ++i) {
         const auto& line = APR_ARRAY_IDX(conf->notify, i, NotifyConfig);
         if (seal ? line.seal : line.file) {
-            upload.events.push_back(OutboxRecord{line.url, event.id, event.kind,
-                                                 event_signature(std::string_view(line.key, line.key_length), body), 0,
-                                                 event.time, event.time, body});
+            records.push_back(OutboxRecord{line.url, event.id, event.kind,
+                                           event_signature(std::string_view(line.key, line.key_length), body), 0,
+                                           event.time, event.time, body});
         }
     }
-    if (upload.events.empty() || !mark || upload.store != metrics::StoreLabel::Filesystem ||
-        conf->state_dir == nullptr) {
+    if (records.empty()) {
+        return;
+    }
+    if (!mark || upload.store != metrics::StoreLabel::Filesystem || conf->state_dir == nullptr) {
+        upload.events.insert(upload.events.end(), records.begin(), records.end());
         return;
     }
     try {
-        upload.pending_events.stage(FsOutbox(outbox_directory(conf), upload.conf->sync != 0), upload.events, *mark);
+        upload.pending_events.stage(FsOutbox(outbox_directory(conf), upload.conf->sync != 0), records, *mark);
     } catch (const std::exception& error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, upload.r,
                       ARTF_LOGNO(0608) "the %s event of %s cannot be kept, so the commit is not made: %s",
@@ -287,7 +290,6 @@ void prepare_events(UploadRequest& upload, Event event, const std::optional<Comm
         refuse(HTTP_SERVICE_UNAVAILABLE, "unavailable",
                "the event outbox cannot be written; nothing was stored, try again later");
     }
-    upload.events.clear();
 }
 
 void keep_events(UploadRequest& upload) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../backends/catalogue_outbox.h"
 #include "../backends/fs_store.h"
 #include "../backends/pending_journal.h"
 #include "../backends/tar_stager.h"
@@ -110,7 +111,7 @@ public:
         }
     }
 
-    std::vector<StoredMember> commit() override;
+    std::vector<StoredMember> commit(const ArchiveBeforeCommit& before_commit) override;
 
 private:
     static std::string staging_root(const char* state_dir) {
@@ -131,7 +132,7 @@ private:
     Staging staged_;
 };
 
-std::vector<StoredMember> SwiftArchive::commit() {
+std::vector<StoredMember> SwiftArchive::commit(const ArchiveBeforeCommit& before_commit) {
     request_rec* r = upload_.r;
     SwiftClient& swift = *storage_.swift;
     MySqlLedger ledger(catalogue_.pool(), token_facts(upload_.claims));
@@ -179,6 +180,15 @@ std::vector<StoredMember> SwiftArchive::commit() {
         records.push_back(record_for(upload_, storage_, member.path, place.container, member.file->size,
                                      member.file->sha256, etag, content_type, false));
     }
+    if (before_commit) {
+        std::vector<ProspectiveMember> prospective;
+        for (const Member& member : members) {
+            if (!member.identical) {
+                prospective.push_back({member.path, member.file->size, member.file->sha256, std::nullopt});
+            }
+        }
+        before_commit(prospective);
+    }
     publish(
         ledger, claims, upload_.claims.jti,
         [&](MySqlLedgerEntry& entry) {
@@ -189,8 +199,10 @@ std::vector<StoredMember> SwiftArchive::commit() {
             for (const ArtifactRecord& record : records) {
                 catalogue_.record(entry.connection(), record);
             }
+            insert_outbox(entry.connection(), upload_.events);  // the members' events, with them
         },
         [&](MySqlConnection& connection) { return records.empty() || row_is(connection, records.front()); });
+    upload_.events_committed = true;
     for (UnpublishedObject& object : unpublished) {
         object.published();
     }

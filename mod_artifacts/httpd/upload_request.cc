@@ -218,8 +218,21 @@ int extract_archive(UploadRequest& upload, Store& store) {
     BodyReader body(upload.r);
     archive->stage(body, check, max_file_size(upload));
     body.drain();
-    const std::vector<StoredMember> members = archive->commit();
+    const std::vector<StoredMember> members =
+        archive->commit([&upload](const std::vector<ProspectiveMember>& new_ones) {
+            for (const ProspectiveMember& member : new_ones) {
+                Event event;
+                event.kind = "file";
+                event.url = url_for(upload, member.path);
+                event.path = member.path;
+                event.files = 1;
+                event.bytes = member.size;
+                event.sha256 = member.sha256;
+                prepare_events(upload, std::move(event), member.mark);
+            }
+        });
     metrics::record_archive(upload.store);
+    keep_events(upload);
     return reply_archive(upload, directory, members);
 }
 

@@ -50,7 +50,7 @@ inline TokenFacts token_facts(const TokenClaims& claims) {
 std::string url_for(const UploadRequest& upload, std::string_view relative);
 
 // The signed records of `event` (its kind, url and what it counts set), one for every
-// receiver that wants it, into upload.events (notify.cc). With the store's mark of the
+// receiver that wants it, added to upload.events (notify.cc). With the store's mark of the
 // commit, and no catalogue to commit them with, they are kept pending in the outbox under
 // ArtifactsStateDir now: refused (503) when they cannot be, so that the commit does not
 // happen.

@@ -19,7 +19,7 @@ import requests
 from conftest import eventually, main_config, mint, new_dir
 from scripts.services.ports import free_port
 from storage_helpers import start_httpd
-from upload_helpers import bearer, unique_scope
+from upload_helpers import bearer, tar_of, unique_scope
 
 KEY = b"notify-key-0123456789abcdef"
 
@@ -197,6 +197,42 @@ def test_records_forged_into_the_outbox_are_neither_believed_nor_sent_elsewhere(
     assert any(b'"scope": "forged/"' in body for _, body in receiver.received)  # sent, and refused
 
 
+def extract_and_seal(server, scope, token):
+    """A tar of two logs, extracted into the scope, then the second again with a new one (one
+    member stored already, byte for byte), then the seal."""
+    first = tar_of({"a/one.txt": b"one\n", "a/two.txt": b"two\n"})
+    again = tar_of({"a/two.txt": b"two\n", "b/three.txt": b"three\n"})
+    for archive in (first, again):
+        response = requests.post(f"{server.url}/{scope}?extract", data=archive, headers=bearer(token), timeout=30)
+        assert response.status_code in (200, 201), response.text
+    assert requests.post(f"{server.url}/{scope}?seal", headers=bearer(token), timeout=30).status_code == 200
+
+
+def assert_member_events(events, scope):
+    """One file event per member stored, none for the member that was there already."""
+    files = sorted((event["path"], event["bytes"], event["sha256"]) for event in events if event["event"] == "file")
+    assert files == [(f"{scope}a/one.txt", 4, hashlib.sha256(b"one\n").hexdigest()),
+                     (f"{scope}a/two.txt", 4, hashlib.sha256(b"two\n").hexdigest()),
+                     (f"{scope}b/three.txt", 6, hashlib.sha256(b"three\n").hexdigest())], files
+    seal = next(event for event in events if event["event"] == "seal")
+    assert seal["files"] == 3
+
+
+def test_the_members_of_an_archive_have_file_events(notifying, receiver, workdir):
+    receiver.mode = "ok"
+    if receiver.server is None:
+        receiver.start()
+    scope = unique_scope("archive-events")
+    extract_and_seal(notifying, scope, mint(scope))
+
+    def of_scope():
+        return [event for event in receiver.events().values() if event["scope"] == scope]
+    assert eventually(lambda: len(of_scope()) == 4, seconds=30), of_scope()
+    assert_member_events(of_scope(), scope)
+    outbox = os.path.join(workdir, "notify-state", "outbox")
+    assert eventually(lambda: not os.listdir(outbox)), os.listdir(outbox)  # nothing left pending
+
+
 def holder_of(server, path):
     """The child of `server` that has `path` open."""
     for pid in server.children():
@@ -269,8 +305,8 @@ def test_a_crash_between_an_event_and_its_commit_neither_loses_it_nor_sends_one_
     assert pending() == [name]
     age(name)
     assert eventually(lambda: not pending(), seconds=30)
-    assert f"outbox file {name} was left by a request that ended before its commit: removed" in \
-        notifying.log_since(offset)
+    assert eventually(lambda: f"outbox file {name} was left by a request that ended before its commit: removed"
+                      in notifying.log_since(offset))
 
     # Dead after its commit: the pending record as it was, the file stored.
     with open(ledger, "rb") as held:
@@ -291,8 +327,8 @@ def test_a_crash_between_an_event_and_its_commit_neither_loses_it_nor_sends_one_
     assert eventually(lambda: len(deliveries()) == 2, seconds=30)
     assert deliveries()[0] == deliveries()[1]
     assert not pending()
-    assert f"outbox file {name} was left by a request that ended after its commit: sent" in \
-        notifying.log_since(offset)
+    assert eventually(lambda: f"outbox file {name} was left by a request that ended after its commit: sent"
+                      in notifying.log_since(offset))
     assert not any(event.get("path") == f"{scope}killed.txt" for event in receiver.events().values())
 
 
@@ -325,5 +361,12 @@ def test_events_of_the_swift_store_are_committed_in_the_catalogue(workdir, artif
         assert files == [f"{scope}log-{n}.txt" for n in range(3)]
         assert eventually(lambda: not mariadb.root_sql(f"SELECT id FROM outbox WHERE body LIKE '%{scope}%'",
                                                        database=mariadb.database))
+        archive_scope = unique_scope("archive-events")
+        extract_and_seal(server, archive_scope, mint(archive_scope))
+
+        def of_archive():
+            return [event for event in receiver.events().values() if event["scope"] == archive_scope]
+        assert eventually(lambda: len(of_archive()) == 4, seconds=60), of_archive()
+        assert_member_events(of_archive(), archive_scope)
     finally:
         server.stop()

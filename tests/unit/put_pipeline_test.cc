@@ -223,7 +223,7 @@ private:
             }
             staged_ = std::move(staged.files);
         }
-        std::vector<StoredMember> commit() override {
+        std::vector<StoredMember> commit(const ArchiveBeforeCommit&) override {
             const auto entry = store_.ledger_.open(store_.claims_.jti);
             std::vector<StoredMember> stored;
             std::uint64_t bytes = 0;
@@ -663,7 +663,7 @@ private:
         };
         StringSource body(tar, 1000);
         archive->stage(body, check, max_file_size_);
-        return archive->commit();
+        return archive->commit(nullptr);
     }
     PutResult put_source(const std::string& path, ByteSource& body, std::optional<std::uint64_t> length) {
         PutRequest request;

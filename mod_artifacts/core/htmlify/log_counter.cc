@@ -4,7 +4,7 @@ namespace artifacts {
 
 void LogCounter::open_line(std::string_view first_piece) {
     const std::uint64_t number = ++summary_.lines;
-    const Level level = classify_log_line(first_piece).level;
+    const Level level = classify_log_line(first_piece, false).level;
     if (level == Level::None) {
         return;
     }

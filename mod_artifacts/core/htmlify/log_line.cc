@@ -1,5 +1,6 @@
 #include "log_line.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace artifacts {
@@ -42,41 +43,41 @@ std::size_t skip_spaces(std::string_view text, std::size_t pos) {
 }
 
 // "2026-11-25 21:50:01[.123456][Z|+01:00]" (or with "T", or "," before the fraction) at pos.
-// Returns the end of the timestamp, or 0 when there is none; fills anchor.
-std::size_t iso_timestamp_at(std::string_view text, std::size_t pos, TimestampAnchor& anchor) {
+// Returns the end of the timestamp, or 0 when there is none; fills the anchor when given one
+// (counting lines needs none).
+std::size_t iso_timestamp_at(std::string_view text, std::size_t pos, TimestampAnchor* anchor) {
     if (pos + 19 > text.size()) {
         return 0;
     }
-    if (!(digits_at(text, pos, 4) && text[pos + 4] == '-' && digits_at(text, pos + 5, 2) && text[pos + 7] == '-' &&
-          digits_at(text, pos + 8, 2) && (text[pos + 10] == ' ' || text[pos + 10] == 'T') &&
-          digits_at(text, pos + 11, 2) && text[pos + 13] == ':' && digits_at(text, pos + 14, 2) &&
-          text[pos + 16] == ':' && digits_at(text, pos + 17, 2))) {
+    // The separators first: most lines that are not timestamps fail there.
+    const char* t = text.data() + pos;
+    if (t[4] != '-' || t[7] != '-' || t[13] != ':' || t[16] != ':' || (t[10] != ' ' && t[10] != 'T') ||
+        !(digits_at(text, pos, 4) && digits_at(text, pos + 5, 2) && digits_at(text, pos + 8, 2) &&
+          digits_at(text, pos + 11, 2) && digits_at(text, pos + 14, 2) && digits_at(text, pos + 17, 2))) {
         return 0;
     }
-    char* a = anchor.data();
-    *a++ = '_';
-    std::memcpy(a, text.data() + pos, 10);  // YYYY-MM-DD
-    a += 10;
-    for (const std::size_t field : {11, 14, 17}) {
-        *a++ = '_';
-        *a++ = text[pos + field];
-        *a++ = text[pos + field + 1];
-    }
-    *a++ = '_';
     std::size_t end = pos + 19;
-    std::size_t fraction_digits = 0;
+    const std::size_t fraction = end + 1;
     if (end + 1 < text.size() && (text[end] == '.' || text[end] == ',') && is_digit(text[end + 1])) {
         ++end;
         while (end < text.size() && is_digit(text[end])) {
-            if (fraction_digits < 3) {
-                *a++ = text[end];
-            }
-            ++fraction_digits;
             ++end;
         }
     }
-    for (; fraction_digits < 3; ++fraction_digits) {
-        *a++ = '0';
+    if (anchor != nullptr) {
+        char* a = anchor->data();
+        *a++ = '_';
+        std::memcpy(a, t, 10);  // YYYY-MM-DD
+        a += 10;
+        for (const std::size_t field : {11, 14, 17}) {
+            *a++ = '_';
+            *a++ = t[field];
+            *a++ = t[field + 1];
+        }
+        *a++ = '_';
+        for (std::size_t digit = fraction; digit < fraction + 3; ++digit) {
+            *a++ = digit < end ? text[digit] : '0';
+        }
     }
     if (end < text.size() && text[end] == 'Z') {
         ++end;
@@ -115,25 +116,82 @@ std::size_t syslog_timestamp_at_start(std::string_view text) {
 }
 
 // An upper-case level word at pos followed by one of `followers` (or the end of the line).
-std::optional<Level> level_word_at(std::string_view text, std::size_t pos, std::string_view followers) {
+bool is_upper(char c) {
+    return c >= 'A' && c <= 'Z';
+}
+
+// How many upper-case ASCII letters text has from pos on, counted up to 9 (no level word is
+// longer). Eight bytes at a time where it can: this runs for nearly every line of a log.
+std::size_t upper_run(std::string_view text, std::size_t pos) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (pos + 8 <= text.size()) {
+        std::uint64_t bytes;
+        std::memcpy(&bytes, text.data() + pos, 8);
+        constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+        const std::uint64_t low = bytes & ~kHigh;
+        // A byte's high bit: at least 'A' (0x41), past 'Z' (0x5A), and not a byte >= 0x80.
+        const std::uint64_t upper = (low + 0x3F3F3F3F3F3F3F3FULL) & ~(low + 0x2525252525252525ULL) & ~bytes & kHigh;
+        const std::uint64_t other = ~upper & kHigh;
+        if (other != 0) {
+            return static_cast<std::size_t>(__builtin_ctzll(other)) / 8;
+        }
+        return pos + 8 < text.size() && is_upper(text[pos + 8]) ? 9 : 8;
+    }
+#endif
     std::size_t end = pos;
-    while (end < text.size() && text[end] >= 'A' && text[end] <= 'Z' && end - pos <= 8) {
+    while (end < text.size() && is_upper(text[end]) && end - pos <= 8) {
         ++end;
     }
-    if (end == pos || (end < text.size() && followers.find(text[end]) == std::string_view::npos)) {
+    return end - pos;
+}
+
+std::optional<Level> level_word_at(std::string_view text, std::size_t pos, std::string_view followers) {
+    const std::size_t end = pos + upper_run(text, pos);
+    if (end == pos) {
         return std::nullopt;
     }
-    const std::string_view word = text.substr(pos, end - pos);
-    if (word == "WARN") {
-        return Level::Warning;
-    }
-    if (word == "FATAL") {
-        return Level::Critical;
-    }
-    for (std::size_t i = 1; i < std::size(kLevelNames); ++i) {
-        if (word == kLevelNames[i]) {
-            return static_cast<Level>(i);
+    if (end < text.size()) {
+        bool follows = false;
+        for (const char follower : followers) {  // one or two characters: no call
+            follows |= text[end] == follower;
         }
+        if (!follows) {
+            return std::nullopt;
+        }
+    }
+    const std::string_view word = text.substr(pos, end - pos);
+    // By length and first letter: this runs for every line of a log.
+    const auto is = [&](std::string_view name) { return word == name; };
+    switch (word.size()) {
+    case 4:
+        if (is("INFO")) {
+            return Level::Info;
+        }
+        if (is("WARN")) {
+            return Level::Warning;
+        }
+        break;
+    case 5:
+        switch (word[0]) {
+        case 'D': return is("DEBUG") ? std::optional(Level::Debug) : std::nullopt;
+        case 'A': return is("AUDIT") ? std::optional(Level::Audit) : std::nullopt;
+        case 'T': return is("TRACE") ? std::optional(Level::Trace) : std::nullopt;
+        case 'E': return is("ERROR") ? std::optional(Level::Error) : std::nullopt;
+        case 'F': return is("FATAL") ? std::optional(Level::Critical) : std::nullopt;
+        default: break;
+        }
+        break;
+    case 7:
+        if (is("WARNING")) {
+            return Level::Warning;
+        }
+        break;
+    case 8:
+        if (is("CRITICAL")) {
+            return Level::Critical;
+        }
+        break;
+    default: break;
     }
     return std::nullopt;
 }
@@ -157,8 +215,7 @@ std::optional<Level> oslo_level_after(std::string_view text, std::size_t pos) {
 // The message part of a console or journal line may carry a line of its own: an oslo
 // line ("ts pid LEVEL ..."), or a level word ("DEBUG oslo_concurrency...").
 std::optional<Level> embedded_level(std::string_view text, std::size_t pos) {
-    TimestampAnchor ignored;
-    if (const std::size_t end = iso_timestamp_at(text, pos, ignored); end != 0) {
+    if (const std::size_t end = iso_timestamp_at(text, pos, nullptr); end != 0) {
         return oslo_level_after(text, end);
     }
     return level_word_at(text, pos, " :");
@@ -176,8 +233,7 @@ void classify_console(std::string_view line, std::size_t pipe, LogLine& result) 
             break;
         }
     }
-    TimestampAnchor ignored;
-    if (const std::size_t end = iso_timestamp_at(line, message, ignored); end != 0) {
+    if (const std::size_t end = iso_timestamp_at(line, message, nullptr); end != 0) {
         if (auto level = oslo_level_after(line, end)) {
             result.level = *level;
         }
@@ -233,10 +289,10 @@ bool is_request_id_at(std::string_view text, std::size_t pos) {
     return hex && uuid[8] == '-' && uuid[13] == '-' && uuid[18] == '-' && uuid[23] == '-';
 }
 
-LogLine classify_log_line(std::string_view line) {
+LogLine classify_log_line(std::string_view line, bool with_anchor) {
     LogLine result;
-    if (const std::size_t end = iso_timestamp_at(line, 0, result.anchor); end != 0) {
-        result.has_anchor = true;
+    if (const std::size_t end = iso_timestamp_at(line, 0, with_anchor ? &result.anchor : nullptr); end != 0) {
+        result.has_anchor = with_anchor;
         result.timestamp_count = end;
         const std::size_t next = skip_spaces(line, end);
         if (next < line.size() && line[next] == '|') {

@@ -43,8 +43,9 @@ struct LogLine {
     TimestampAnchor anchor{};
 };
 
-// Classifies one line (without its line terminator).
-LogLine classify_log_line(std::string_view line);
+// Classifies one line (without its line terminator); without `with_anchor` (a count of
+// levels) the anchor is not made.
+LogLine classify_log_line(std::string_view line, bool with_anchor = true);
 
 // True for a "req-<uuid>" request id at text[pos] (lower- or upper-case hex); the id is
 // kRequestIdLength bytes long.

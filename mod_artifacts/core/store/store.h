@@ -106,6 +106,15 @@ struct StoredMember {
     bool identical = false;
 };
 
+// A member an archive's commit may store, as its events tell of it (ArchiveTransaction).
+struct ProspectiveMember {
+    std::string path;
+    std::uint64_t size = 0;
+    std::string sha256;
+    std::optional<CommitMark> mark;
+};
+using ArchiveBeforeCommit = std::function<void(const std::vector<ProspectiveMember>& members)>;
+
 // A ?extract in a store: the archive's members are kept where nobody sees them, checked
 // whole, then made visible together with the token's charge, or not at all. Destroying it
 // before commit() returns leaves nothing behind.
@@ -119,8 +128,10 @@ public:
     // 413 too_large) with nothing kept.
     virtual void stage(ByteSource& archive, const MemberCheck& check, std::uint64_t max_file_size) = 0;
     // Publishes every member and charges the token, as one step; refused (409, 410, 413)
-    // with nothing visible when that is no longer possible.
-    virtual std::vector<StoredMember> commit() = 0;
+    // with nothing visible when that is no longer possible. `before_commit`, when given, is
+    // called just before that step with the members it may make new (a store that knows
+    // which are stored already leaves those out) and their marks (PutTransaction::mark).
+    virtual std::vector<StoredMember> commit(const ArchiveBeforeCommit& before_commit) = 0;
 };
 
 // A ?seal in a store: from holding the token's ledger entry to the seal. The manifest of
