@@ -147,3 +147,28 @@ def test_a_compressed_log_is_summarised_from_its_plain_bytes(each_store):
     assert put.status_code == 201, put.text
     listing = requests.get(f"{each_store.url}/{scope}", params={"format": "json"}).json()
     assert [entry.get("summary") for entry in listing["entries"]] == [FAILING_SUMMARY]
+
+
+def test_a_long_log_is_summarised_beside_the_upload(each_store):
+    """Past its first few MiB a log's summary is counted on a thread of its own: the counts
+    of a 30 MB log, sent in a stream of chunks of uneven size, are exact all the same."""
+    scope = unique_scope("summary/long")
+    token = mint(scope)
+    block = (b"2026-11-25 21:50:01.123 4242 INFO nova.compute [-] spawned\n" * 97 +
+             b"2026-11-25 21:50:01.124 4242 WARNING nova.compute [-] slow\n" * 2 +
+             b"2026-11-25 21:50:01.125 4242 ERROR nova.compute [-] failed\n")
+    blocks = 30 * 1000 * 1000 // len(block)
+
+    def chunks():
+        for number in range(blocks):
+            cut = 1 + number % 50 if number % 3 == 0 else len(block)  # never an empty chunk: that ends the body
+            yield block[:cut]
+            if cut < len(block):
+                yield block[cut:]
+    put = requests.put(f"{each_store.url}/{scope}job-output.txt", data=chunks(), headers=bearer(token), timeout=120)
+    assert put.status_code == 201, put.text
+    assert put.json()["size"] == len(block) * blocks
+    listing = requests.get(f"{each_store.url}/{scope}", params={"format": "json"}).json()
+    assert [entry.get("summary") for entry in listing["entries"]] == [
+        {"lines": 100 * blocks, "levels": {"INFO": 97 * blocks, "WARNING": 2 * blocks, "ERROR": blocks},
+         "first_error": 100, "first_critical": None}]

@@ -11,6 +11,7 @@ class LogCounter final : public LineRenderer {
 public:
     explicit LogCounter(LogSummary& summary) : summary_(summary) {}
     void begin() override {}
+    void line(std::string_view text) override { open_line(text); }  // one call a line
     void open_line(std::string_view first_piece) override;
     void continue_line(std::string_view) override {}
     void close_line() override {}

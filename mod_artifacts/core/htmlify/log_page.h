@@ -97,7 +97,7 @@ public:
     virtual ~LineRenderer() = default;
     virtual void begin() = 0;
     // One whole line, without its terminator (LF or CRLF: a CR left here is kept as text).
-    void line(std::string_view text) {
+    virtual void line(std::string_view text) {
         open_line(text);
         close_line();
     }
