@@ -10,7 +10,6 @@
 #include "../core/codec/escape.h"
 #include "../core/policy/upload_policy.h"
 #include "../core/upload/body_checks.h"
-#include "../core/upload/background_observer.h"
 #include "../core/upload/log_summarizer.h"
 #include "../core/upload/put_pipeline.h"
 #include "body_reader.h"
@@ -65,10 +64,6 @@ TokenClaims authorise(request_rec* r, const DirConfig* conf) {
 }
 
 namespace {
-
-// A log's summary is counted in the request's own thread up to here; a longer one goes on
-// beside it (background_observer.h).
-constexpr std::uint64_t kSummaryInlineBytes = 4 << 20;
 
 // artifacts_files_stored_total and artifacts_bytes_stored_total, by the kind that let it in.
 void count_stored_file(const UploadRequest& upload, std::string_view relative, std::uint64_t size) {
@@ -167,11 +162,9 @@ int put_file(UploadRequest& upload, Store& store) {
     request.max_file_size = max_file_size(upload);
     request.sha256 = parse_expected_sha256(apr_table_get(r->headers_in, "X-Artifact-Sha256"));
     request.compress = matches_any_pattern(upload.conf->compress, target.name.c_str());
-    // The logs HTMLIFY shows get their summary counted as they arrive: past the first few
-    // MiB on a thread of its own, beside the request's hashing and writing.
+    // The logs HTMLIFY shows get their summary counted as they arrive.
     if (matches_any_pattern(upload.conf->htmlify, target.name.c_str())) {
-        request.processors.push_back(
-            std::make_unique<BackgroundObserver>(std::make_unique<LogSummarizer>(), kSummaryInlineBytes));
+        request.processors.push_back(std::make_unique<LogSummarizer>());
     }
     request.before_commit = [&upload](const PutResult& prospective, const std::optional<CommitMark>& mark) {
         Event event;

@@ -6,8 +6,12 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "../../mod_artifacts/core/codec/digest.h"
+#include "../../mod_artifacts/core/policy/refusal.h"
 #include "../../mod_artifacts/core/store/log_summary.h"
+#include "../../mod_artifacts/core/upload/body_checks.h"
 #include "../../mod_artifacts/core/upload/background_observer.h"
 #include "../../mod_artifacts/core/upload/log_summarizer.h"
 
@@ -57,6 +61,12 @@ std::string feed(Processor& processor, const std::string& body, std::size_t piec
     return next.bytes_;
 }
 
+std::vector<std::unique_ptr<Processor>> alone(std::unique_ptr<Processor> observer) {
+    std::vector<std::unique_ptr<Processor>> observers;
+    observers.push_back(std::move(observer));
+    return observers;
+}
+
 class Thrower final : public Processor {
 public:
     void see(std::string_view piece, Sink&) override {
@@ -78,6 +88,8 @@ class BackgroundObserverTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(a_short_body_starts_no_thread);
     CPPUNIT_TEST(an_abandoned_body_stops_the_thread);
     CPPUNIT_TEST(what_the_observer_throws_comes_out_of_finish);
+    CPPUNIT_TEST(a_digest_beside_the_request_is_the_body_s);
+    CPPUNIT_TEST(a_process_runs_a_bounded_number_of_threads);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -86,7 +98,7 @@ public:
         LogSummarizer inline_summarizer;
         CPPUNIT_ASSERT(feed(inline_summarizer, log, 65536) == log);
         for (const std::size_t piece : {std::size_t{8000}, std::size_t{1} << 20, std::size_t{3000001}}) {
-            BackgroundObserver background(std::make_unique<LogSummarizer>(), 100000);
+            BackgroundObserver background(alone(std::make_unique<LogSummarizer>()), 100000);
             CPPUNIT_ASSERT(feed(background, log, piece) == log);
             CPPUNIT_ASSERT(background.went_to_background());
             CPPUNIT_ASSERT_EQUAL(summary_of(inline_summarizer), summary_of(background));
@@ -95,7 +107,7 @@ public:
 
     void a_short_body_starts_no_thread() {
         const std::string log = make_log(50000);
-        BackgroundObserver background(std::make_unique<LogSummarizer>(), 1 << 20);
+        BackgroundObserver background(alone(std::make_unique<LogSummarizer>()), 1 << 20);
         CPPUNIT_ASSERT(feed(background, log, 4096) == log);
         CPPUNIT_ASSERT(!background.went_to_background());
         LogSummarizer inline_summarizer;
@@ -107,26 +119,75 @@ public:
         const std::string log = make_log(12 << 20);
         Collect next;
         {
-            BackgroundObserver aborted(std::make_unique<LogSummarizer>(), 0);
+            BackgroundObserver aborted(alone(std::make_unique<LogSummarizer>()), 0);
             for (std::size_t at = 0; at < log.size(); at += 65536) {
                 aborted.see(std::string_view(log).substr(at, 65536), next);
             }
             CPPUNIT_ASSERT(aborted.went_to_background());
             aborted.abort();  // returns: the thread stopped, its queue full or not
         }
-        BackgroundObserver dropped(std::make_unique<LogSummarizer>(), 0);
+        BackgroundObserver dropped(alone(std::make_unique<LogSummarizer>()), 0);
         dropped.see(log, next);  // destroyed without finish or abort
     }
 
     void what_the_observer_throws_comes_out_of_finish() {
         const std::string log = make_log(6 << 20);
-        BackgroundObserver background(std::make_unique<Thrower>(), 1 << 20);
+        BackgroundObserver background(alone(std::make_unique<Thrower>()), 1 << 20);
         Collect next;
         for (std::size_t at = 0; at < log.size(); at += 65536) {
             background.see(std::string_view(log).substr(at, 65536), next);  // never waits for good
         }
         CPPUNIT_ASSERT(next.bytes_ == log);
         CPPUNIT_ASSERT_THROW(background.finish(next), std::runtime_error);
+    }
+
+    void a_digest_beside_the_request_is_the_body_s() {
+        const std::string log = make_log(7 << 20);
+        Sha256 sha;
+        sha.update(log);
+        const std::string expected = sha.hex_digest();
+        std::vector<std::unique_ptr<Processor>> observers;
+        auto digest = std::make_unique<BodyDigest>(expected);
+        const BodyDigest& measured = *digest;
+        observers.push_back(std::move(digest));
+        observers.push_back(std::make_unique<LogSummarizer>());
+        BackgroundObserver group(std::move(observers), 1 << 20);
+        CPPUNIT_ASSERT(feed(group, log, 10000) == log);
+        CPPUNIT_ASSERT(group.went_to_background());
+        CPPUNIT_ASSERT_EQUAL(expected, measured.sha256());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{log.size()}, measured.size());
+        std::vector<std::unique_ptr<Processor>> wrong;
+        wrong.push_back(std::make_unique<BodyDigest>(std::string(64, '0')));
+        BackgroundObserver refusing(std::move(wrong), 1 << 20);
+        try {
+            feed(refusing, log, 10000);
+            CPPUNIT_FAIL("a wrong X-Artifact-Sha256 passed");
+        } catch (const Refused& refused) {
+            CPPUNIT_ASSERT_EQUAL(std::string("checksum_mismatch"), refused.refusal.code);
+        }
+    }
+
+    void a_process_runs_a_bounded_number_of_threads() {
+        std::vector<std::unique_ptr<BackgroundObserver>> groups;
+        Collect next;
+        for (int i = 0; i <= BackgroundObserver::kMaxThreads; ++i) {
+            groups.push_back(std::make_unique<BackgroundObserver>(alone(std::make_unique<LogSummarizer>()), 0));
+            groups.back()->see("2026-11-25 21:50:01.123 1 ERROR x [-] y\n", next);
+        }
+        int background = 0;
+        for (const auto& group : groups) {
+            background += group->went_to_background() ? 1 : 0;
+        }
+        CPPUNIT_ASSERT_EQUAL(BackgroundObserver::kMaxThreads, background);
+        for (const auto& group : groups) {
+            group->finish(next);
+            CPPUNIT_ASSERT_EQUAL(std::string("lines=1 ERROR=1 first_error=1"), summary_of(*group));
+        }
+        groups.clear();
+        BackgroundObserver again(alone(std::make_unique<LogSummarizer>()), 0);  // the threads were counted back
+        again.see("x\n", next);
+        CPPUNIT_ASSERT(again.went_to_background());
+        again.finish(next);
     }
 };
 

@@ -375,6 +375,7 @@ class PutPipelineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(a_damaged_gzip_body_is_refused);
     CPPUNIT_TEST(a_gzip_body_is_stored_compressed);
     CPPUNIT_TEST(a_checksum_mismatch_is_refused);
+    CPPUNIT_TEST(a_long_body_is_measured_beside_the_request);
     CPPUNIT_TEST(a_plain_body_to_compress_is_stored_gzip_and_answered_as_sent);
     CPPUNIT_TEST(a_sealed_token_stores_nothing);
     CPPUNIT_TEST(a_retry_on_a_sealed_token_is_refused);
@@ -545,6 +546,24 @@ public:
         // A retry whose body does not match its own checksum is refused, not taken as identical.
         sha256_ = sha256_of("something else");
         assert_refused(400, "checksum_mismatch", "42/abc/x.txt", "what arrived");
+    }
+
+    void a_long_body_is_measured_beside_the_request() {
+        std::string body;
+        for (int line = 0; body.size() < kInlineBytes + (3 << 20); ++line) {
+            body += "line " + std::to_string(line) + "\n";
+        }
+        sha256_ = sha256_of(body + "x");
+        assert_refused(400, "checksum_mismatch", "42/abc/long.txt", body);
+        CPPUNIT_ASSERT(world_->everything().empty());
+        assert_usage(0, 0);
+        sha256_ = sha256_of(body);
+        const PutResult result = put("42/abc/long.txt", body);
+        CPPUNIT_ASSERT(result.created);
+        CPPUNIT_ASSERT_EQUAL(sha256_of(body), result.sha256);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{body.size()}, result.size);
+        CPPUNIT_ASSERT(world_->held("42/abc/long.txt") == body);
+        assert_usage(body.size(), 1);
     }
 
     void a_sealed_token_stores_nothing() {

@@ -3,13 +3,32 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <system_error>
 #include <utility>
 
 namespace artifacts {
 
-BackgroundObserver::BackgroundObserver(std::unique_ptr<Processor> observer, std::uint64_t inline_bytes)
-    : observer_(std::move(observer)), inline_bytes_(inline_bytes) {}
+namespace {
+
+std::atomic<int> threads{0};  // of this process, running
+
+}  // namespace
+
+BackgroundObserver::BackgroundObserver(std::vector<std::unique_ptr<Processor>> observers, std::uint64_t inline_bytes)
+    : observers_(std::move(observers)), inline_bytes_(inline_bytes) {}
+
+void BackgroundObserver::see_inline(std::string_view piece) {
+    for (const auto& observer : observers_) {
+        observer->see(piece, discard_);
+    }
+}
+
+void BackgroundObserver::annotate(ObjectNotes& notes) const {
+    for (const auto& observer : observers_) {
+        observer->annotate(notes);
+    }
+}
 
 BackgroundObserver::~BackgroundObserver() {
     stop();
@@ -17,7 +36,7 @@ BackgroundObserver::~BackgroundObserver() {
 
 void BackgroundObserver::see(std::string_view piece, Sink& next) {
     if (!started_) {
-        observer_->see(piece, discard_);
+        see_inline(piece);
         seen_ += piece.size();
         if (seen_ >= inline_bytes_) {
             start();
@@ -47,19 +66,28 @@ void BackgroundObserver::finish(Sink&) {
         }
         changed_.notify_all();
         worker_.join();
+        threads.fetch_sub(1);
         if (failure_) {
             std::rethrow_exception(failure_);
         }
     }
-    observer_->finish(discard_);
+    for (const auto& observer : observers_) {
+        observer->finish(discard_);
+    }
 }
 
 void BackgroundObserver::abort() noexcept {
     stop();
-    observer_->abort();
+    for (const auto& observer : observers_) {
+        observer->abort();
+    }
 }
 
 void BackgroundObserver::start() {
+    if (threads.fetch_add(1) >= kMaxThreads) {
+        threads.fetch_sub(1);
+        return;  // enough of them already: this body is seen inline
+    }
     // The thread takes no signal: httpd's handlers expect them on its own threads.
     sigset_t all;
     sigset_t previous;
@@ -74,6 +102,8 @@ void BackgroundObserver::start() {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     if (started_) {
         filling_.reserve(kBlockSize);
+    } else {
+        threads.fetch_sub(1);
     }
 }
 
@@ -102,6 +132,7 @@ void BackgroundObserver::stop() noexcept {
     }
     changed_.notify_all();
     worker_.join();
+    threads.fetch_sub(1);
 }
 
 void BackgroundObserver::run() noexcept {
@@ -120,7 +151,7 @@ void BackgroundObserver::run() noexcept {
         changed_.notify_all();
         if (!failed) {
             try {
-                observer_->see(block, discard_);
+                see_inline(block);
             } catch (...) {
                 failure_ = std::current_exception();  // read by finish() after the join
                 failed = true;

@@ -54,6 +54,7 @@ public:
     std::uint64_t size() const { return size_; }
     // Hex, once finished.
     const std::string& sha256() const { return sha256_; }
+    bool observes_only() const override { return true; }
 
 private:
     std::optional<std::string> expected_;

@@ -14,6 +14,7 @@ public:
     void see(std::string_view piece, Sink& next) override;
     void finish(Sink& next) override;
     void annotate(ObjectNotes& notes) const override;
+    bool observes_only() const override { return true; }
 
 private:
     class Discard final : public Sink {

@@ -34,6 +34,9 @@ public:
     virtual void abort() noexcept {}
     // After finish(): what this processor tells the store about the object.
     virtual void annotate(ObjectNotes& notes) const { (void)notes; }
+    // True for a processor that hands on every piece unchanged, at once, and may therefore
+    // see the body on another thread (background_observer.h).
+    virtual bool observes_only() const { return false; }
 };
 
 // A body read through processors, in the order they were added. Destroying a chain that did

@@ -5,6 +5,7 @@
 #include "../codec/digest.h"
 #include "../policy/refusal.h"
 #include "../policy/upload_policy.h"
+#include "background_observer.h"
 #include "body_checks.h"
 #include "compressor.h"
 #include "processor.h"
@@ -38,19 +39,29 @@ struct Measured {
     const BodyDigest& stored;
 };
 
-// The chain of a PUT: the checks of what the client sent (its gzip stream, the size limit,
-// X-Artifact-Sha256), the location's processors, the compression of a plain body when the
-// location asks for it, then what the store receives measured (and the quota kept) as it
-// goes. Without compression what is sent is what is stored: one digest measures both.
+// The chain of a PUT: the checks of what the client sent (its gzip stream, the size limit),
+// then the observers of what was sent (its digest, checked against X-Artifact-Sha256, and
+// the location's processors, as long as they only look), beside the request once the body
+// passes kInlineBytes; the location's other processors; the compression of a plain body
+// when the location asks for it; then the quota kept on what the store receives, and that
+// measured. Without compression what is sent is what is stored: one digest measures both.
 Measured build_chain(ProcessorChain& chain, PutRequest& request, std::optional<LedgerUsage> usage) {
     const bool compress = request.compress && !request.gzip;
     if (request.gzip) {
         chain.add(std::make_unique<GzipBodyCheck>());
     }
     chain.add(std::make_unique<SizeLimit>(request.max_file_size));
-    const BodyDigest* sent = compress ? &chain.add(std::make_unique<BodyDigest>(request.sha256)) : nullptr;
-    for (auto& processor : request.processors) {
-        chain.add(std::move(processor));
+    auto digest = std::make_unique<BodyDigest>(request.sha256);
+    const BodyDigest& sent = *digest;
+    std::vector<std::unique_ptr<Processor>> observers;
+    observers.push_back(std::move(digest));
+    std::size_t first_other = 0;
+    while (first_other < request.processors.size() && request.processors[first_other]->observes_only()) {
+        observers.push_back(std::move(request.processors[first_other++]));
+    }
+    chain.add(std::make_unique<BackgroundObserver>(std::move(observers), kInlineBytes));
+    for (std::size_t i = first_other; i < request.processors.size(); ++i) {
+        chain.add(std::move(request.processors[i]));
     }
     request.processors.clear();
     if (compress) {
@@ -59,8 +70,8 @@ Measured build_chain(ProcessorChain& chain, PutRequest& request, std::optional<L
     if (usage) {
         chain.add(std::make_unique<QuotaCheck>(*request.claims, *usage));
     }
-    const BodyDigest& stored = chain.add(std::make_unique<BodyDigest>(compress ? std::nullopt : request.sha256));
-    return Measured{sent != nullptr ? *sent : stored, stored};
+    const BodyDigest& stored = compress ? chain.add(std::make_unique<BodyDigest>()) : sent;
+    return Measured{sent, stored};
 }
 
 }  // namespace

@@ -37,7 +37,9 @@ struct PutRequest {
     std::optional<std::string> sha256;  // X-Artifact-Sha256
     bool compress = false;              // ArtifactsCompress names the file: a plain body is stored gzip
     // The location's processors for this file, in order, after the checks of what was sent
-    // and before the bytes are measured for the store (processor.h). put_file takes them.
+    // and before the bytes are measured for the store (processor.h); the leading ones that
+    // only look run with the body's digest, beside the request for a long body. put_file
+    // takes them.
     std::vector<std::unique_ptr<Processor>> processors;
     // Called once the body is written and checked, just before the store's commit, with what
     // the answer will say if the commit makes a new file: what the caller wants committed
@@ -50,6 +52,10 @@ struct PutRequest {
 // (410 sealed, 413 when `bytes` more would pass the quota). Without the lock: the store's
 // commit checks again under it.
 LedgerUsage check_ledger_early(Ledger& ledger, const TokenClaims& claims, std::uint64_t bytes);
+
+// A body's digest and the location's observing processors see its first kInlineBytes in
+// the request's thread, and the rest on a thread beside it (background_observer.h).
+constexpr std::uint64_t kInlineBytes = 4 << 20;
 
 // Bodies up to this size are read before the ledger is first consulted: reading them
 // costs less than the look (the commit checks the quota under the lock in any case).
