@@ -65,6 +65,21 @@ TokenClaims authorise(request_rec* r, const DirConfig* conf) {
 
 namespace {
 
+// The `file` event of ArtifactsNotify for a file stored at `path` (as sent: its size and
+// digest; a log's summary when it has one).
+Event file_event(const UploadRequest& upload, const std::string& path, std::uint64_t size, const std::string& sha256,
+                 const std::optional<LogSummary>& summary) {
+    Event event;
+    event.kind = "file";
+    event.url = url_for(upload, path);
+    event.path = path;
+    event.files = 1;
+    event.bytes = size;
+    event.sha256 = sha256;
+    event.summary = summary;
+    return event;
+}
+
 // artifacts_files_stored_total and artifacts_bytes_stored_total, by the kind that let it in.
 void count_stored_file(const UploadRequest& upload, std::string_view relative, std::uint64_t size) {
     const Kind* kind = upload.conf->kinds->matching_kind(upload.claims.kinds, split_path(relative).name);
@@ -167,15 +182,9 @@ int put_file(UploadRequest& upload, Store& store) {
         request.processors.push_back(std::make_unique<LogSummarizer>());
     }
     request.before_commit = [&upload](const PutResult& prospective, const std::optional<CommitMark>& mark) {
-        Event event;
-        event.kind = "file";
-        event.url = url_for(upload, upload.relative);
-        event.path = upload.relative;
-        event.files = 1;
-        event.bytes = prospective.size;
-        event.sha256 = prospective.sha256;
-        event.summary = prospective.notes.summary;
-        prepare_events(upload, std::move(event), mark);
+        prepare_events(
+            upload,
+            file_event(upload, upload.relative, prospective.size, prospective.sha256, prospective.notes.summary), mark);
     };
     BodyReader body(r);
     const PutResult result = artifacts::put_file(store, request, body);
@@ -221,14 +230,8 @@ int extract_archive(UploadRequest& upload, Store& store) {
     const std::vector<StoredMember> members =
         archive->commit([&upload](const std::vector<ProspectiveMember>& new_ones) {
             for (const ProspectiveMember& member : new_ones) {
-                Event event;
-                event.kind = "file";
-                event.url = url_for(upload, member.path);
-                event.path = member.path;
-                event.files = 1;
-                event.bytes = member.size;
-                event.sha256 = member.sha256;
-                prepare_events(upload, std::move(event), member.mark);
+                prepare_events(upload, file_event(upload, member.path, member.size, member.sha256, std::nullopt),
+                               member.mark);
             }
         });
     metrics::record_archive(upload.store);

@@ -22,8 +22,10 @@
 #include "../../mod_artifacts/backends/fs_store.h"
 #include "../../mod_artifacts/core/policy/refusal.h"
 #include "../../mod_artifacts/core/upload/put_pipeline.h"
+#include "fs_helpers.h"
 
 using namespace artifacts;
+using artifacts::testing::names_in;
 
 namespace {
 
@@ -36,20 +38,6 @@ private:
     std::string bytes_;
     std::string_view rest_{bytes_};
 };
-
-std::set<std::string> names_in(const std::string& directory) {
-    std::set<std::string> names;
-    if (DIR* stream = opendir(directory.c_str())) {
-        while (const dirent* entry = readdir(stream)) {
-            const std::string name = entry->d_name;
-            if (name != "." && name != "..") {
-                names.insert(name);
-            }
-        }
-        closedir(stream);
-    }
-    return names;
-}
 
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;

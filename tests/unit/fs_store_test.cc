@@ -17,11 +17,13 @@
 #include "../../mod_artifacts/backends/fs_store.h"
 #include "../../mod_artifacts/backends/pending_journal.h"
 #include "../../mod_artifacts/backends/tar_stager.h"
+#include "fs_helpers.h"
 #include "tar_helpers.h"
 
 using namespace artifacts;
 using artifacts::testing::make_tar;
 using artifacts::testing::Member;
+using artifacts::testing::names_in;
 
 namespace {
 
@@ -40,20 +42,6 @@ std::string long_path(std::size_t bytes) {
         }
     }
     return path;
-}
-
-std::set<std::string> names_in(const std::string& directory) {
-    std::set<std::string> names;
-    if (DIR* stream = opendir(directory.c_str())) {
-        while (const dirent* entry = readdir(stream)) {
-            const std::string name = entry->d_name;
-            if (name != "." && name != "..") {
-                names.insert(name);
-            }
-        }
-        closedir(stream);
-    }
-    return names;
 }
 
 std::string read_file(const std::string& path) {
