@@ -49,10 +49,6 @@ bool take_number(std::string_view& line, Number& value) {
     return error == std::errc() && end == field.data() + field.size();
 }
 
-int hex_value(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 // Takes the mark line off the front of a stored record: nullopt when there is none (or it
 // is damaged, which `damaged` says).
 std::optional<CommitMark> take_mark(std::string_view& stored, bool& damaged) {
@@ -65,17 +61,14 @@ std::optional<CommitMark> take_mark(std::string_view& stored, bool& damaged) {
     CommitMark mark;
     damaged = true;
     if (newline == std::string_view::npos || !take_number(line, mark.device) || !take_number(line, mark.inode) ||
-        !take_number(line, mark.size) || !take_number(line, mark.mtime_ns) || line.empty() || line.size() % 2 != 0) {
+        !take_number(line, mark.size) || !take_number(line, mark.mtime_ns) || line.empty()) {
         return std::nullopt;
     }
-    for (std::size_t i = 0; i < line.size(); i += 2) {
-        const int high = hex_value(line[i]);
-        const int low = hex_value(line[i + 1]);
-        if (high < 0 || low < 0) {
-            return std::nullopt;
-        }
-        mark.path += static_cast<char>(high * 16 + low);
+    std::optional<std::string> path = hex_decode(line);
+    if (!path) {
+        return std::nullopt;
     }
+    mark.path = std::move(*path);
     damaged = false;
     stored.remove_prefix(newline + 1);
     return mark;
@@ -179,8 +172,7 @@ std::vector<std::pair<std::string, OutboxRecord>> FsOutbox::list(std::size_t max
         }
         while (const dirent* entry = readdir(listing.get())) {
             const std::string_view name = entry->d_name;
-            if (name.size() > kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix &&
-                name.front() != '.') {
+            if (ends_with(name, kSuffix) && name.front() != '.') {
                 names.emplace_back(name);
             }
         }
@@ -191,22 +183,18 @@ std::vector<std::pair<std::string, OutboxRecord>> FsOutbox::list(std::size_t max
         if (records.size() >= max) {
             break;
         }
-        const UniqueFd file(open((directory_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        struct stat info {};
-        if (!file || fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode) ||
-            static_cast<std::size_t>(info.st_size) > kMaxRecord) {
+        const std::optional<std::string> stored = read_small_file(directory_ + "/" + name);
+        if (!stored) {
             if (damaged != nullptr && errno != ENOENT) {
                 damaged->push_back(name);
             }
             continue;
         }
-        std::string stored(static_cast<std::size_t>(info.st_size), '\0');
-        const ssize_t got = pread(file.get(), stored.data(), stored.size(), 0);
         std::optional<OutboxRecord> record;
-        std::string_view rest = stored;
+        std::string_view rest = *stored;
         bool damaged_mark = false;
         take_mark(rest, damaged_mark);
-        if (got == info.st_size && !damaged_mark) {
+        if (!damaged_mark) {
             record = parse_outbox_record(rest);
         }
         if (!record) {

@@ -19,6 +19,11 @@ namespace {
 
 constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
+// A file's modification time in nanoseconds, as a commit mark keeps it.
+std::int64_t mtime_ns(const struct stat& info) {
+    return static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+}
+
 [[noreturn]] void fail(int error, const std::string& what) {
     StoreError::Kind kind = StoreError::Kind::Io;
     if (error == ENOSPC || error == EDQUOT) {
@@ -283,7 +288,7 @@ StagedFile FileWriter::finish(bool sync) {
                       {},
                       std::nullopt,
                       FileId{info.st_dev, info.st_ino},
-                      static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec};
+                      mtime_ns(info)};
     return staged;
 }
 
@@ -302,8 +307,7 @@ bool mark_present(const CommitMark& mark) {
     return lstat(mark.path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
            static_cast<std::uint64_t>(info.st_dev) == mark.device &&
            static_cast<std::uint64_t>(info.st_ino) == mark.inode &&
-           static_cast<std::uint64_t>(info.st_size) == mark.size &&
-           static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec == mark.mtime_ns;
+           static_cast<std::uint64_t>(info.st_size) == mark.size && mtime_ns(info) == mark.mtime_ns;
 }
 
 Existing inspect_target(const FsStore& store, StagedFile& staged) {

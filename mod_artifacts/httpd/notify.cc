@@ -2,9 +2,10 @@
 // with `file`, each new file) has its records, one per receiver, signed by the child just
 // before the commit: the Swift store writes them into the catalogue's outbox in the
 // commit's own transaction; the filesystem store's go to ArtifactsStateDir/outbox before
-// the commit, pending on its mark, and are settled after it (backends/fs_outbox.h). One delivery process per server,
-// forked by the parent at each (re)start and run as the children's user, POSTs them with backoff (backends/notifier.h).
-// A child never waits for a receiver.
+// the commit, pending on its mark, and are settled after it (backends/fs_outbox.h). One
+// delivery process per server, forked by the parent at each (re)start and run as the
+// children's user, POSTs them with backoff (backends/notifier.h). A child never waits for
+// a receiver.
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_log.h>
@@ -277,7 +278,8 @@ void prepare_events(UploadRequest& upload, Event event, const std::optional<Comm
     if (records.empty()) {
         return;
     }
-    if (!mark || upload.store != metrics::StoreLabel::Filesystem || conf->state_dir == nullptr) {
+    // Only a store that commits no events itself gives a mark (the filesystem store).
+    if (!mark || conf->state_dir == nullptr) {
         upload.events.insert(upload.events.end(), records.begin(), records.end());
         return;
     }

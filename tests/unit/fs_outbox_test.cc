@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <set>
@@ -20,6 +22,7 @@
 #include "../../mod_artifacts/backends/fs_ledger.h"
 #include "../../mod_artifacts/backends/fs_outbox.h"
 #include "../../mod_artifacts/backends/fs_store.h"
+#include "../../mod_artifacts/core/codec/digest.h"
 #include "../../mod_artifacts/core/policy/refusal.h"
 #include "../../mod_artifacts/core/upload/put_pipeline.h"
 #include "fs_helpers.h"
@@ -68,6 +71,7 @@ class FsOutboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(a_dead_request_s_records_are_settled_after_the_grace);
     CPPUNIT_TEST(a_request_settles_its_records_when_it_ends);
     CPPUNIT_TEST(a_record_taken_from_a_slow_request_is_written_again);
+    CPPUNIT_TEST(a_pending_record_with_a_damaged_mark_goes);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -216,6 +220,31 @@ public:
         const auto listed = outbox.list(10, nullptr);
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, listed.size());
         CPPUNIT_ASSERT_EQUAL(std::string("late"), listed[0].second.event_id);
+    }
+
+    void a_pending_record_with_a_damaged_mark_goes() {
+        const FsOutbox outbox(base_ + "/outbox", true);
+        write_file(base_ + "/files/a.txt", "stored\n");
+        const CommitMark mark = mark_of(base_ + "/files/a.txt");
+        const std::string name = outbox.stage(record("e1"), mark);
+        const std::string path = base_ + "/outbox/" + name;
+        std::ifstream in(path, std::ios::binary);
+        const std::string staged((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string hex_path = hex_encode(mark.path);
+        CPPUNIT_ASSERT(staged.find(hex_path) != std::string::npos);
+        // The path's hex with an odd length, in upper case, or with a letter that is no digit.
+        std::string upper = hex_path;
+        for (char& c : upper) {
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        CPPUNIT_ASSERT(upper != hex_path);
+        for (const std::string& damaged : {hex_path.substr(1), upper, "zz" + hex_path.substr(2)}) {
+            std::string copy = staged;
+            copy.replace(copy.find(hex_path), hex_path.size(), damaged);
+            write_file(path, copy);
+            CPPUNIT_ASSERT(FsOutbox::Settled::Dropped == outbox.settle(name));
+            CPPUNIT_ASSERT(names_in(base_ + "/outbox").empty());
+        }
     }
 
 private:

@@ -45,6 +45,24 @@ std::string hex_encode(std::string_view bytes) {
     return out;
 }
 
+std::optional<std::string> hex_decode(std::string_view hex) {
+    const auto value = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+    if (hex.size() % 2 != 0) {
+        return std::nullopt;
+    }
+    std::string out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        const int high = value(hex[i]);
+        const int low = value(hex[i + 1]);
+        if (high < 0 || low < 0) {
+            return std::nullopt;
+        }
+        out.push_back(static_cast<char>(high * 16 + low));
+    }
+    return out;
+}
+
 std::string random_hex(std::size_t bytes) {
     std::string raw(bytes, '\0');
     std::size_t got = 0;

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,9 @@ public:
 
 // Lower-case hex digits of raw bytes.
 std::string hex_encode(std::string_view bytes);
+// The raw bytes of what hex_encode wrote: nullopt for anything else (an odd length, a digit
+// that is not lower-case hex).
+std::optional<std::string> hex_decode(std::string_view hex);
 
 // `bytes` bytes from the kernel's random source, as hex digits: ids nobody can guess
 // (a token's jti, an upload's claim owner). Throws std::runtime_error.

@@ -115,7 +115,6 @@ std::size_t syslog_timestamp_at_start(std::string_view text) {
     return end;
 }
 
-// An upper-case level word at pos followed by one of `followers` (or the end of the line).
 bool is_upper(char c) {
     return c >= 'A' && c <= 'Z';
 }
@@ -145,6 +144,7 @@ std::size_t upper_run(std::string_view text, std::size_t pos) {
     return end - pos;
 }
 
+// An upper-case level word at pos followed by one of `followers` (or the end of the line).
 std::optional<Level> level_word_at(std::string_view text, std::size_t pos, std::string_view followers) {
     const std::size_t end = pos + upper_run(text, pos);
     if (end == pos) {

@@ -65,8 +65,7 @@ void BackgroundObserver::finish(Sink&) {
             ended_ = true;
         }
         changed_.notify_all();
-        worker_.join();
-        threads.fetch_sub(1);
+        join();
         if (failure_) {
             std::rethrow_exception(failure_);
         }
@@ -131,6 +130,10 @@ void BackgroundObserver::stop() noexcept {
         stopping_ = true;
     }
     changed_.notify_all();
+    join();
+}
+
+void BackgroundObserver::join() noexcept {
     worker_.join();
     threads.fetch_sub(1);
 }

@@ -56,6 +56,7 @@ private:
     void start();
     void hand_over();  // queues the block being filled (waits for room)
     void stop() noexcept;
+    void join() noexcept;  // the thread, and counts it back
     void run() noexcept;
 
     void see_inline(std::string_view piece);
